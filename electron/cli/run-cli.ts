@@ -1,0 +1,56 @@
+import { appVersion } from '../services/version';
+import { exitCodes, UsageError, type CliIo } from './cli-io';
+import { serveCommand, serveUsage } from './serve-command';
+
+type Command = (args: string[], io: CliIo) => Promise<number>;
+
+/** Subcommands; later capabilities add theirs (pack, inspect, publish, pull, search…). */
+const commands: Record<string, { run: Command; usage: string }> = {
+  serve: { run: serveCommand, usage: serveUsage },
+};
+
+export const cliUsage = `Usage: torsh-depot <command> [options]
+
+Commands:
+${Object.entries(commands)
+  .map(([name, command]) => `  ${name.padEnd(10)} ${command.usage.split('\n')[2] ?? ''}`)
+  .join('\n')}
+
+Options:
+  --help       show help (also: torsh-depot <command> --help)
+  --version    print the version`;
+
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    io.stdout.write(`${cliUsage}\n`);
+    return name === undefined ? exitCodes.usage : exitCodes.ok;
+  }
+  if (name === '--version' || name === '-v') {
+    io.stdout.write(`${appVersion}\n`);
+    return exitCodes.ok;
+  }
+  const command = commands[name];
+  if (!command) {
+    io.stderr.write(`torsh-depot: unknown command "${name}" (see torsh-depot --help)\n`);
+    return exitCodes.usage;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    io.stdout.write(`${command.usage}\n`);
+    return exitCodes.ok;
+  }
+  try {
+    return await command.run(rest, io);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.stderr.write(`torsh-depot ${name}: ${error.message}\n${command.usage}\n`);
+      return exitCodes.usage;
+    }
+    io.stderr.write(`torsh-depot ${name}: ${oneLine(error)}\n`);
+    return exitCodes.failure;
+  }
+}
+
+function oneLine(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).replace(/\s+/g, ' ').trim();
+}

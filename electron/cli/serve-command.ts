@@ -1,0 +1,83 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { createCore, type Core } from '../services/composition-root';
+import { createConsoleLogger } from '../services/logger';
+import { startHttpHost, type RunningHost } from '../host/http-host';
+import { exitCodes, UsageError, type CliIo } from './cli-io';
+import { defaultDataDir } from './default-data-dir';
+
+export const serveUsage = `Usage: torsh-depot serve [--host 127.0.0.1] [--port 7878] [--data-dir DIR]
+
+Runs the Torsh Depot core headless and serves its UI and contract.
+  --host       address to bind (default 127.0.0.1; anything else exposes the host to the network)
+  --port       TCP port, 0 for any free port (default 7878)
+  --data-dir   data folder (default: $TORSH_DEPOT_DATA_DIR, else the platform's app-data folder)`;
+
+export interface ServeOptions {
+  host: string;
+  port: number;
+  dataDir: string;
+}
+
+export function parseServeArgs(args: string[], env: NodeJS.ProcessEnv): ServeOptions {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      strict: true,
+      allowPositionals: false,
+      options: { host: { type: 'string' }, port: { type: 'string' }, 'data-dir': { type: 'string' } },
+    }));
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const portText = values.port ?? '7878';
+  if (!/^\d{1,5}$/.test(portText) || Number(portText) > 65_535) throw new UsageError(`--port must be a number from 0 to 65535, got "${portText}"`);
+  const host = values.host ?? '127.0.0.1';
+  if (host.trim() === '') throw new UsageError('--host must not be empty');
+  const dataDir = values['data-dir'] ?? env.TORSH_DEPOT_DATA_DIR ?? defaultDataDir(env);
+  return { host, port: Number(portText), dataDir: path.resolve(dataDir) };
+}
+
+/** The built UI sits next to the bundled CLI (dist/renderer beside dist/cli.cjs). */
+function locateRenderer(): string | null {
+  const candidates = [path.join(__dirname, 'renderer'), path.join(__dirname, '..', '..', 'dist', 'renderer')];
+  return candidates.find((dir) => existsSync(path.join(dir, 'index.html'))) ?? null;
+}
+
+export async function serveCommand(args: string[], io: CliIo): Promise<number> {
+  const options = parseServeArgs(args, io.env);
+  const logger = createConsoleLogger('torsh-depot', io.stderr);
+  let core: Core;
+  try {
+    core = createCore({ dataDir: options.dataDir, shell: 'headless', logger });
+  } catch (error) {
+    io.stderr.write(`torsh-depot: cannot open data folder ${options.dataDir}: ${(error as Error).message}\n`);
+    return exitCodes.failure;
+  }
+  const staticDir = locateRenderer();
+  let host: RunningHost;
+  try {
+    host = await startHttpHost({ core, host: options.host, port: options.port, staticDir });
+  } catch (error) {
+    await core.close();
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason = code === 'EADDRINUSE' ? `port ${options.port} is already in use` : (error as Error).message;
+    io.stderr.write(`torsh-depot: cannot listen on ${options.host}:${options.port}: ${reason}\n`);
+    return exitCodes.failure;
+  }
+  if (!staticDir) logger.warn('no built UI found (run `npm run build`); serving the contract only');
+  if (options.host !== '127.0.0.1' && options.host !== 'localhost' && options.host !== '::1') {
+    logger.warn(`bound to ${options.host}: the host is reachable from other machines`);
+  }
+  logger.info(`data folder ${core.dataDir}`);
+  io.stdout.write(`listening on ${host.url}?token=${host.token}\n`);
+
+  const signal = await io.stopSignal;
+  logger.info(`${signal} received, shutting down`);
+  await host.close();
+  await core.close();
+  logger.info('stopped');
+  return exitCodes.ok;
+}

@@ -1,0 +1,37 @@
+import type { z } from 'zod';
+import { appChannels } from './app-channels';
+import { jobsChannels } from './jobs-channels';
+import { defineEvents } from './define';
+import { jobRecordSchema } from '../domain/jobs';
+import { healthSchema, notificationSchema } from '../domain/health';
+
+/** Every request channel (UI → core), defined once. Capabilities add their map here. */
+export const requestChannels = { ...appChannels, ...jobsChannels };
+
+/** Events (core → UI). Never mixed with requests. */
+export const eventChannels = defineEvents({
+  'jobs.updated': jobRecordSchema,
+  'health.changed': healthSchema,
+  notification: notificationSchema,
+});
+
+export type RequestChannels = typeof requestChannels;
+export type RequestChannel = keyof RequestChannels;
+export type RequestInput<C extends RequestChannel> = z.input<RequestChannels[C]['input']>;
+export type RequestParsedInput<C extends RequestChannel> = z.output<RequestChannels[C]['input']>;
+export type RequestOutput<C extends RequestChannel> = z.output<RequestChannels[C]['output']>;
+
+export type EventChannels = typeof eventChannels;
+export type EventName = keyof EventChannels;
+export type EventPayload<E extends EventName> = z.output<EventChannels[E]>;
+
+export const requestChannelNames = Object.keys(requestChannels) as RequestChannel[];
+export const eventNames = Object.keys(eventChannels) as EventName[];
+
+export function isRequestChannel(name: unknown): name is RequestChannel {
+  return typeof name === 'string' && Object.hasOwn(requestChannels, name);
+}
+
+export function isEventName(name: unknown): name is EventName {
+  return typeof name === 'string' && Object.hasOwn(eventChannels, name);
+}
