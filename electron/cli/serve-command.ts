@@ -4,6 +4,8 @@ import { parseArgs } from 'node:util';
 import { createCore, type Core } from '../services/composition-root';
 import { createConsoleLogger } from '../services/logger';
 import { startHttpHost, type RunningHost } from '../host/http-host';
+import { createRegistryRoutes } from '../host/registry-routes';
+import { createStagingRoutes } from '../host/staging-routes';
 import { exitCodes, UsageError, type CliIo } from './cli-io';
 import { defaultDataDir } from './default-data-dir';
 
@@ -12,12 +14,17 @@ export const serveUsage = `Usage: torsh-depot serve [--host 127.0.0.1] [--port 7
 Runs the Torsh Depot core headless and serves its UI and contract.
   --host       address to bind (default 127.0.0.1; anything else exposes the host to the network)
   --port       TCP port, 0 for any free port (default 7878)
-  --data-dir   data folder (default: $TORSH_DEPOT_DATA_DIR, else the platform's app-data folder)`;
+  --data-dir   data folder (default: $TORSH_DEPOT_DATA_DIR, else the platform's app-data folder)
+  --max-package-size BYTES   largest package the registry accepts (default: the setting, 64 GiB)
+
+Environment:
+  TORSH_DEPOT_ADMIN_KEY   creates (or keeps) an admin API key with this value (at least 16 characters)`;
 
 export interface ServeOptions {
   host: string;
   port: number;
   dataDir: string;
+  maxPackageBytes: number | null;
 }
 
 export function parseServeArgs(args: string[], env: NodeJS.ProcessEnv): ServeOptions {
@@ -27,7 +34,7 @@ export function parseServeArgs(args: string[], env: NodeJS.ProcessEnv): ServeOpt
       args,
       strict: true,
       allowPositionals: false,
-      options: { host: { type: 'string' }, port: { type: 'string' }, 'data-dir': { type: 'string' } },
+      options: { host: { type: 'string' }, port: { type: 'string' }, 'data-dir': { type: 'string' }, 'max-package-size': { type: 'string' } },
     }));
   } catch (error) {
     throw new UsageError((error as Error).message);
@@ -37,7 +44,9 @@ export function parseServeArgs(args: string[], env: NodeJS.ProcessEnv): ServeOpt
   const host = values.host ?? '127.0.0.1';
   if (host.trim() === '') throw new UsageError('--host must not be empty');
   const dataDir = values['data-dir'] ?? env.TORSH_DEPOT_DATA_DIR ?? defaultDataDir(env);
-  return { host, port: Number(portText), dataDir: path.resolve(dataDir) };
+  const maxText = values['max-package-size'];
+  if (maxText !== undefined && (!/^\d+$/.test(maxText) || Number(maxText) < 1)) throw new UsageError(`--max-package-size must be a positive number of bytes, got "${maxText}"`);
+  return { host, port: Number(portText), dataDir: path.resolve(dataDir), maxPackageBytes: maxText === undefined ? null : Number(maxText) };
 }
 
 /** The built UI sits next to the bundled CLI (dist/renderer beside dist/cli.cjs). */
@@ -56,10 +65,27 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
     io.stderr.write(`torsh-depot: cannot open data folder ${options.dataDir}: ${(error as Error).message}\n`);
     return exitCodes.failure;
   }
+  const adminKey = io.env.TORSH_DEPOT_ADMIN_KEY;
+  if (adminKey !== undefined && adminKey !== '') {
+    try {
+      core.apiKeys.ensureKey(adminKey, 'admin (TORSH_DEPOT_ADMIN_KEY)', 'admin');
+    } catch (error) {
+      await core.close();
+      io.stderr.write(`torsh-depot: TORSH_DEPOT_ADMIN_KEY: ${(error as Error).message}\n`);
+      return exitCodes.failure;
+    }
+  }
   const staticDir = locateRenderer();
+  const registryRoutes = createRegistryRoutes({
+    registry: core.registry,
+    authorizer: core.authorizer,
+    tmpDir: core.tmpDir,
+    maxPackageBytes: () => options.maxPackageBytes ?? core.settings.get().registry.maxPackageBytes,
+    logger,
+  });
   let host: RunningHost;
   try {
-    host = await startHttpHost({ core, host: options.host, port: options.port, staticDir });
+    host = await startHttpHost({ core, host: options.host, port: options.port, staticDir, apiRoutes: [registryRoutes], sessionRoutes: [createStagingRoutes(core)] });
   } catch (error) {
     await core.close();
     const code = (error as NodeJS.ErrnoException).code;
@@ -72,6 +98,7 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
     logger.warn(`bound to ${options.host}: the host is reachable from other machines`);
   }
   logger.info(`data folder ${core.dataDir}`);
+  core.registryEndpoint.set(host.url.replace(/\/$/, ''));
   io.stdout.write(`listening on ${host.url}?token=${host.token}\n`);
 
   const signal = await io.stopSignal;

@@ -18,6 +18,8 @@ export interface HostOptions {
   /** Fixed token for tests; a random one otherwise. */
   token?: string;
   apiRoutes?: ApiRouteHandler[];
+  /** Routes for the UI that need the session token (e.g. staging an upload from a browser drop). */
+  sessionRoutes?: ApiRouteHandler[];
 }
 
 export interface RunningHost {
@@ -70,13 +72,21 @@ export async function startHttpHost(options: HostOptions): Promise<RunningHost> 
     for (const route of options.apiRoutes ?? []) {
       if (await route(request, response, url)) return;
     }
-    if (request.method !== 'GET' && request.method !== 'HEAD') {
-      sendText(response, 405, 'Method not allowed');
-      return;
-    }
     const presented = presentedToken(request, url);
     if (!tokensMatch(token, presented)) {
-      sendText(response, 401, 'Unauthorized: open the URL printed by `torsh-depot serve` (it carries the session token).');
+      sendText(response, 401, 'Unauthorized: open the URL printed by `torsh-depot serve` (it carries the session token).', { closeConnection: request.method !== 'GET' && request.method !== 'HEAD' });
+      if (!request.readableEnded && request.method !== 'GET' && request.method !== 'HEAD') request.destroy();
+      return;
+    }
+    if (request.method !== 'GET' && request.method !== 'HEAD' && !originAllowed(request.headers.origin, request.headers.host)) {
+      sendText(response, 403, 'Forbidden: cross-origin request.', { closeConnection: true });
+      return;
+    }
+    for (const route of options.sessionRoutes ?? []) {
+      if (await route(request, response, url)) return;
+    }
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      sendText(response, 405, 'Method not allowed');
       return;
     }
     const headers: Record<string, string> = {
@@ -179,8 +189,13 @@ function rawToString(data: RawData): string {
   return data.toString('utf8');
 }
 
-function sendText(response: ServerResponse, status: number, text: string): void {
-  response.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff', 'Referrer-Policy': 'no-referrer' });
+function sendText(response: ServerResponse, status: number, text: string, options: { closeConnection?: boolean } = {}): void {
+  response.writeHead(status, {
+    'Content-Type': 'text/plain; charset=utf-8',
+    'X-Content-Type-Options': 'nosniff',
+    'Referrer-Policy': 'no-referrer',
+    ...(options.closeConnection ? { Connection: 'close' } : {}),
+  });
   response.end(`${text}\n`);
 }
 

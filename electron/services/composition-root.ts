@@ -17,6 +17,14 @@ import { HealthService } from './health/health-service';
 import { RequestRouter } from './rpc/request-router';
 import { createRequestHandlers } from './rpc/request-handlers';
 import { createConsoleLogger, type Logger } from './logger';
+import { LocalStorage } from './storage/local-storage';
+import type { StorageBackend } from './storage/storage-backend';
+import { BlobStore } from './blobs/blob-store';
+import { RegistryRepository } from './registry/registry-repository';
+import { RegistryService } from './registry/registry-service';
+import { ApiKeyStore } from './registry/api-keys';
+import { RegistryAuthorizer } from './registry/registry-authorizer';
+import { StagingArea } from './registry/staging-area';
 import { appVersion } from './version';
 
 export interface CoreOptions {
@@ -30,6 +38,8 @@ export interface CoreOptions {
   /** Tests pass extra migrations to exercise failures; production uses the product list. */
   migrations?: readonly Migration[];
   maxConcurrentJobs?: number;
+  /** Where package blobs live; default: the data folder (`<dataDir>/blobs/sha256/…`). */
+  blobStorage?: StorageBackend;
 }
 
 export interface Core {
@@ -42,6 +52,13 @@ export interface Core {
   readonly health: HealthService;
   readonly router: RequestRouter;
   readonly logger: Logger;
+  readonly blobs: BlobStore;
+  readonly registry: RegistryService;
+  readonly apiKeys: ApiKeyStore;
+  readonly authorizer: RegistryAuthorizer;
+  readonly staging: StagingArea;
+  /** The HTTP base URL of the registry, once a shell serves it (null in a desktop app without a server). */
+  readonly registryEndpoint: { url(): string | null; set(url: string | null): void };
   /** Scratch space inside the data folder for temp files; emptied at every start. */
   readonly tmpDir: string;
   startDataFolderCheck(sizeMiB: number): JobHandle<DataFolderCheckResult>;
@@ -70,6 +87,12 @@ export function createCore(options: CoreOptions): Core {
     maxConcurrent: options.maxConcurrentJobs ?? 2,
     historyLimit: () => settings.get().jobHistoryLimit,
   });
+  const blobStorage = options.blobStorage ?? new LocalStorage(dataDir);
+  const blobs = new BlobStore(blobStorage, { verifyOnRead: () => settings.get().registry.verifyOnRead });
+  const registry = new RegistryService({ repository: new RegistryRepository(db), blobs, logger });
+  const apiKeys = new ApiKeyStore(db);
+  const authorizer = new RegistryAuthorizer(apiKeys);
+  const staging = new StagingArea({ tmpDir, registry, jobs, maxPackageBytes: () => settings.get().registry.maxPackageBytes });
   const startedAt = Date.now();
   const health = new HealthService({
     version: appVersion,
@@ -81,6 +104,8 @@ export function createCore(options: CoreOptions): Core {
     checks: [],
   });
 
+  let registryUrl: string | null = null;
+  const registryEndpoint = { url: () => registryUrl, set: (url: string | null) => void (registryUrl = url) };
   let closed = false;
   const partial = {
     dataDir,
@@ -92,12 +117,19 @@ export function createCore(options: CoreOptions): Core {
     jobs,
     health,
     logger,
+    blobs,
+    registry,
+    apiKeys,
+    authorizer,
+    staging,
+    registryEndpoint,
     startDataFolderCheck: (sizeMiB: number) =>
       jobs.start('data-folder-check', `Data folder check (${sizeMiB} MiB)`, { sizeMiB }, (context) => runDataFolderCheck(db, tmpDir, sizeMiB, context)),
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
       await jobs.shutdown();
+      await staging.discardAll();
       db.close();
     },
   };

@@ -1,12 +1,13 @@
 import type { z } from 'zod';
 import { appChannels } from './app-channels';
 import { jobsChannels } from './jobs-channels';
+import { packagesChannels } from './packages-channels';
 import { defineEvents } from './define';
 import { jobRecordSchema } from '../domain/jobs';
 import { healthSchema, notificationSchema } from '../domain/health';
 
 /** Every request channel (UI → core), defined once. Capabilities add their map here. */
-export const requestChannels = { ...appChannels, ...jobsChannels };
+export const requestChannels = { ...appChannels, ...jobsChannels, ...packagesChannels };
 
 /** Events (core → UI). Never mixed with requests. */
 export const eventChannels = defineEvents({

@@ -38,4 +38,82 @@ export const migrations: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 3,
+    name: 'registry: packages, versions, search index, api keys',
+    up(db) {
+      db.exec(`
+        CREATE TABLE packages (
+          id INTEGER PRIMARY KEY,
+          name TEXT NOT NULL UNIQUE,
+          created_at TEXT NOT NULL
+        );
+        CREATE TABLE package_versions (
+          id INTEGER PRIMARY KEY,
+          package_id INTEGER NOT NULL REFERENCES packages (id) ON DELETE CASCADE,
+          -- Denormalized so the all-versions list pages through one covering index.
+          package_name TEXT NOT NULL,
+          version TEXT NOT NULL,
+          major INTEGER NOT NULL,
+          minor INTEGER NOT NULL,
+          patch INTEGER NOT NULL,
+          prerelease TEXT NOT NULL DEFAULT '',
+          is_release INTEGER NOT NULL DEFAULT 1,
+          digest TEXT NOT NULL,
+          size INTEGER NOT NULL,
+          description TEXT,
+          author TEXT,
+          license TEXT,
+          tags_json TEXT NOT NULL DEFAULT '[]',
+          manifest_json TEXT NOT NULL,
+          resources_json TEXT NOT NULL,
+          dependencies_json TEXT NOT NULL DEFAULT '{}',
+          published_at TEXT NOT NULL,
+          published_by TEXT,
+          downloads INTEGER NOT NULL DEFAULT 0,
+          yanked INTEGER NOT NULL DEFAULT 0,
+          UNIQUE (package_id, version)
+        );
+        CREATE INDEX package_versions_digest ON package_versions (digest);
+        CREATE INDEX package_versions_list ON package_versions (package_name, major DESC, minor DESC, patch DESC, is_release DESC, prerelease DESC);
+        -- One row per package (rowid = packages.id): what search ranks on.
+        CREATE VIRTUAL TABLE package_search USING fts5 (name, description, tags, tokenize = 'unicode61', prefix = '1 2 3');
+        INSERT INTO package_search (package_search, rank) VALUES ('rank', 'bm25(10.0, 2.0, 5.0)');
+        CREATE TABLE api_keys (
+          id TEXT PRIMARY KEY,
+          label TEXT NOT NULL,
+          key_hash TEXT NOT NULL UNIQUE,
+          role TEXT NOT NULL,
+          created_at TEXT NOT NULL,
+          expires_at TEXT,
+          revoked_at TEXT,
+          last_used_at TEXT
+        );
+      `);
+    },
+  },
+  {
+    version: 4,
+    name: 'package cache index',
+    up(db) {
+      db.exec(`
+        CREATE TABLE cache_entries (
+          digest TEXT PRIMARY KEY,
+          size INTEGER NOT NULL,
+          name TEXT NOT NULL,
+          version TEXT NOT NULL,
+          registry_url TEXT NOT NULL,
+          created_at INTEGER NOT NULL,
+          last_access_at INTEGER NOT NULL,
+          hits INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX cache_entries_lru ON cache_entries (last_access_at);
+        CREATE INDEX cache_entries_name ON cache_entries (registry_url, name, version);
+        CREATE TABLE cache_counters (
+          name TEXT PRIMARY KEY,
+          value INTEGER NOT NULL
+        );
+      `);
+    },
+  },
 ];

@@ -1,6 +1,7 @@
 import type { Core } from '../composition-root';
 import type { RequestHandlers } from './request-router';
 import { jobParamsByKind } from '../../../shared/domain/jobs';
+import { exportVersion } from '../registry/export-version';
 
 /** Maps every contract channel onto the services; thin on purpose. */
 export function createRequestHandlers(core: Omit<Core, 'router'>): RequestHandlers {
@@ -20,5 +21,20 @@ export function createRequestHandlers(core: Omit<Core, 'router'>): RequestHandle
     },
     'jobs.cancel': ({ id }) => core.jobs.cancel(id),
     'jobs.clearHistory': () => ({ removed: core.jobs.clearHistory() }),
+    'packages.search': ({ query, page, perPage }) => core.registry.search(query, page, perPage),
+    'packages.listVersions': ({ offset, limit }) => core.registry.listVersionRows(offset, limit),
+    'packages.get': ({ name }) => core.registry.listVersions(name),
+    'packages.version': ({ name, version }) => core.registry.getVersion(name, version),
+    'packages.inspect': ({ source }) => core.staging.inspect(source),
+    // The UI's user owns the app (desktop) or holds the session token (host): the local admin.
+    'packages.publish': ({ source, metadata }) => core.staging.publish(source, metadata, 'local-user').record,
+    'packages.discardStaged': async ({ id }) => {
+      await core.staging.discard(id);
+      return {};
+    },
+    'packages.setYanked': ({ name, version, yanked }) => core.registry.setYanked(name, version, yanked),
+    'packages.exportVersion': ({ name, version, directory }) =>
+      core.jobs.start('package-export', `Save ${name}@${version}`, { name, version, directory }, (context) => exportVersion(core.registry, name, version, directory, context)).record,
+    'packages.registryInfo': () => ({ httpBaseUrl: core.registryEndpoint.url() }),
   };
 }

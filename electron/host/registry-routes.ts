@@ -1,0 +1,246 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { pipeline } from 'node:stream/promises';
+import { DepotError } from '../../shared/errors';
+import { publishMetadataSchema, type PublishMetadata } from '../../shared/domain/registry';
+import type { RegistryService } from '../services/registry/registry-service';
+import type { RegistryAuthorizer, RegistryAction, RegistryPrincipal } from '../services/registry/registry-authorizer';
+import { receiveUpload } from '../services/registry/upload-receiver';
+import type { Logger } from '../services/logger';
+import { appVersion } from '../services/version';
+import type { ApiRouteHandler } from './http-host';
+import { sendError, sendJson } from './http-json';
+import { parseRangeHeader } from './byte-range';
+
+export interface RegistryRouteOptions {
+  registry: RegistryService;
+  authorizer: RegistryAuthorizer;
+  tmpDir: string;
+  maxPackageBytes: () => number;
+  logger: Logger;
+}
+
+type PackageTarget = { name: string; version?: string; action?: 'download' | 'yank' | 'unyank' | 'signature' };
+
+// Digits and dots, optionally -pre/+build: `1.0` is a (bad) version, `3d-unet` is a name.
+const versionLike = /^\d+(\.\d+)*([-+].*)?$/;
+
+/**
+ * Splits `/api/v1/packages/<name>[/<version>][/<action>]`, where a scoped name takes two segments
+ * (`vision/quokka`). A second segment is a version only when it looks like one.
+ */
+export function parsePackagePath(segments: string[]): PackageTarget | null {
+  const parts = [...segments];
+  let action: PackageTarget['action'];
+  const last = parts.at(-1);
+  if (last === 'download' || last === 'yank' || last === 'unyank') {
+    action = last;
+    parts.pop();
+  }
+  const tail = parts.at(-1);
+  const hasVersion = parts.length >= 2 && tail !== undefined && versionLike.test(tail);
+  const version = hasVersion ? parts.pop() : undefined;
+  if (parts.length < 1 || parts.length > 2 || parts.some((part) => part === '')) return null;
+  if (action && !version) return null;
+  return { name: parts.join('/'), ...(version ? { version } : {}), ...(action ? { action } : {}) };
+}
+
+/** The registry's HTTP API v1. Authentication is by bearer key, not by the UI's session token. */
+export function createRegistryRoutes(options: RegistryRouteOptions): ApiRouteHandler {
+  const { registry, authorizer } = options;
+
+  const principalFor = (request: IncomingMessage, action: RegistryAction, name?: string): RegistryPrincipal => {
+    const principal = authorizer.authenticate(request.headers.authorization);
+    authorizer.authorize(principal, action, name);
+    return principal;
+  };
+
+  return async (request, response, url) => {
+    if (!url.pathname.startsWith('/api/')) return false;
+    try {
+      await route(request, response, url);
+    } catch (error) {
+      const bodyUnread = request.method === 'PUT' && !request.readableEnded;
+      sendError(response, error, { closeConnection: bodyUnread });
+      if (bodyUnread) request.destroy();
+    }
+    return true;
+  };
+
+  async function route(request: IncomingMessage, response: ServerResponse, url: URL): Promise<void> {
+    const segments = url.pathname.split('/').slice(1).map(decodeSegment);
+    const [api, v1, resource, ...rest] = segments;
+    if (api !== 'api' || v1 !== 'v1') throw new DepotError('NOT_FOUND', `No API at ${url.pathname}.`);
+    const method = request.method ?? 'GET';
+
+    if (resource === 'health' && rest.length === 0) {
+      requireMethod(method, ['GET', 'HEAD']);
+      sendJson(response, 200, { status: 'ok', version: appVersion });
+      return;
+    }
+    if (resource === 'search' && rest.length === 0) {
+      requireMethod(method, ['GET']);
+      principalFor(request, 'read');
+      const page = intParam(url, 'page', 1, 1, 100_000);
+      const perPage = intParam(url, 'per_page', 20, 1, 100);
+      sendJson(response, 200, registry.search(url.searchParams.get('q') ?? '', page, perPage));
+      return;
+    }
+    if (resource === 'resolve' && rest.length >= 1 && rest.length <= 2) {
+      requireMethod(method, ['GET']);
+      const name = rest.join('/');
+      principalFor(request, 'read', name);
+      sendJson(response, 200, registry.resolve(name, url.searchParams.get('range') ?? '*'));
+      return;
+    }
+    if (resource === 'packages') {
+      const target = parsePackagePath(rest);
+      if (!target) throw new DepotError('NOT_FOUND', `No API at ${url.pathname}.`);
+      await packageRoute(request, response, method, target);
+      return;
+    }
+    throw new DepotError('NOT_FOUND', `No API at ${url.pathname}.`);
+  }
+
+  async function packageRoute(request: IncomingMessage, response: ServerResponse, method: string, target: PackageTarget): Promise<void> {
+    const { name, version, action } = target;
+    if (version === undefined) {
+      requireMethod(method, ['GET']);
+      principalFor(request, 'read', name);
+      sendJson(response, 200, registry.listVersions(name));
+      return;
+    }
+    if (action === 'yank' || action === 'unyank') {
+      requireMethod(method, ['POST']);
+      principalFor(request, 'yank', name);
+      sendJson(response, 200, registry.setYanked(name, version, action === 'yank'));
+      return;
+    }
+    if (action === 'download') {
+      requireMethod(method, ['GET', 'HEAD']);
+      principalFor(request, 'download', name);
+      await download(request, response, method, name, version);
+      return;
+    }
+    if (method === 'PUT') {
+      await publish(request, response, name, version);
+      return;
+    }
+    requireMethod(method, ['GET', 'PUT']);
+    principalFor(request, 'read', name);
+    sendJson(response, 200, registry.getVersion(name, version));
+  }
+
+  async function publish(request: IncomingMessage, response: ServerResponse, name: string, version: string): Promise<void> {
+    // Refuse before reading a byte of the body: no key, wrong names, too large, bad metadata.
+    const principal = principalFor(request, 'publish', name);
+    const metadata = parseMetadataHeader(request.headers['x-torsh-metadata']);
+    const limit = options.maxPackageBytes();
+    const declared = request.headers['content-length'];
+    if (declared !== undefined && Number(declared) > limit) {
+      throw new DepotError('PAYLOAD_TOO_LARGE', `The package (${declared} bytes) is larger than the limit of ${limit} bytes.`);
+    }
+    const aborted = new AbortController();
+    const onClose = (): void => {
+      if (!request.readableEnded) aborted.abort(new DepotError('CANCELLED', 'The client went away during the upload.'));
+    };
+    request.on('close', onClose);
+    try {
+      const upload = await receiveUpload(request, { tmpDir: options.tmpDir, maxBytes: limit, signal: aborted.signal, name: 'publish' });
+      const result = await registry.publishUpload(upload, { name, version, ...(metadata ? { metadata } : {}), publisher: authorizer.describe(principal), signal: aborted.signal });
+      const { created, ...body } = result;
+      sendJson(response, created ? 201 : 200, body);
+    } finally {
+      request.off('close', onClose);
+    }
+  }
+
+  async function download(request: IncomingMessage, response: ServerResponse, method: string, name: string, version: string): Promise<void> {
+    const metadata = registry.getVersion(name, version);
+    const etag = `"${metadata.digest}"`;
+    const headers: Record<string, string> = {
+      ETag: etag,
+      'Accept-Ranges': 'bytes',
+      'Cache-Control': 'public, max-age=31536000, immutable',
+      'Content-Type': 'application/octet-stream',
+      'Content-Disposition': `attachment; filename="${name.replace('/', '__')}-${version}.torshpkg"`,
+      'X-Content-Type-Options': 'nosniff',
+    };
+    if (ifNoneMatchHits(request.headers['if-none-match'], etag)) {
+      response.writeHead(304, headers);
+      response.end();
+      return;
+    }
+    const ifRange = request.headers['if-range'];
+    const rangeAllowed = ifRange === undefined || ifRange === etag;
+    const rangeRequest = rangeAllowed ? parseRangeHeader(request.headers.range, metadata.size) : ({ kind: 'none' } as const);
+    if (rangeRequest.kind === 'unsatisfiable') {
+      response.writeHead(416, { ...headers, 'Content-Range': `bytes */${metadata.size}` });
+      response.end();
+      return;
+    }
+    const range = rangeRequest.kind === 'range' ? rangeRequest.range : undefined;
+    const length = range ? range.end - range.start + 1 : metadata.size;
+    const status = range ? 206 : 200;
+    response.writeHead(status, {
+      ...headers,
+      'Content-Length': String(length),
+      ...(range ? { 'Content-Range': `bytes ${range.start}-${range.end}/${metadata.size}` } : {}),
+    });
+    if (method === 'HEAD') {
+      response.end();
+      return;
+    }
+    // A resumed transfer is the same download, not another one.
+    if (!range || range.start === 0) registry.recordDownload(name, version);
+    const { stream } = await registry.openDownload(name, version, range);
+    try {
+      await pipeline(stream, response);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE') options.logger.warn(`download of ${name}@${version} failed: ${(error as Error).message}`);
+      response.destroy();
+    }
+  }
+}
+
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new DepotError('VALIDATION_FAILED', 'Malformed URL encoding.');
+  }
+}
+
+function requireMethod(method: string, allowed: string[]): void {
+  if (!allowed.includes(method)) throw new DepotError('VALIDATION_FAILED', `Method ${method} is not allowed here (use ${allowed.join(' or ')}).`, { reason: 'method-not-allowed' });
+}
+
+function intParam(url: URL, name: string, fallback: number, min: number, max: number): number {
+  const raw = url.searchParams.get(name);
+  if (raw === null || raw === '') return fallback;
+  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+    throw new DepotError('VALIDATION_FAILED', `${name} must be a whole number from ${min} to ${max}.`);
+  }
+  return Number(raw);
+}
+
+function parseMetadataHeader(header: string | string[] | undefined): PublishMetadata | undefined {
+  if (header === undefined) return undefined;
+  const text = Array.isArray(header) ? header.join(',') : header;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new DepotError('VALIDATION_FAILED', 'X-Torsh-Metadata is not valid JSON.');
+  }
+  const checked = publishMetadataSchema.safeParse(parsed);
+  if (!checked.success) throw new DepotError('VALIDATION_FAILED', `X-Torsh-Metadata is invalid: ${checked.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
+  return checked.data;
+}
+
+function ifNoneMatchHits(header: string | undefined, etag: string): boolean {
+  if (!header) return false;
+  return header.split(',').some((candidate) => {
+    const trimmed = candidate.trim();
+    return trimmed === '*' || trimmed === etag || trimmed === `W/${etag}`;
+  });
+}

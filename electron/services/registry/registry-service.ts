@@ -1,0 +1,195 @@
+import { promises as fsp } from 'node:fs';
+import type { Readable } from 'node:stream';
+import semver from 'semver';
+import { DepotError } from '../../../shared/errors';
+import type {
+  PackageVersionMetadata,
+  PackageVersionsListing,
+  PublishMetadata,
+  PublishResult,
+  SearchResult,
+  VersionRow,
+} from '../../../shared/domain/registry';
+import { isValidPackageName } from '../../../shared/packages/manifest';
+import { inspectPackage } from '../packages/format';
+import type { BlobStore } from '../blobs/blob-store';
+import type { ByteRange } from '../storage/storage-backend';
+import type { Logger } from '../logger';
+import type { RegistryRepository } from './registry-repository';
+import type { ReceivedUpload } from './upload-receiver';
+
+export interface RegistryServiceOptions {
+  repository: RegistryRepository;
+  blobs: BlobStore;
+  logger: Logger;
+  now?: () => Date;
+}
+
+export function assertPackageName(name: string): void {
+  if (!isValidPackageName(name)) {
+    throw new DepotError('VALIDATION_FAILED', `Invalid package name "${name.slice(0, 100)}": use lowercase letters, digits, "-", "_", ".", and at most one "scope/" prefix.`, { reason: 'bad-name' });
+  }
+}
+
+export function assertVersion(version: string): void {
+  if (semver.valid(version) !== version) {
+    throw new DepotError('VALIDATION_FAILED', `Invalid version "${version.slice(0, 100)}": expected strict semver MAJOR.MINOR.PATCH[-pre][+build].`, { reason: 'bad-semver' });
+  }
+}
+
+/** The registry's logic, shared by the HTTP API, the contract (UI) and the CLI. */
+export class RegistryService {
+  private readonly now: () => Date;
+
+  constructor(private readonly options: RegistryServiceOptions) {
+    this.now = options.now ?? (() => new Date());
+  }
+
+  /**
+   * Publishes an uploaded file: validate it fully, then store the blob, then record the version in
+   * one transaction. Until that commit nothing is visible; the temp file is always consumed.
+   */
+  async publishUpload(
+    upload: ReceivedUpload,
+    request: { name?: string; version?: string; metadata?: PublishMetadata; publisher: string | null; signal?: AbortSignal; onProgress?: (fraction: number, message: string) => void },
+  ): Promise<PublishResult> {
+    try {
+      if (request.name !== undefined) assertPackageName(request.name);
+      if (request.version !== undefined) assertVersion(request.version);
+      request.onProgress?.(0, 'Validating package');
+      const inspection = await inspectPackage(upload.tempPath, {
+        ...(request.signal ? { signal: request.signal } : {}),
+        onProgress: (done, total) => request.onProgress?.(total > 0 ? (0.9 * done) / total : 0, 'Verifying resources'),
+      });
+      const { manifest } = inspection;
+      if (request.name !== undefined && manifest.name !== request.name) {
+        throw new DepotError('INVALID_PACKAGE', `The package's manifest names "${manifest.name}", not "${request.name}".`, { reason: 'name-mismatch' });
+      }
+      if (request.version !== undefined && manifest.version !== request.version) {
+        throw new DepotError('INVALID_PACKAGE', `The package's manifest says version ${manifest.version}, not ${request.version}.`, { reason: 'version-mismatch' });
+      }
+      assertPackageName(manifest.name);
+      assertVersion(manifest.version);
+      const digest = `sha256:${upload.digestHex}`;
+      const existing = this.options.repository.findVersion(manifest.name, manifest.version);
+      if (existing) return this.sameOrConflict(existing, digest, upload.size);
+
+      request.signal?.throwIfAborted();
+      request.onProgress?.(0.92, 'Storing');
+      await this.options.blobs.storeFile(upload.digestHex, upload.tempPath, upload.size, request.signal);
+      const metadata = request.metadata ?? {};
+      try {
+        this.options.repository.insertVersion({
+          name: manifest.name,
+          version: manifest.version,
+          digest,
+          size: upload.size,
+          description: metadata.description !== undefined ? metadata.description : (manifest.description ?? null),
+          author: metadata.author !== undefined ? metadata.author : (manifest.author ?? null),
+          license: metadata.license !== undefined ? metadata.license : (manifest.license ?? null),
+          tags: metadata.tags ?? tagsFromManifest(manifest.metadata),
+          manifestJson: JSON.stringify(manifest),
+          resources: inspection.resources.map((resource) => ({
+            path: resource.path,
+            name: resource.name,
+            type: resource.type,
+            size: resource.size,
+            compressed_size: resource.compressedSize,
+            compression: resource.compression,
+            sha256: resource.sha256,
+          })),
+          dependencies: inspection.dependencies,
+          publishedAt: this.now().toISOString(),
+          publishedBy: request.publisher,
+        });
+      } catch (error) {
+        // Two publishers raced for the same version: the loser gets the same answer as a later retry.
+        const winner = this.options.repository.findVersion(manifest.name, manifest.version);
+        if (winner) return this.sameOrConflict(winner, digest, upload.size);
+        throw error;
+      }
+      this.options.logger.info(`published ${manifest.name}@${manifest.version} (${upload.size} bytes, ${digest})`);
+      return { name: manifest.name, version: manifest.version, digest, size: upload.size, created: true };
+    } finally {
+      await fsp.rm(upload.tempPath, { force: true });
+    }
+  }
+
+  private sameOrConflict(existing: PackageVersionMetadata, digest: string, size: number): PublishResult {
+    if (existing.digest !== digest) {
+      throw new DepotError('CONFLICT', `${existing.name}@${existing.version} is already published with different bytes (${existing.digest}); versions are immutable.`);
+    }
+    return { name: existing.name, version: existing.version, digest, size, created: false };
+  }
+
+  getVersion(name: string, version: string): PackageVersionMetadata {
+    assertPackageName(name);
+    const found = this.options.repository.findVersion(name, version);
+    if (!found) throw new DepotError('NOT_FOUND', `${name}@${version} is not published here.`);
+    return found;
+  }
+
+  listVersions(name: string): PackageVersionsListing {
+    assertPackageName(name);
+    const versions = this.options.repository.versionsOf(name);
+    if (versions.length === 0) throw new DepotError('NOT_FOUND', `No package named ${name}.`);
+    return {
+      name,
+      versions: versions.map((version) => ({ version: version.version, digest: version.digest, size: version.size, published_at: version.published_at, yanked: version.yanked })),
+    };
+  }
+
+  /** Newest non-yanked version matching a semver range (`^1.2`, `~1.2.3`, `>=1 <2`, `1.x`, `*`, `||`). */
+  resolve(name: string, range: string): PackageVersionMetadata {
+    assertPackageName(name);
+    const normalized = semver.validRange(range.trim() === '' ? '*' : range);
+    if (normalized === null) throw new DepotError('VALIDATION_FAILED', `Invalid version range "${range.slice(0, 100)}".`, { reason: 'bad-range' });
+    const candidates = this.options.repository.versionsOf(name).filter((version) => !version.yanked);
+    const best = semver.maxSatisfying(
+      candidates.map((version) => version.version),
+      normalized,
+    );
+    const found = candidates.find((version) => version.version === best);
+    if (!found) throw new DepotError('NOT_FOUND', `No version of ${name} matches ${range}.`);
+    return found;
+  }
+
+  search(query: string, page: number, perPage: number): SearchResult {
+    const { total, totalCapped, packages } = this.options.repository.search(query.slice(0, 200), page, perPage);
+    return { total, total_capped: totalCapped, page, per_page: perPage, packages };
+  }
+
+  listVersionRows(offset: number, limit: number): { total: number; rows: VersionRow[] } {
+    return this.options.repository.listVersionRows(offset, limit);
+  }
+
+  setYanked(name: string, version: string, yanked: boolean): PackageVersionMetadata {
+    assertPackageName(name);
+    const updated = this.options.repository.setYanked(name, version, yanked);
+    if (!updated) throw new DepotError('NOT_FOUND', `${name}@${version} is not published here.`);
+    this.options.logger.info(`${yanked ? 'yanked' : 'unyanked'} ${name}@${version}`);
+    return updated;
+  }
+
+  /** Opens a version's bytes. Yanked versions still download by exact version. */
+  async openDownload(name: string, version: string, range?: ByteRange): Promise<{ metadata: PackageVersionMetadata; stream: Readable }> {
+    const metadata = this.getVersion(name, version);
+    const stream = await this.options.blobs.open(metadata.digest.replace(/^sha256:/, ''), range);
+    return { metadata, stream };
+  }
+
+  recordDownload(name: string, version: string): void {
+    this.options.repository.addDownloads(name, version);
+  }
+}
+
+/** The manifest's free-form metadata may carry `tags` as a comma-separated list. */
+function tagsFromManifest(metadata: Record<string, string> | undefined): string[] {
+  const raw = metadata?.tags;
+  if (!raw) return [];
+  return raw
+    .split(',')
+    .map((tag) => tag.trim())
+    .filter((tag) => /^[\p{L}\p{N}][\p{L}\p{N}._+-]*$/u.test(tag))
+    .slice(0, 50);
+}

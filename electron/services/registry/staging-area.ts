@@ -1,0 +1,135 @@
+import { randomBytes } from 'node:crypto';
+import { createReadStream, promises as fsp } from 'node:fs';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { DepotError } from '../../../shared/errors';
+import type { PackageInspectionView, PackageSource, PublishMetadata, PublishResult, StagedPackage } from '../../../shared/domain/registry';
+import { inspectPackage } from '../packages/format';
+import type { JobHandle, JobRunner } from '../jobs/job-runner';
+import type { RegistryService } from './registry-service';
+import { receiveUpload } from './upload-receiver';
+
+interface StagedFile extends StagedPackage {
+  tempPath: string;
+  digestHex: string;
+}
+
+export interface StagingAreaOptions {
+  tmpDir: string;
+  registry: RegistryService;
+  jobs: JobRunner;
+  maxPackageBytes: () => number;
+}
+
+/**
+ * Packages on their way to being published from the UI: uploaded bytes (browser) or a file the
+ * user dropped (desktop). Inspect first, then publish as a job with progress and cancel.
+ */
+export class StagingArea {
+  private readonly staged = new Map<string, StagedFile>();
+
+  constructor(private readonly options: StagingAreaOptions) {}
+
+  async stageStream(body: Readable, fileName: string, signal?: AbortSignal): Promise<StagedPackage> {
+    const safeName = path.basename(fileName).slice(0, 200) || 'package.torshpkg';
+    const upload = await receiveUpload(body, { tmpDir: path.join(this.options.tmpDir, 'staging'), maxBytes: this.options.maxPackageBytes(), name: 'staged', ...(signal ? { signal } : {}) });
+    const id = randomBytes(16).toString('hex');
+    const entry: StagedFile = { id, fileName: safeName, size: upload.size, digest: `sha256:${upload.digestHex}`, tempPath: upload.tempPath, digestHex: upload.digestHex };
+    this.staged.set(id, entry);
+    return { id, fileName: entry.fileName, size: entry.size, digest: entry.digest };
+  }
+
+  async inspect(source: PackageSource): Promise<PackageInspectionView> {
+    const { file, fileName } = await this.locate(source);
+    const inspection = await inspectPackage(file);
+    const { manifest } = inspection;
+    let alreadyPublished: PackageInspectionView['alreadyPublished'] = null;
+    try {
+      const existing = this.options.registry.getVersion(manifest.name, manifest.version);
+      const stagedDigest = source.kind === 'staged' ? this.staged.get(source.id)?.digest : undefined;
+      alreadyPublished = { digest: existing.digest, sameBytes: stagedDigest === undefined ? null : stagedDigest === existing.digest };
+    } catch (error) {
+      if (!(error instanceof DepotError) || (error.code !== 'NOT_FOUND' && error.code !== 'VALIDATION_FAILED')) throw error;
+    }
+    return {
+      fileName,
+      fileSize: inspection.fileSize,
+      name: manifest.name,
+      version: manifest.version,
+      formatVersion: manifest.format_version,
+      createdAt: manifest.created_at,
+      description: manifest.description ?? null,
+      author: manifest.author ?? null,
+      license: manifest.license ?? null,
+      tags: (manifest.metadata?.tags ?? '').split(',').map((tag) => tag.trim()).filter((tag) => tag.length > 0),
+      resources: inspection.resources.map((resource) => ({
+        path: resource.path,
+        name: resource.name,
+        type: resource.type,
+        size: resource.size,
+        compressed_size: resource.compressedSize,
+        compression: resource.compression,
+        sha256: resource.sha256,
+      })),
+      dependencies: inspection.dependencies,
+      alreadyPublished,
+    };
+  }
+
+  /** Publishes as a job: copies a local file in first (with progress), then validates and stores. */
+  publish(source: PackageSource, metadata: PublishMetadata, publisher: string | null): JobHandle<PublishResult> {
+    const label = source.kind === 'staged' ? (this.staged.get(source.id)?.fileName ?? 'package') : path.basename(source.path);
+    if (source.kind === 'staged' && !this.staged.has(source.id)) throw new DepotError('NOT_FOUND', 'That upload is no longer staged; drop the package again.');
+    return this.options.jobs.start('package-publish', `Publish ${label}`, { source: source.kind, label }, async (context) => {
+      let upload;
+      if (source.kind === 'staged') {
+        const entry = this.staged.get(source.id);
+        if (!entry) throw new DepotError('NOT_FOUND', 'That upload is no longer staged; drop the package again.');
+        this.staged.delete(source.id);
+        upload = { tempPath: entry.tempPath, digestHex: entry.digestHex, size: entry.size };
+      } else {
+        const { file } = await this.locate(source);
+        const total = (await fsp.stat(file)).size;
+        upload = await receiveUpload(createReadStream(file), {
+          tmpDir: this.options.tmpDir,
+          maxBytes: this.options.maxPackageBytes(),
+          signal: context.signal,
+          name: 'publish',
+          onProgress: (bytes) => context.reportProgress((0.4 * bytes) / Math.max(total, 1), 'Copying into the registry'),
+        });
+      }
+      const base = source.kind === 'staged' ? 0 : 0.4;
+      return this.options.registry.publishUpload(upload, {
+        metadata,
+        publisher,
+        signal: context.signal,
+        onProgress: (fraction, message) => context.reportProgress(base + (1 - base) * fraction, message),
+      });
+    });
+  }
+
+  async discard(id: string): Promise<void> {
+    const entry = this.staged.get(id);
+    if (!entry) return;
+    this.staged.delete(id);
+    await fsp.rm(entry.tempPath, { force: true });
+  }
+
+  async discardAll(): Promise<void> {
+    await Promise.all([...this.staged.keys()].map((id) => this.discard(id)));
+  }
+
+  private async locate(source: PackageSource): Promise<{ file: string; fileName: string }> {
+    if (source.kind === 'staged') {
+      const entry = this.staged.get(source.id);
+      if (!entry) throw new DepotError('NOT_FOUND', 'That upload is no longer staged; drop the package again.');
+      return { file: entry.tempPath, fileName: entry.fileName };
+    }
+    // Desktop drops give real paths; still refuse anything that is not a plain .torshpkg file.
+    if (!path.isAbsolute(source.path)) throw new DepotError('VALIDATION_FAILED', 'A package path must be absolute.');
+    if (path.extname(source.path).toLowerCase() !== '.torshpkg') throw new DepotError('VALIDATION_FAILED', 'Only .torshpkg files can be published.', { reason: 'not-a-torshpkg' });
+    const stats = await fsp.stat(source.path).catch(() => null);
+    if (!stats?.isFile()) throw new DepotError('NOT_FOUND', `No package file at ${source.path}.`);
+    return { file: source.path, fileName: path.basename(source.path) };
+  }
+}

@@ -1,0 +1,52 @@
+import { z } from 'zod';
+import { defineRequests } from './define';
+import { jobRecordSchema } from '../domain/jobs';
+import {
+  packageInspectionViewSchema,
+  packageSourceSchema,
+  packageVersionMetadataSchema,
+  packageVersionsListingSchema,
+  publishMetadataSchema,
+  searchResultSchema,
+  versionRowSchema,
+} from '../domain/registry';
+
+const nameInput = z.string().min(1).max(214);
+const versionInput = z.string().min(1).max(256);
+
+export const packagesChannels = defineRequests({
+  'packages.search': {
+    input: z.object({ query: z.string().max(200).default(''), page: z.number().int().min(1).default(1), perPage: z.number().int().min(1).max(100).default(20) }).strict(),
+    output: searchResultSchema,
+    summary: 'Search packages by name, description and tags, ranked by relevance.',
+  },
+  'packages.listVersions': {
+    input: z.object({ offset: z.number().int().min(0).default(0), limit: z.number().int().min(1).max(500).default(100) }).strict(),
+    output: z.object({ total: z.number().int(), rows: z.array(versionRowSchema) }),
+    summary: 'Every published version, ordered by name then version (for the virtualized list).',
+  },
+  'packages.get': { input: z.object({ name: nameInput }).strict(), output: packageVersionsListingSchema, summary: 'A package and its versions, newest first.' },
+  'packages.version': { input: z.object({ name: nameInput, version: versionInput }).strict(), output: packageVersionMetadataSchema, summary: 'One version in full.' },
+  'packages.inspect': { input: z.object({ source: packageSourceSchema }).strict(), output: packageInspectionViewSchema, summary: 'Read and verify a dropped package before publishing it.' },
+  'packages.publish': {
+    input: z.object({ source: packageSourceSchema, metadata: publishMetadataSchema.default({}) }).strict(),
+    output: jobRecordSchema,
+    summary: 'Publish a dropped package as a job (progress, cancel).',
+  },
+  'packages.discardStaged': { input: z.object({ id: z.string().regex(/^[0-9a-f]{32}$/) }).strict(), output: z.object({}), summary: 'Forget an upload that will not be published.' },
+  'packages.setYanked': {
+    input: z.object({ name: nameInput, version: versionInput, yanked: z.boolean() }).strict(),
+    output: packageVersionMetadataSchema,
+    summary: 'Yank or unyank a version (yanked versions still download by exact version).',
+  },
+  'packages.exportVersion': {
+    input: z.object({ name: nameInput, version: versionInput, directory: z.string().min(1).max(4096) }).strict(),
+    output: jobRecordSchema,
+    summary: 'Save a version into a folder on this machine, as a job.',
+  },
+  'packages.registryInfo': {
+    input: z.object({}).strict(),
+    output: z.object({ httpBaseUrl: z.string().nullable() }),
+    summary: 'Where the embedded registry is reachable over HTTP, if it is.',
+  },
+});

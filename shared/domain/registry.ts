@@ -1,0 +1,134 @@
+import { z } from 'zod';
+
+/** Metadata a publisher may set over the manifest's own (HTTP header `X-Torsh-Metadata`, publish form). */
+export const publishMetadataSchema = z
+  .object({
+    description: z.string().max(10_000).nullable().optional(),
+    author: z.string().max(500).nullable().optional(),
+    license: z.string().max(200).nullable().optional(),
+    tags: z.array(z.string().min(1).max(50).regex(/^[\p{L}\p{N}][\p{L}\p{N}._+-]*$/u, 'tags are words: letters, digits, . _ + -')).max(50).optional(),
+  })
+  .strict();
+export type PublishMetadata = z.infer<typeof publishMetadataSchema>;
+
+export const packageResourceSchema = z.object({
+  path: z.string(),
+  name: z.string(),
+  type: z.string(),
+  size: z.number().int(),
+  compressed_size: z.number().int(),
+  compression: z.string(),
+  sha256: z.string(),
+});
+
+/** One published version, as `GET /api/v1/packages/{name}/{version}` returns it. */
+export const packageVersionMetadataSchema = z.object({
+  name: z.string(),
+  version: z.string(),
+  description: z.string().nullable(),
+  author: z.string().nullable(),
+  license: z.string().nullable(),
+  tags: z.array(z.string()),
+  size: z.number().int(),
+  digest: z.string(),
+  published_at: z.string(),
+  downloads: z.number().int(),
+  yanked: z.boolean(),
+  resources: z.array(packageResourceSchema),
+  dependencies: z.record(z.string(), z.string()),
+});
+export type PackageVersionMetadata = z.infer<typeof packageVersionMetadataSchema>;
+
+export const packageVersionSummarySchema = z.object({
+  version: z.string(),
+  digest: z.string(),
+  size: z.number().int(),
+  published_at: z.string(),
+  yanked: z.boolean(),
+});
+export const packageVersionsListingSchema = z.object({
+  name: z.string(),
+  versions: z.array(packageVersionSummarySchema),
+});
+export type PackageVersionsListing = z.infer<typeof packageVersionsListingSchema>;
+
+/** A package in search results and lists: its newest non-yanked version. */
+export const packageSummarySchema = z.object({
+  name: z.string(),
+  version: z.string(),
+  description: z.string().nullable(),
+  author: z.string().nullable(),
+  license: z.string().nullable(),
+  tags: z.array(z.string()),
+  size: z.number().int(),
+  digest: z.string(),
+  published_at: z.string(),
+  downloads: z.number().int(),
+});
+export type PackageSummary = z.infer<typeof packageSummarySchema>;
+
+export const searchResultSchema = z.object({
+  total: z.number().int(),
+  /** true when there are more matches than `total` counts (totals are exact up to 10,000). */
+  total_capped: z.boolean(),
+  page: z.number().int(),
+  per_page: z.number().int(),
+  packages: z.array(packageSummarySchema),
+});
+export type SearchResult = z.infer<typeof searchResultSchema>;
+
+export const publishResultSchema = z.object({
+  name: z.string(),
+  version: z.string(),
+  digest: z.string(),
+  size: z.number().int(),
+  /** false when the same bytes were already published (idempotent re-publish). */
+  created: z.boolean(),
+});
+export type PublishResult = z.infer<typeof publishResultSchema>;
+
+/** A row of the all-versions list (Packages screen), ordered by name then version. */
+export const versionRowSchema = z.object({
+  name: z.string(),
+  version: z.string(),
+  description: z.string().nullable(),
+  size: z.number().int(),
+  downloads: z.number().int(),
+  yanked: z.boolean(),
+  published_at: z.string(),
+});
+export type VersionRow = z.infer<typeof versionRowSchema>;
+
+/** What the publish form shows after a drop: the package as read and verified, before publishing. */
+export const packageInspectionViewSchema = z.object({
+  fileName: z.string(),
+  fileSize: z.number().int(),
+  name: z.string(),
+  version: z.string(),
+  formatVersion: z.string(),
+  createdAt: z.string(),
+  description: z.string().nullable(),
+  author: z.string().nullable(),
+  license: z.string().nullable(),
+  tags: z.array(z.string()),
+  resources: z.array(packageResourceSchema),
+  dependencies: z.record(z.string(), z.string()),
+  /** Set when this exact version is already published here (same bytes: re-publish is a no-op). */
+  alreadyPublished: z.object({ digest: z.string(), sameBytes: z.boolean().nullable() }).nullable(),
+});
+export type PackageInspectionView = z.infer<typeof packageInspectionViewSchema>;
+
+/** A package to publish: uploaded into the host's staging area (browser) or a local file (desktop). */
+export const packageSourceSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('staged'), id: z.string().regex(/^[0-9a-f]{32}$/) }),
+  z.object({ kind: z.literal('path'), path: z.string().min(1).max(4096) }),
+]);
+export type PackageSource = z.infer<typeof packageSourceSchema>;
+
+export const stagedPackageSchema = z.object({
+  id: z.string(),
+  fileName: z.string(),
+  size: z.number().int(),
+  digest: z.string(),
+});
+export type StagedPackage = z.infer<typeof stagedPackageSchema>;
