@@ -5,6 +5,7 @@ import type { Core } from '../services/composition-root';
 import { clientMessageSchema, type ServerMessage } from '../../shared/contract/wire';
 import { createSessionToken, readCookie, sessionCookieName, tokensMatch } from './session-token';
 import { serveStaticFile } from './static-files';
+import { discardUnreadBody } from './http-json';
 
 /** A handler for API routes that authenticate on their own (bearer keys), e.g. the registry. */
 export type ApiRouteHandler = (request: IncomingMessage, response: ServerResponse, url: URL) => Promise<boolean>;
@@ -74,12 +75,13 @@ export async function startHttpHost(options: HostOptions): Promise<RunningHost> 
     }
     const presented = presentedToken(request, url);
     if (!tokensMatch(token, presented)) {
-      sendText(response, 401, 'Unauthorized: open the URL printed by `torsh-depot serve` (it carries the session token).', { closeConnection: request.method !== 'GET' && request.method !== 'HEAD' });
-      if (!request.readableEnded && request.method !== 'GET' && request.method !== 'HEAD') request.destroy();
+      sendText(response, 401, 'Unauthorized: open the URL printed by `torsh-depot serve` (it carries the session token).');
+      discardUnreadBody(request);
       return;
     }
     if (request.method !== 'GET' && request.method !== 'HEAD' && !originAllowed(request.headers.origin, request.headers.host)) {
-      sendText(response, 403, 'Forbidden: cross-origin request.', { closeConnection: true });
+      sendText(response, 403, 'Forbidden: cross-origin request.');
+      discardUnreadBody(request);
       return;
     }
     for (const route of options.sessionRoutes ?? []) {
@@ -189,12 +191,11 @@ function rawToString(data: RawData): string {
   return data.toString('utf8');
 }
 
-function sendText(response: ServerResponse, status: number, text: string, options: { closeConnection?: boolean } = {}): void {
+function sendText(response: ServerResponse, status: number, text: string): void {
   response.writeHead(status, {
     'Content-Type': 'text/plain; charset=utf-8',
     'X-Content-Type-Options': 'nosniff',
     'Referrer-Policy': 'no-referrer',
-    ...(options.closeConnection ? { Connection: 'close' } : {}),
   });
   response.end(`${text}\n`);
 }

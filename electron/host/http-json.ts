@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DepotError, toErrorEnvelope, type ErrorCode } from '../../shared/errors';
 
 const statusByCode: Record<ErrorCode, number> = {
@@ -29,16 +29,32 @@ export function sendJson(response: ServerResponse, status: number, body: unknown
 }
 
 /** `{"error": {"code", "message"}}` with the status the code implies. */
-export function sendError(response: ServerResponse, error: unknown, options: { closeConnection?: boolean } = {}): void {
+export function sendError(response: ServerResponse, error: unknown): void {
   const envelope = toErrorEnvelope(error);
   const status = error instanceof DepotError ? (error.reason === 'method-not-allowed' ? 405 : statusByCode[error.code]) : 500;
   const headers: Record<string, string> = {};
   if (status === 401) headers['WWW-Authenticate'] = 'Bearer realm="torsh-depot"';
-  // An unread request body must not be drained (it may be gigabytes): close instead.
-  if (options.closeConnection) headers.Connection = 'close';
   if (response.headersSent) {
     response.destroy();
     return;
   }
   sendJson(response, status, { error: envelope }, headers);
+}
+
+/**
+ * After answering early (401, 413…) to a request whose body was not read: let the client finish
+ * sending a bounded amount so it can read the answer, then cut the connection.
+ */
+export function discardUnreadBody(request: IncomingMessage, maxBytes = 64 * 1024 * 1024, maxMs = 5_000): void {
+  if (request.readableEnded) return;
+  let seen = 0;
+  const timer = setTimeout(() => request.destroy(), maxMs);
+  timer.unref();
+  request.on('data', (chunk: Buffer) => {
+    seen += chunk.length;
+    if (seen > maxBytes) request.destroy();
+  });
+  request.on('end', () => clearTimeout(timer));
+  request.on('close', () => clearTimeout(timer));
+  request.resume();
 }

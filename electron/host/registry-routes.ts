@@ -8,7 +8,7 @@ import { receiveUpload } from '../services/registry/upload-receiver';
 import type { Logger } from '../services/logger';
 import { appVersion } from '../services/version';
 import type { ApiRouteHandler } from './http-host';
-import { sendError, sendJson } from './http-json';
+import { discardUnreadBody, sendError, sendJson } from './http-json';
 import { parseRangeHeader } from './byte-range';
 
 export interface RegistryRouteOptions {
@@ -60,8 +60,8 @@ export function createRegistryRoutes(options: RegistryRouteOptions): ApiRouteHan
       await route(request, response, url);
     } catch (error) {
       const bodyUnread = request.method === 'PUT' && !request.readableEnded;
-      sendError(response, error, { closeConnection: bodyUnread });
-      if (bodyUnread) request.destroy();
+      sendError(response, error);
+      if (bodyUnread) discardUnreadBody(request);
     }
     return true;
   };

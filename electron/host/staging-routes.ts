@@ -1,7 +1,7 @@
 import type { Core } from '../services/composition-root';
 import { DepotError } from '../../shared/errors';
 import type { ApiRouteHandler } from './http-host';
-import { sendError, sendJson } from './http-json';
+import { discardUnreadBody, sendError, sendJson } from './http-json';
 
 /**
  * `PUT /session/staging?filename=…`: the browser UI uploads a dropped package here (with upload
@@ -23,8 +23,8 @@ export function createStagingRoutes(core: Core): ApiRouteHandler {
       sendJson(response, 201, staged);
     } catch (error) {
       const unread = !request.readableEnded;
-      sendError(response, error, { closeConnection: unread });
-      if (unread) request.destroy();
+      sendError(response, error);
+      if (unread) discardUnreadBody(request);
     }
     return true;
   };

@@ -17,6 +17,7 @@ import { HealthService } from './health/health-service';
 import { RequestRouter } from './rpc/request-router';
 import { createRequestHandlers } from './rpc/request-handlers';
 import { createConsoleLogger, type Logger } from './logger';
+import { acquireDataDirLock } from './fs/data-dir-lock';
 import { LocalStorage } from './storage/local-storage';
 import type { StorageBackend } from './storage/storage-backend';
 import { BlobStore } from './blobs/blob-store';
@@ -69,13 +70,20 @@ export interface Core {
 export function createCore(options: CoreOptions): Core {
   const dataDir = path.resolve(options.dataDir);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const lock = acquireDataDirLock(dataDir);
   const tmpDir = path.join(dataDir, 'tmp');
   mkdirSync(tmpDir, { recursive: true });
   const logger = options.logger ?? createConsoleLogger();
   // Leftovers of a crash (half-written temp files) are never valid data; sweep before any job runs.
   sweepTempDir(tmpDir, logger);
   const databaseFile = path.join(dataDir, 'torsh-depot.sqlite');
-  const db = openDatabase(databaseFile, options.migrations ?? allMigrations);
+  let db: Database;
+  try {
+    db = openDatabase(databaseFile, options.migrations ?? allMigrations);
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
 
   const events = new EventBus();
   const settings = new SettingsService(options.settingsBackend ?? new JsonFileSettingsBackend(path.join(dataDir, 'settings.json')));
@@ -131,6 +139,7 @@ export function createCore(options: CoreOptions): Core {
       await jobs.shutdown();
       await staging.discardAll();
       db.close();
+      lock.release();
     },
   };
   const router = new RequestRouter(createRequestHandlers(partial), logger);

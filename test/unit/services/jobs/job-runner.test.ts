@@ -1,4 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { rmSync } from 'node:fs';
+import path from 'node:path';
 import { createCore, type Core } from '../../../../electron/services/composition-root';
 import { silentLogger } from '../../../../electron/services/logger';
 import type { JobRecord } from '../../../../shared/domain/jobs';
@@ -96,6 +98,8 @@ describe('JobRunner', () => {
     // Simulate a crash: the row says running, the process is gone.
     first.db.prepare(`INSERT INTO jobs (id, kind, title, status, created_at) VALUES ('crashed', 'test', 'Crashed', 'running', ?)`).run(new Date().toISOString());
     first.db.close();
+    // The crashed process's lock would be stale (its pid gone); here the test process itself held it.
+    rmSync(path.join(temp.dir, 'torsh-depot.lock'));
 
     const second = newCore(temp.dir);
     const history = second.jobs.list(10);
