@@ -1,9 +1,17 @@
 import os from 'node:os';
 import path from 'node:path';
 
-/** The platform's usual place for application data, as the desktop app uses too. */
+/**
+ * The desktop app's data folder (Electron's appData + "Torsh Depot/data"), so `torsh-depot serve`
+ * and the desktop app find the same registry by default. The data folder lock keeps them from
+ * running on it at the same time.
+ */
 export function defaultDataDir(env: NodeJS.ProcessEnv, platform: NodeJS.Platform = process.platform): string {
-  if (platform === 'win32') return path.join(env.APPDATA ?? path.join(os.homedir(), 'AppData', 'Roaming'), 'Torsh Depot', 'data');
-  if (platform === 'darwin') return path.join(os.homedir(), 'Library', 'Application Support', 'Torsh Depot', 'data');
-  return path.join(env.XDG_DATA_HOME ?? path.join(os.homedir(), '.local', 'share'), 'torsh-depot');
+  const appData =
+    platform === 'win32'
+      ? (env.APPDATA ?? path.join(os.homedir(), 'AppData', 'Roaming'))
+      : platform === 'darwin'
+        ? path.join(os.homedir(), 'Library', 'Application Support')
+        : (env.XDG_CONFIG_HOME ?? path.join(os.homedir(), '.config'));
+  return path.join(appData, 'Torsh Depot', 'data');
 }

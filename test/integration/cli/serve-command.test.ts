@@ -71,3 +71,12 @@ describe('torsh-depot CLI', () => {
     expect(second.stderr).toContain(`port ${port} is already in use`);
   });
 });
+
+describe('default data folder', () => {
+  it('is the desktop app folder on every platform', async () => {
+    const { defaultDataDir } = await import('../../../electron/cli/default-data-dir');
+    expect(defaultDataDir({ XDG_CONFIG_HOME: '/cfg' }, 'linux')).toBe(path.join('/cfg', 'Torsh Depot', 'data'));
+    expect(defaultDataDir({ APPDATA: 'C:/Users/a/AppData/Roaming' }, 'win32')).toBe(path.join('C:/Users/a/AppData/Roaming', 'Torsh Depot', 'data'));
+    expect(defaultDataDir({}, 'darwin')).toMatch(/Library\/Application Support\/Torsh Depot\/data$/);
+  });
+});
