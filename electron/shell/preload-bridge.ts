@@ -12,7 +12,12 @@ export interface IpcRendererLike {
  * The only surface the sandboxed page can reach. Channels outside the contract are refused here,
  * before any IPC message exists; the main process checks again (sender and input) on its side.
  */
-export function createDesktopBridge(ipcRenderer: IpcRendererLike): DesktopBridge {
+/** Electron's `webUtils`: dropped File objects no longer carry `.path`. */
+export interface WebUtilsLike {
+  getPathForFile(file: File): string;
+}
+
+export function createDesktopBridge(ipcRenderer: IpcRendererLike, webUtils?: WebUtilsLike): DesktopBridge {
   const bridge: DesktopBridge = {
     async invoke(channel: string, input: unknown): Promise<ResponseResult> {
       if (!isRequestChannel(channel)) {
@@ -41,6 +46,14 @@ export function createDesktopBridge(ipcRenderer: IpcRendererLike): DesktopBridge
         subscribed = false;
         ipcRenderer.removeListener(ipcEventChannel, handler);
       };
+    },
+    pathForFile(file: File): string | null {
+      try {
+        const found = webUtils?.getPathForFile(file) ?? '';
+        return found === '' ? null : found;
+      } catch {
+        return null;
+      }
     },
   };
   return Object.freeze(bridge);

@@ -29,6 +29,8 @@ export const desktopBridgeKey = 'torshDepot';
 export interface DesktopBridge {
   invoke(channel: string, input: unknown): Promise<ResponseResult>;
   onEvent(listener: (event: string, payload: unknown) => void): () => void;
+  /** The real path of a file the user dropped (Electron's webUtils); null when it has none. */
+  pathForFile(file: File): string | null;
 }
 
 /** IPC channel name used for a contract request channel. */

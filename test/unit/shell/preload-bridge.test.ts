@@ -60,9 +60,16 @@ describe('createDesktopBridge (preload)', () => {
     expect(ipcRenderer.listeners.get(ipcEventChannel)).toEqual([]);
   });
 
-  it('exposes only invoke and onEvent, frozen', () => {
+  it('exposes only invoke, onEvent and pathForFile, frozen', () => {
     const bridge = createDesktopBridge(new FakeIpcRenderer());
-    expect(Object.keys(bridge).sort()).toEqual(['invoke', 'onEvent']);
+    expect(Object.keys(bridge).sort()).toEqual(['invoke', 'onEvent', 'pathForFile']);
     expect(Object.isFrozen(bridge)).toBe(true);
+  });
+
+  it('gives the path of a dropped file through webUtils, or null', () => {
+    const file = { name: 'a.torshpkg' } as unknown as File;
+    expect(createDesktopBridge(new FakeIpcRenderer(), { getPathForFile: () => '/home/u/a.torshpkg' }).pathForFile(file)).toBe('/home/u/a.torshpkg');
+    expect(createDesktopBridge(new FakeIpcRenderer(), { getPathForFile: () => '' }).pathForFile(file)).toBeNull();
+    expect(createDesktopBridge(new FakeIpcRenderer()).pathForFile(file)).toBeNull();
   });
 });

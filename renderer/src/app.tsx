@@ -1,0 +1,117 @@
+import { useEffect, useRef, useState, type DragEvent } from 'react';
+import { client } from './lib/client-instance';
+import { Sidebar } from './components/sidebar';
+import { StatusBar } from './components/status-bar';
+import { JobsPanel } from './components/jobs-panel';
+import { Toasts } from './components/toasts';
+import { startConnectionUpdates } from './stores/connection-store';
+import { startJobUpdates, useJobsStore } from './stores/jobs-store';
+import { startNotificationUpdates } from './stores/notifications-store';
+import { useSettingsStore } from './stores/settings-store';
+import { useNavigationStore, type ScreenId } from './stores/navigation-store';
+import { usePackagesStore } from './stores/packages-store';
+import { SettingsScreen } from './screens/settings-screen';
+import { PackagesScreen } from './screens/packages/packages-screen';
+import { NotBuiltScreen, notBuiltScreens } from './screens/not-built-screen';
+
+function Screen({ id }: { id: ScreenId }) {
+  if (id === 'packages') return <PackagesScreen />;
+  if (id === 'settings') return <SettingsScreen />;
+  const spec = notBuiltScreens[id];
+  return <NotBuiltScreen title={spec.title} summary={spec.summary} arrives={spec.arrives} />;
+}
+
+export function NoSessionPage() {
+  return (
+    <main className="no-session">
+      <h1>Torsh Depot</h1>
+      <p>This page needs the session token of the host that serves it.</p>
+      <p className="muted">
+        Open the URL printed by <code>torsh-depot serve</code> (it looks like <code>http://127.0.0.1:7878/?token=…</code>).
+      </p>
+    </main>
+  );
+}
+
+export function App() {
+  const screen = useNavigationStore((state) => state.screen);
+  const go = useNavigationStore((state) => state.go);
+  const toggleJobsPanel = useNavigationStore((state) => state.toggleJobsPanel);
+  const dropFile = usePackagesStore((state) => state.dropFile);
+  const [dragging, setDragging] = useState(false);
+  const mainRef = useRef<HTMLElement>(null);
+
+  useEffect(() => {
+    const refreshAll = (): void => {
+      void useJobsStore.getState().refresh();
+      void useSettingsStore.getState().load();
+      if (useNavigationStore.getState().screen === 'packages') void usePackagesStore.getState().reload();
+    };
+    void useSettingsStore.getState().load();
+    const stops = [startConnectionUpdates(refreshAll), startJobUpdates(), startNotificationUpdates()];
+    return () => stops.forEach((stop) => stop());
+  }, []);
+
+  // Move focus to the new screen's heading so keyboard and screen-reader users land on it.
+  useEffect(() => {
+    mainRef.current?.querySelector<HTMLElement>('h1')?.focus({ preventScroll: true });
+  }, [screen]);
+
+  useEffect(() => {
+    const onKey = (event: KeyboardEvent): void => {
+      if ((event.ctrlKey || event.metaKey) && event.key.toLowerCase() === 'j') {
+        event.preventDefault();
+        toggleJobsPanel();
+      }
+      if (event.key === 'Escape') toggleJobsPanel(false);
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [toggleJobsPanel]);
+
+  if (!client) return <NoSessionPage />;
+
+  const hasFiles = (event: DragEvent): boolean => Array.from(event.dataTransfer.types).includes('Files');
+  const onDrop = (event: DragEvent): void => {
+    if (!hasFiles(event)) return;
+    event.preventDefault();
+    setDragging(false);
+    const file = event.dataTransfer.files[0];
+    if (!file) return;
+    go('packages');
+    void dropFile(file);
+  };
+
+  return (
+    <div
+      className="app"
+      onDragOver={(event) => {
+        if (!hasFiles(event)) return;
+        event.preventDefault();
+        event.dataTransfer.dropEffect = 'copy';
+        setDragging(true);
+      }}
+      onDragLeave={(event) => {
+        if (event.currentTarget === event.target) setDragging(false);
+      }}
+      onDrop={onDrop}
+      data-testid="app"
+    >
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <Sidebar />
+      <main id="main" ref={mainRef} className="main" tabIndex={-1}>
+        <Screen id={screen} />
+      </main>
+      <JobsPanel />
+      <StatusBar />
+      <Toasts />
+      {dragging ? (
+        <div className="drop-overlay" aria-hidden="true">
+          <div>Drop a .torshpkg to publish it</div>
+        </div>
+      ) : null}
+    </div>
+  );
+}

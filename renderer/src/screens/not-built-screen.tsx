@@ -1,0 +1,58 @@
+import { ScreenHeader } from '../components/screen-header';
+
+/** A capability that has not landed yet says so plainly: no fake data. */
+export function NotBuiltScreen({ title, summary, arrives }: { title: string; summary: string; arrives: string }) {
+  return (
+    <section className="screen" aria-labelledby="screen-title">
+      <ScreenHeader title={title} />
+      <div className="card not-built" data-testid="not-built">
+        <h2>Not built yet</h2>
+        <p>{summary}</p>
+        <p className="muted">{arrives}</p>
+      </div>
+    </section>
+  );
+}
+
+export const notBuiltScreens = {
+  deploy: {
+    title: 'Deploy',
+    summary: 'One-click deployment: verify the signature, take a recovery point, publish, push to the CDN, replicate and sync mirrors — with live per-stage progress, rollback and history.',
+    arrives: 'Arrives with the deployment pipeline, once storage, signing, CDN, replication and mirrors are in.',
+  },
+  storage: {
+    title: 'Storage',
+    summary: 'Object storage backends — local folders, S3 and S3-compatible clusters (MinIO, Ceph, R2), Azure Blob and GCS — with resumable multipart uploads, multi-cloud copies and per-backend statistics.',
+    arrives: 'Arrives with the storage backends. Until then packages are stored in the data folder.',
+  },
+  mirrors: {
+    title: 'Mirrors',
+    summary: 'Mirror sets with health probes, selection by region, priority, weight or measured latency, failover downloads that keep their resume offset, and staleness at a glance.',
+    arrives: 'Arrives with mirrors, after storage and signing.',
+  },
+  cdn: {
+    title: 'CDN',
+    summary: 'CDN origins on object storage, Cache-Control policies, purges through Cloudflare, CloudFront and Fastly, edge probes and cache-hit statistics.',
+    arrives: 'Arrives with the CDN capability, after storage.',
+  },
+  replication: {
+    title: 'Replication',
+    summary: 'Nodes across regions with a replication factor and a consistency level per request (eventual, quorum, strong, causal), hinted handoff, anti-entropy, lag and conflict views.',
+    arrives: 'Arrives with replication, after storage.',
+  },
+  backups: {
+    title: 'Backups',
+    summary: 'Deduplicated, compressed, encrypted backups (including write-only ones with public keys), retention policies with a dry run, verification and restore points.',
+    arrives: 'Arrives with backup and recovery, after storage and signing.',
+  },
+  access: {
+    title: 'Access',
+    summary: 'Users, built-in and custom roles, scoped API keys shown once and stored hashed, package ownership and visibility, and an audit log you can filter and export.',
+    arrives: 'Arrives with access control. Until then the registry accepts writes with the admin key only.',
+  },
+  metrics: {
+    title: 'Metrics',
+    summary: 'Downloads, bandwidth, latency percentiles and error rates over time, alert rules with notifications and webhooks, and a Prometheus /metrics endpoint.',
+    arrives: 'Arrives with monitoring.',
+  },
+} as const;

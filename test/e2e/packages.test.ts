@@ -1,0 +1,99 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { startServe, type ServingHost } from '../support/cli-process';
+import { makeTempDir } from '../support/temp-dir';
+import { makeTestPackage } from '../support/packages';
+import { launchChromium, screenshotPath } from './support/browser';
+
+let browser: Browser;
+let host: ServingHost;
+const data = makeTempDir('torsh-depot-e2e-packages-');
+const work = makeTempDir('torsh-depot-e2e-work-');
+
+beforeAll(async () => {
+  browser = await launchChromium();
+  host = await startServe(['--port', '0', '--data-dir', data.dir]);
+});
+
+afterAll(async () => {
+  await host?.stop();
+  await browser?.close();
+  data.cleanup();
+  work.cleanup();
+});
+
+/** A real drop event carrying a real File, as a user's drag from the file manager makes. */
+async function dropFile(page: Page, file: string): Promise<void> {
+  const bytes = readFileSync(file).toString('base64');
+  const name = path.basename(file);
+  const transfer = await page.evaluateHandle(
+    ({ bytes: encoded, name: fileName }) => {
+      const binary = atob(encoded);
+      const array = new Uint8Array(binary.length);
+      for (let index = 0; index < binary.length; index += 1) array[index] = binary.charCodeAt(index);
+      const dataTransfer = new DataTransfer();
+      dataTransfer.items.add(new File([array], fileName, { type: 'application/octet-stream' }));
+      return dataTransfer;
+    },
+    { bytes, name },
+  );
+  await page.getByTestId('app').dispatchEvent('dragover', { dataTransfer: transfer });
+  await page.getByTestId('app').dispatchEvent('drop', { dataTransfer: transfer });
+}
+
+describe('Packages screen in Chromium', () => {
+  it('publishes a dropped package, finds it by search, shows its detail and downloads it', async () => {
+    const file = await makeTestPackage(work.dir, {
+      name: 'vision/quokka-detector',
+      version: '1.2.0',
+      description: 'Finds quokkas in camera-trap images',
+      files: { 'models/encoder/weights.pt': 200_000, 'config/model.yaml': 'depth: 50\n', 'docs/README.md': '# Quokka\n' },
+    });
+    const page = await browser.newPage({ viewport: { width: 1360, height: 860 }, acceptDownloads: true });
+    await page.goto(host.url);
+    await expect.poll(() => page.getByTestId('host-status').textContent(), { timeout: 15_000 }).toMatch(/Host: ok/);
+    await page.getByTestId('nav-settings').click();
+
+    // Not a package: refused with a clear message, nothing uploaded.
+    await dropFile(page, path.join(work.dir, (await import('node:fs')).readdirSync(work.dir).find((entry) => entry.startsWith('src-')) ?? '', 'config', 'model.yaml'));
+    await expect.poll(() => page.getByTestId('publish-error').textContent()).toContain('is not a .torshpkg package');
+    await page.getByRole('button', { name: 'Close' }).click();
+
+    await dropFile(page, file);
+    await expect.poll(() => page.getByTestId('screen-title').textContent()).toBe('Packages');
+    await expect.poll(() => page.getByTestId('inspection-summary').textContent(), { timeout: 15_000 }).toContain('vision/quokka-detector 1.2.0');
+    expect(await page.getByTestId('inspection-summary').textContent()).toContain('3 resources');
+    expect(await page.getByTestId('publish-description').inputValue()).toBe('Finds quokkas in camera-trap images');
+    await page.getByTestId('publish-author').fill('Wildlife ML team');
+    await page.getByTestId('publish-license').fill('Apache-2.0');
+    await page.getByTestId('publish-tags').fill('vision, detection, marsupials');
+    await page.screenshot({ path: screenshotPath('publish-form') });
+    await page.getByTestId('publish-submit').click();
+    await expect.poll(() => page.getByTestId('publish-done').count(), { timeout: 30_000 }).toBe(1);
+
+    await page.getByTestId('package-search').fill('marsup');
+    await expect.poll(() => page.getByTestId('search-result').count(), { timeout: 10_000 }).toBe(1);
+    await page.getByTestId('search-result').first().click();
+    await expect.poll(() => page.getByTestId('detail-title').textContent()).toContain('vision/quokka-detector');
+    const digest = `sha256:${createHash('sha256').update(readFileSync(file)).digest('hex')}`;
+    expect(await page.getByTestId('detail-digest').textContent()).toBe(digest);
+    expect(await page.getByTestId('package-detail').textContent()).toContain('models/encoder/weights.pt');
+    expect(await page.getByTestId('package-detail').textContent()).toContain('Wildlife ML team');
+    await page.screenshot({ path: screenshotPath('packages') });
+
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('download-link').click()]);
+    const saved = path.join(work.dir, 'downloaded.torshpkg');
+    await download.saveAs(saved);
+    expect(createHash('sha256').update(readFileSync(saved)).digest('hex')).toBe(digest.slice('sha256:'.length));
+
+    // Yank from the UI: search no longer lists it.
+    await page.getByTestId('yank-toggle').click();
+    await expect.poll(() => page.getByTestId('yank-toggle').textContent()).toBe('Unyank');
+    await page.getByTestId('package-search').fill('quokka');
+    await expect.poll(() => page.getByTestId('search-empty').count(), { timeout: 10_000 }).toBe(1);
+    await page.close();
+  });
+});
