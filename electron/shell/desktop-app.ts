@@ -14,6 +14,7 @@ import { installPermissionPolicy } from './permission-policy';
 import { createDesktopSecretStore } from './safe-storage-cipher';
 import { createHealthTray, type HealthTray, type TrayTimers } from './tray';
 import { createWindowOptions } from './window-options';
+import { createEmbeddedRegistry } from './embedded-registry';
 
 export interface DesktopAppOptions {
   /** dist/renderer/index.html: the only page the window shows. */
@@ -172,6 +173,10 @@ export async function startDesktopApp(electron: DesktopElectron, options: Deskto
     ...(platform === 'darwin' ? {} : { iconFile: path.join(options.iconDir, 'icon.png') }),
   });
 
+  const embeddedRegistry = createEmbeddedRegistry(started, logger);
+  void embeddedRegistry.sync();
+  const stopRegistrySync = started.settings.onChange(() => void embeddedRegistry.sync());
+
   let resolveShutDown: () => void = () => undefined;
   const shutDown = new Promise<void>((resolve) => {
     resolveShutDown = resolve;
@@ -188,6 +193,8 @@ export async function startDesktopApp(electron: DesktopElectron, options: Deskto
       tray?.dispose();
       stopNotifications();
       ipc.dispose();
+      stopRegistrySync();
+      await embeddedRegistry.close();
       await closeCore(started, options.closeTimeoutMs ?? 15_000, logger);
       readyToQuit = true;
       resolveShutDown();
