@@ -28,6 +28,10 @@ import { RegistryAuthorizer } from './registry/registry-authorizer';
 import { StagingArea } from './registry/staging-area';
 import { appVersion } from './version';
 
+export interface ShellDialogs {
+  chooseFolder(title: string): Promise<string | null>;
+}
+
 export interface CoreOptions {
   dataDir: string;
   shell: Health['shell'];
@@ -39,6 +43,8 @@ export interface CoreOptions {
   /** Tests pass extra migrations to exercise failures; production uses the product list. */
   migrations?: readonly Migration[];
   maxConcurrentJobs?: number;
+  /** Native dialogs the shell offers (desktop); headless hosts have none. */
+  dialogs?: ShellDialogs;
   /** Where package blobs live; default: the data folder (`<dataDir>/blobs/sha256/…`). */
   blobStorage?: StorageBackend;
 }
@@ -60,6 +66,7 @@ export interface Core {
   readonly staging: StagingArea;
   /** The HTTP base URL of the registry, once a shell serves it (null in a desktop app without a server). */
   readonly registryEndpoint: { url(): string | null; set(url: string | null): void };
+  readonly dialogs: ShellDialogs | null;
   /** Scratch space inside the data folder for temp files; emptied at every start. */
   readonly tmpDir: string;
   startDataFolderCheck(sizeMiB: number): JobHandle<DataFolderCheckResult>;
@@ -131,6 +138,7 @@ export function createCore(options: CoreOptions): Core {
     authorizer,
     staging,
     registryEndpoint,
+    dialogs: options.dialogs ?? null,
     startDataFolderCheck: (sizeMiB: number) =>
       jobs.start('data-folder-check', `Data folder check (${sizeMiB} MiB)`, { sizeMiB }, (context) => runDataFolderCheck(db, tmpDir, sizeMiB, context)),
     async close(): Promise<void> {

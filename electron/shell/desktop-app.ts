@@ -117,7 +117,13 @@ export async function startDesktopApp(electron: DesktopElectron, options: Deskto
     const settingsBackend = await options.loadSettingsBackend();
     const dataDir = path.join(app.getPath('userData'), 'data');
     const { store: secretStore } = createDesktopSecretStore({ file: path.join(dataDir, 'secrets.json'), safeStorage: electron.safeStorage, logger, platform });
-    started = createCore({ dataDir, shell: 'desktop', settingsBackend, secretStore, logger });
+    const dialogs = {
+      async chooseFolder(title: string): Promise<string | null> {
+        const answer = await electron.dialog.showOpenDialog({ title, properties: ['openDirectory', 'createDirectory'] });
+        return answer.canceled ? null : (answer.filePaths[0] ?? null);
+      },
+    };
+    started = createCore({ dataDir, shell: 'desktop', settingsBackend, secretStore, logger, dialogs });
   } catch (error) {
     // A failed migration or unreadable secrets must stop start-up visibly, not leave a blank window.
     logger.error('start-up failed', error);

@@ -127,6 +127,7 @@ export interface NotificationConstructorLike {
 
 export interface DialogLike {
   showErrorBox(title: string, content: string): void;
+  showOpenDialog(options: { title: string; properties: Array<'openDirectory' | 'createDirectory'> }): Promise<{ canceled: boolean; filePaths: string[] }>;
 }
 
 export interface AppLike {

@@ -1,3 +1,5 @@
+import semver from 'semver';
+import type { Database } from 'better-sqlite3';
 import type { Migration } from './migration';
 
 /** Every migration of the product, in order. Capabilities append theirs. */
@@ -116,4 +118,63 @@ export const migrations: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 5,
+    name: 'registry: latest-version summary per package, search prefix index up to 8 characters',
+    up(db) {
+      // Search results and the browse list show each package's newest non-yanked version and its total
+      // downloads: kept on the package row, they cost one row read instead of parsing every version.
+      // latest_version is NULL when every version is yanked (the package is then not listed).
+      db.exec(`
+        ALTER TABLE packages ADD COLUMN latest_version TEXT;
+        ALTER TABLE packages ADD COLUMN latest_description TEXT;
+        ALTER TABLE packages ADD COLUMN latest_author TEXT;
+        ALTER TABLE packages ADD COLUMN latest_license TEXT;
+        ALTER TABLE packages ADD COLUMN latest_tags_json TEXT NOT NULL DEFAULT '[]';
+        ALTER TABLE packages ADD COLUMN latest_size INTEGER;
+        ALTER TABLE packages ADD COLUMN latest_digest TEXT;
+        ALTER TABLE packages ADD COLUMN latest_published_at TEXT;
+        ALTER TABLE packages ADD COLUMN downloads INTEGER NOT NULL DEFAULT 0;
+        CREATE INDEX packages_listed ON packages (name) WHERE latest_version IS NOT NULL;
+        -- Prefix queries longer than the longest prefix index merge every matching term's whole
+        -- doclist ("model"* over 100k packages: 8 ms against 0.5 ms); 1-8 covers what people type.
+        DROP TABLE package_search;
+        CREATE VIRTUAL TABLE package_search USING fts5 (name, description, tags, tokenize = 'unicode61', prefix = '1 2 3 4 5 6 7 8');
+        INSERT INTO package_search (package_search, rank) VALUES ('rank', 'bm25(10.0, 2.0, 5.0)');
+      `);
+      backfillPackageSummaries(db);
+      db.exec(`INSERT INTO package_search (package_search) VALUES ('optimize')`);
+    },
+  },
 ];
+
+interface SummarySourceRow {
+  version: string;
+  description: string | null;
+  author: string | null;
+  license: string | null;
+  tags_json: string;
+  size: number;
+  digest: string;
+  published_at: string;
+  downloads: number;
+  yanked: number;
+}
+
+/** Migration 5's backfill, frozen here: later changes to the registry code must not change what it did. */
+function backfillPackageSummaries(db: Database): void {
+  const packages = db.prepare('SELECT id, name FROM packages ORDER BY id').all() as Array<{ id: number; name: string }>;
+  const versionsOf = db.prepare(`SELECT version, description, author, license, tags_json, size, digest, published_at, downloads, yanked
+    FROM package_versions WHERE package_id = ?`);
+  const update = db.prepare(`UPDATE packages SET latest_version = ?, latest_description = ?, latest_author = ?, latest_license = ?, latest_tags_json = ?,
+    latest_size = ?, latest_digest = ?, latest_published_at = ?, downloads = ? WHERE id = ?`);
+  const insertSearch = db.prepare('INSERT INTO package_search (rowid, name, description, tags) VALUES (?, ?, ?, ?)');
+  for (const { id, name } of packages) {
+    const versions = versionsOf.all(id) as SummarySourceRow[];
+    const downloads = versions.reduce((sum, row) => sum + row.downloads, 0);
+    const latest = versions.filter((row) => row.yanked === 0).sort((a, b) => semver.rcompare(a.version, b.version))[0];
+    update.run(latest?.version ?? null, latest?.description ?? null, latest?.author ?? null, latest?.license ?? null, latest?.tags_json ?? '[]',
+      latest?.size ?? null, latest?.digest ?? null, latest?.published_at ?? null, downloads, id);
+    if (latest) insertSearch.run(id, name.replace(/[/._-]/g, ' ') + ' ' + name, latest.description ?? '', (JSON.parse(latest.tags_json) as string[]).join(' '));
+  }
+}

@@ -1,6 +1,7 @@
 import type { Core } from '../composition-root';
 import type { RequestHandlers } from './request-router';
 import { jobParamsByKind } from '../../../shared/domain/jobs';
+import { DepotError } from '../../../shared/errors';
 import { exportVersion } from '../registry/export-version';
 
 /** Maps every contract channel onto the services; thin on purpose. */
@@ -9,6 +10,10 @@ export function createRequestHandlers(core: Omit<Core, 'router'>): RequestHandle
     'app.health': () => core.health.current(),
     'settings.get': () => core.settings.get(),
     'settings.update': (input) => core.settings.update(input),
+    'app.chooseFolder': async ({ title }) => {
+      if (!core.dialogs) throw new DepotError('UNAVAILABLE', 'Folder dialogs exist only in the desktop app.');
+      return { path: await core.dialogs.chooseFolder(title) };
+    },
     'jobs.list': ({ limit, status }) => core.jobs.list(limit, status),
     'jobs.get': ({ id }) => core.jobs.get(id),
     'jobs.start': (request) => {

@@ -50,6 +50,8 @@ interface PackagesStore {
   reload(): Promise<void>;
   select(name: string, version: string): Promise<void>;
   setYanked(yanked: boolean): Promise<void>;
+  /** Desktop: pick a folder and save the selected version there, as a job. */
+  saveToFolder(): Promise<void>;
   dropFile(file: File): Promise<void>;
   cancelDrop(): Promise<void>;
   publish(metadata: PublishMetadata): Promise<void>;
@@ -138,6 +140,18 @@ export const usePackagesStore = create<PackagesStore>((set, get) => ({
       const detail = await requireClient().request('packages.setYanked', { ...selected, yanked });
       set({ detail });
       await get().reload();
+    } catch (error) {
+      set({ detailError: errorMessage(error) });
+    }
+  },
+
+  async saveToFolder() {
+    const selected = get().selected;
+    if (!selected) return;
+    try {
+      const { path } = await requireClient().request('app.chooseFolder', { title: `Save ${selected.name}@${selected.version} to…` });
+      if (path === null) return;
+      useJobsStore.getState().upsert(await requireClient().request('packages.exportVersion', { ...selected, directory: path }));
     } catch (error) {
       set({ detailError: errorMessage(error) });
     }

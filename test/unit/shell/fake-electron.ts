@@ -422,6 +422,11 @@ export class FakeApp extends FakeEmitter implements AppLike {
 
 export class FakeDialog {
   readonly errors: Array<{ title: string; content: string }> = [];
+  /** What the next folder dialog answers; null means the user cancelled. */
+  nextFolder: string | null = null;
+  async showOpenDialog(_options: { title: string; properties: Array<'openDirectory' | 'createDirectory'> }): Promise<{ canceled: boolean; filePaths: string[] }> {
+    return this.nextFolder === null ? { canceled: true, filePaths: [] } : { canceled: false, filePaths: [this.nextFolder] };
+  }
   showErrorBox(title: string, content: string): void {
     this.errors.push({ title, content });
   }

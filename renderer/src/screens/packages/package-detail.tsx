@@ -13,11 +13,13 @@ export function PackageDetail() {
   const select = usePackagesStore((state) => state.select);
   const setYanked = usePackagesStore((state) => state.setYanked);
   const httpBaseUrl = usePackagesStore((state) => state.httpBaseUrl);
+  const saveToFolder = usePackagesStore((state) => state.saveToFolder);
+  const inBrowser = window.location.protocol.startsWith('http');
   const [copied, setCopied] = useState(false);
 
   if (error) return <p className="error-text" role="alert">{error}</p>;
   if (!detail) return <p className="muted empty">Select a package to see its manifest, resources and versions.</p>;
-  const base = httpBaseUrl ?? (window.location.protocol.startsWith('http') ? window.location.origin : null);
+  const base = httpBaseUrl ?? (inBrowser ? window.location.origin : null);
   const fileName = `${detail.name.replace('/', '__')}-${detail.version}.torshpkg`;
   const curl = base ? `curl -fL -o ${fileName} ${base}${downloadPath(detail.name, detail.version)}` : null;
 
@@ -32,11 +34,15 @@ export function PackageDetail() {
           {detail.yanked ? <p className="badge badge-failed">Yanked: skipped by resolve and search, still downloadable by exact version</p> : null}
         </div>
         <div className="detail-actions">
-          {base ? (
+          {inBrowser ? (
             <a className="button" href={downloadPath(detail.name, detail.version)} download={fileName} data-testid="download-link">
               Download
             </a>
-          ) : null}
+          ) : (
+            <button type="button" className="button" onClick={() => void saveToFolder()}>
+              Save to folder…
+            </button>
+          )}
           {curl ? (
             <button
               type="button"
