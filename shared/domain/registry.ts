@@ -21,8 +21,8 @@ export const packageResourceSchema = z.object({
   sha256: z.string(),
 });
 
-/** One published version, as `GET /api/v1/packages/{name}/{version}` returns it. */
-export const packageVersionMetadataSchema = z.object({
+/** A package in search results and lists: its newest non-yanked version. */
+export const packageSummarySchema = z.object({
   name: z.string(),
   version: z.string(),
   description: z.string().nullable(),
@@ -33,6 +33,11 @@ export const packageVersionMetadataSchema = z.object({
   digest: z.string(),
   published_at: z.string(),
   downloads: z.number().int(),
+});
+export type PackageSummary = z.infer<typeof packageSummarySchema>;
+
+/** One published version, as `GET /api/v1/packages/{name}/{version}` returns it. */
+export const packageVersionMetadataSchema = packageSummarySchema.extend({
   yanked: z.boolean(),
   resources: z.array(packageResourceSchema),
   dependencies: z.record(z.string(), z.string()),
@@ -51,21 +56,6 @@ export const packageVersionsListingSchema = z.object({
   versions: z.array(packageVersionSummarySchema),
 });
 export type PackageVersionsListing = z.infer<typeof packageVersionsListingSchema>;
-
-/** A package in search results and lists: its newest non-yanked version. */
-export const packageSummarySchema = z.object({
-  name: z.string(),
-  version: z.string(),
-  description: z.string().nullable(),
-  author: z.string().nullable(),
-  license: z.string().nullable(),
-  tags: z.array(z.string()),
-  size: z.number().int(),
-  digest: z.string(),
-  published_at: z.string(),
-  downloads: z.number().int(),
-});
-export type PackageSummary = z.infer<typeof packageSummarySchema>;
 
 export const searchResultSchema = z.object({
   total: z.number().int(),

@@ -11,7 +11,7 @@ import type {
   VersionRow,
 } from '../../../shared/domain/registry';
 import { isValidPackageName } from '../../../shared/packages/manifest';
-import { inspectPackage } from '../packages/format';
+import { inspectPackage, type PackageResourceInfo } from '../packages/format';
 import type { BlobStore } from '../blobs/blob-store';
 import type { ByteRange } from '../storage/storage-backend';
 import type { Logger } from '../logger';
@@ -89,15 +89,7 @@ export class RegistryService {
           license: metadata.license !== undefined ? metadata.license : (manifest.license ?? null),
           tags: metadata.tags ?? tagsFromManifest(manifest.metadata),
           manifestJson: JSON.stringify(manifest),
-          resources: inspection.resources.map((resource) => ({
-            path: resource.path,
-            name: resource.name,
-            type: resource.type,
-            size: resource.size,
-            compressed_size: resource.compressedSize,
-            compression: resource.compression,
-            sha256: resource.sha256,
-          })),
+          resources: inspection.resources.map(resourceView),
           dependencies: inspection.dependencies,
           publishedAt: this.now().toISOString(),
           publishedBy: request.publisher,
@@ -183,8 +175,21 @@ export class RegistryService {
   }
 }
 
+/** A resource as the API and the UI show it. */
+export function resourceView(resource: PackageResourceInfo): PackageVersionMetadata['resources'][number] {
+  return {
+    path: resource.path,
+    name: resource.name,
+    type: resource.type,
+    size: resource.size,
+    compressed_size: resource.compressedSize,
+    compression: resource.compression,
+    sha256: resource.sha256,
+  };
+}
+
 /** The manifest's free-form metadata may carry `tags` as a comma-separated list. */
-function tagsFromManifest(metadata: Record<string, string> | undefined): string[] {
+export function tagsFromManifest(metadata: Record<string, string> | undefined): string[] {
   const raw = metadata?.tags;
   if (!raw) return [];
   return raw

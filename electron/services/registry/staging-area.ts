@@ -6,7 +6,7 @@ import { DepotError } from '../../../shared/errors';
 import type { PackageInspectionView, PackageSource, PublishMetadata, PublishResult, StagedPackage } from '../../../shared/domain/registry';
 import { inspectPackage } from '../packages/format';
 import type { JobHandle, JobRunner } from '../jobs/job-runner';
-import type { RegistryService } from './registry-service';
+import { resourceView, tagsFromManifest, type RegistryService } from './registry-service';
 import { receiveUpload } from './upload-receiver';
 
 interface StagedFile extends StagedPackage {
@@ -61,16 +61,8 @@ export class StagingArea {
       description: manifest.description ?? null,
       author: manifest.author ?? null,
       license: manifest.license ?? null,
-      tags: (manifest.metadata?.tags ?? '').split(',').map((tag) => tag.trim()).filter((tag) => tag.length > 0),
-      resources: inspection.resources.map((resource) => ({
-        path: resource.path,
-        name: resource.name,
-        type: resource.type,
-        size: resource.size,
-        compressed_size: resource.compressedSize,
-        compression: resource.compression,
-        sha256: resource.sha256,
-      })),
+      tags: tagsFromManifest(manifest.metadata),
+      resources: inspection.resources.map(resourceView),
       dependencies: inspection.dependencies,
       alreadyPublished,
     };
