@@ -4,7 +4,7 @@ import { Sidebar } from './components/sidebar';
 import { StatusBar } from './components/status-bar';
 import { JobsPanel } from './components/jobs-panel';
 import { Toasts } from './components/toasts';
-import { startConnectionUpdates } from './stores/connection-store';
+import { startConnectionUpdates, useConnectionStore } from './stores/connection-store';
 import { startJobUpdates, useJobsStore } from './stores/jobs-store';
 import { startNotificationUpdates } from './stores/notifications-store';
 import { useSettingsStore } from './stores/settings-store';
@@ -23,7 +23,7 @@ function Screen({ id }: { id: ScreenId }) {
 
 export function NoSessionPage() {
   return (
-    <main className="no-session">
+    <main className="no-session" data-testid="no-session">
       <h1>Torsh Depot</h1>
       <p>This page needs the session token of the host that serves it.</p>
       <p className="muted">
@@ -33,11 +33,25 @@ export function NoSessionPage() {
   );
 }
 
+/** The host answers this page's token with 401: it restarted (new token) or the URL was wrong. */
+function SessionInvalidNotice() {
+  return (
+    <div className="card notice notice-error" role="alert" data-testid="session-invalid">
+      <h2>This page is no longer connected to its host</h2>
+      <p>
+        The host refused this page&apos;s session token — it probably restarted, which creates a new one. Open the URL that{' '}
+        <code>torsh-depot serve</code> printed when it started.
+      </p>
+    </div>
+  );
+}
+
 export function App() {
   const screen = useNavigationStore((state) => state.screen);
   const go = useNavigationStore((state) => state.go);
   const toggleJobsPanel = useNavigationStore((state) => state.toggleJobsPanel);
   const dropFile = usePackagesStore((state) => state.dropFile);
+  const connection = useConnectionStore((state) => state.connection);
   const [dragging, setDragging] = useState(false);
   const mainRef = useRef<HTMLElement>(null);
 
@@ -52,8 +66,12 @@ export function App() {
     return () => stops.forEach((stop) => stop());
   }, []);
 
-  // Move focus to the new screen's heading so keyboard and screen-reader users land on it.
+  // Move focus to the new screen's heading so keyboard and screen-reader users land on it —
+  // but not on first load, where Tab must start at the skip link.
+  const shownScreen = useRef(screen);
   useEffect(() => {
+    if (shownScreen.current === screen) return;
+    shownScreen.current = screen;
     mainRef.current?.querySelector<HTMLElement>('h1')?.focus({ preventScroll: true });
   }, [screen]);
 
@@ -97,11 +115,20 @@ export function App() {
       onDrop={onDrop}
       data-testid="app"
     >
-      <a className="skip-link" href="#main">
+      <a
+        className="skip-link"
+        href="#main"
+        onClick={(event) => {
+          // The hash routes screens: move focus without touching it.
+          event.preventDefault();
+          (mainRef.current?.querySelector<HTMLElement>('h1') ?? mainRef.current)?.focus();
+        }}
+      >
         Skip to content
       </a>
       <Sidebar />
       <main id="main" ref={mainRef} className="main" tabIndex={-1}>
+        {connection === 'unauthorized' ? <SessionInvalidNotice /> : null}
         <Screen id={screen} />
       </main>
       <JobsPanel />

@@ -45,6 +45,18 @@ export interface ServingHost {
   stop(): Promise<number | null>;
 }
 
+const serving = new Set<ServingHost>();
+
+// A crashed or interrupted test run must not leave a host behind holding its data-folder lock.
+process.once('exit', () => {
+  for (const host of serving) host.child.kill('SIGKILL');
+});
+
+/** Stops every host this process started; for afterAll, so a failing test still cleans up. */
+export async function stopAllServing(): Promise<void> {
+  await Promise.all([...serving].map((host) => host.stop()));
+}
+
 /** Starts `torsh-depot serve` and waits for its `listening on` line (never a fixed sleep). */
 export function startServe(args: string[], env: NodeJS.ProcessEnv = process.env, timeoutMs = 30_000): Promise<ServingHost> {
   assertBuilt();
@@ -60,6 +72,9 @@ export function startServe(args: string[], env: NodeJS.ProcessEnv = process.env,
     clearTimeout(timer);
     return code;
   };
+  exited.then(() => {
+    for (const host of serving) if (host.child === child) serving.delete(host);
+  }, () => undefined);
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       void stop();
@@ -71,7 +86,9 @@ export function startServe(args: string[], env: NodeJS.ProcessEnv = process.env,
       const match = /listening on (\S+)/.exec(stdout);
       if (match?.[1]) {
         clearTimeout(timer);
-        resolve({ url: match[1], child, output: () => ({ stdout, stderr }), stop });
+        const host: ServingHost = { url: match[1], child, output: () => ({ stdout, stderr }), stop };
+        serving.add(host);
+        resolve(host);
       }
     });
     child.on('exit', (code) => {

@@ -66,7 +66,10 @@ export function createClient(): ContractClient | null {
   const token = sessionToken();
   if (!token) return null;
   const scheme = window.location.protocol === 'https:' ? 'wss' : 'ws';
-  return new ContractClient(createWebSocketTransport(`${scheme}://${window.location.host}/ws?token=${encodeURIComponent(token)}`));
+  const query = `token=${encodeURIComponent(token)}`;
+  return new ContractClient(
+    createWebSocketTransport({ url: `${scheme}://${window.location.host}/ws?${query}`, probeUrl: `${window.location.origin}/?${query}` }),
+  );
 }
 
 export function errorMessage(error: unknown): string {

@@ -83,6 +83,10 @@ export function SettingsScreen() {
               value={historyText ?? String(settings?.jobHistoryLimit ?? '')}
               onChange={(event) => setHistoryText(event.target.value)}
               onBlur={() => void saveHistoryLimit()}
+              onKeyDown={(event) => {
+                if (event.key === 'Enter') void saveHistoryLimit();
+              }}
+              data-testid="history-limit"
               aria-invalid={historyInvalid}
             />
           </label>

@@ -31,7 +31,8 @@ export function startConnectionUpdates(onReconnect: () => void): () => void {
   const store = useConnectionStore.getState();
   void store.refreshHealth();
   const offConnection = client.onConnectionChange((connection) => {
-    useConnectionStore.setState({ connection });
+    // While disconnected the last health report describes a host that may be gone: drop it.
+    useConnectionStore.setState(connection === 'open' ? { connection } : { connection, health: null });
     if (connection === 'open') {
       void useConnectionStore.getState().refreshHealth();
       onReconnect();
@@ -40,7 +41,10 @@ export function startConnectionUpdates(onReconnect: () => void): () => void {
   // The socket may have opened before this subscription: take the state as it is now.
   useConnectionStore.setState({ connection: client.transport.connectionState() });
   const offHealth = client.onEvent('health.changed', (health) => useConnectionStore.setState({ health }));
-  const timer = setInterval(() => void useConnectionStore.getState().refreshHealth(), 5_000);
+  // Poll only while connected: reconnecting refreshes anyway, and queued polls would pile up.
+  const timer = setInterval(() => {
+    if (useConnectionStore.getState().connection === 'open') void useConnectionStore.getState().refreshHealth();
+  }, 5_000);
   return () => {
     offConnection();
     offHealth();
