@@ -1,12 +1,22 @@
 import { appVersion } from '../services/version';
 import { exitCodes, UsageError, type CliIo } from './cli-io';
 import { serveCommand, serveUsage } from './serve-command';
+import { packCommand, packUsage } from './commands/pack-command';
+import { inspectCommand, inspectUsage } from './commands/inspect-command';
+import { publishCommand, publishUsage } from './commands/publish-command';
+import { pullCommand, pullUsage } from './commands/pull-command';
+import { searchCommand, searchUsage } from './commands/search-command';
 
 type Command = (args: string[], io: CliIo) => Promise<number>;
 
 /** Subcommands; later capabilities add theirs (pack, inspect, publish, pull, search…). */
 const commands: Record<string, { run: Command; usage: string }> = {
   serve: { run: serveCommand, usage: serveUsage },
+  pack: { run: packCommand, usage: packUsage },
+  inspect: { run: inspectCommand, usage: inspectUsage },
+  publish: { run: publishCommand, usage: publishUsage },
+  pull: { run: pullCommand, usage: pullUsage },
+  search: { run: searchCommand, usage: searchUsage },
 };
 
 export const cliUsage = `Usage: torsh-depot <command> [options]

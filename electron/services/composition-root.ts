@@ -26,6 +26,8 @@ import { RegistryService } from './registry/registry-service';
 import { ApiKeyStore } from './registry/api-keys';
 import { RegistryAuthorizer } from './registry/registry-authorizer';
 import { StagingArea } from './registry/staging-area';
+import { PackageCache } from './cache/package-cache';
+import { RegistryClient, normalizeRegistryUrl } from './registry-client/registry-client';
 import { appVersion } from './version';
 
 export interface ShellDialogs {
@@ -64,6 +66,8 @@ export interface Core {
   readonly apiKeys: ApiKeyStore;
   readonly authorizer: RegistryAuthorizer;
   readonly staging: StagingArea;
+  /** Packages pulled from registries: content-addressed, capped, LRU-evicted, offline-capable. */
+  readonly cache: PackageCache;
   /** The HTTP base URL of the registry, once a shell serves it (null in a desktop app without a server). */
   readonly registryEndpoint: { url(): string | null; set(url: string | null): void };
   readonly dialogs: ShellDialogs | null;
@@ -108,6 +112,20 @@ export function createCore(options: CoreOptions): Core {
   const apiKeys = new ApiKeyStore(db);
   const authorizer = new RegistryAuthorizer(apiKeys);
   const staging = new StagingArea({ tmpDir, registry, jobs, maxPackageBytes: () => settings.get().registry.maxPackageBytes });
+  const cache = new PackageCache({
+    db,
+    dir: path.join(dataDir, 'cache'),
+    maxBytes: () => settings.get().cache.maxBytes,
+    offline: () => settings.get().cache.offline,
+    clientFor: (url) => {
+      const config = settings.get().registries.find((registry) => normalizeRegistryUrl(registry.url) === url);
+      return new RegistryClient({ baseUrl: url, apiKey: config?.apiKeySecret ? (secrets.get(config.apiKeySecret) ?? null) : null });
+    },
+    logger,
+  });
+  void cache.reconcile().catch((error: unknown) => logger.warn(`package cache: reconcile failed: ${(error as Error).message}`));
+  // A lower cap applies at once, not at the next fetch.
+  settings.onChange(() => void cache.enforceCap().catch(() => undefined));
   const startedAt = Date.now();
   const health = new HealthService({
     version: appVersion,
@@ -137,6 +155,7 @@ export function createCore(options: CoreOptions): Core {
     apiKeys,
     authorizer,
     staging,
+    cache,
     registryEndpoint,
     dialogs: options.dialogs ?? null,
     startDataFolderCheck: (sizeMiB: number) =>

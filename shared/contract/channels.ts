@@ -2,12 +2,13 @@ import type { z } from 'zod';
 import { appChannels } from './app-channels';
 import { jobsChannels } from './jobs-channels';
 import { packagesChannels } from './packages-channels';
+import { cacheChannels } from './cache-channels';
 import { defineEvents } from './define';
 import { jobRecordSchema } from '../domain/jobs';
 import { healthSchema, notificationSchema } from '../domain/health';
 
 /** Every request channel (UI → core), defined once. Capabilities add their map here. */
-export const requestChannels = { ...appChannels, ...jobsChannels, ...packagesChannels };
+export const requestChannels = { ...appChannels, ...jobsChannels, ...packagesChannels, ...cacheChannels };
 
 /** Events (core → UI). Never mixed with requests. */
 export const eventChannels = defineEvents({

@@ -41,5 +41,8 @@ export function createRequestHandlers(core: Omit<Core, 'router'>): RequestHandle
     'packages.exportVersion': ({ name, version, directory }) =>
       core.jobs.start('package-export', `Save ${name}@${version}`, { name, version, directory }, (context) => exportVersion(core.registry, name, version, directory, context)).record,
     'packages.registryInfo': () => ({ httpBaseUrl: core.registryEndpoint.url() }),
+    'cache.stats': () => core.cache.stats(),
+    'cache.list': () => core.cache.list().map(({ path: _path, ...entry }) => entry),
+    'cache.clean': () => core.cache.clean(),
   };
 }

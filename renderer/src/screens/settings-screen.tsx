@@ -7,6 +7,7 @@ import { formatBytes, formatDuration } from '../lib/format';
 import { useConnectionStore } from '../stores/connection-store';
 import { isActive, useJobsStore } from '../stores/jobs-store';
 import { useSettingsStore } from '../stores/settings-store';
+import { CacheSettings } from './cache-settings';
 
 export function SettingsScreen() {
   const settings = useSettingsStore((state) => state.settings);
@@ -142,6 +143,7 @@ export function SettingsScreen() {
           {latest && (latest.status === 'failed' || latest.status === 'interrupted') ? <p className="error-text">{latest.error?.message}</p> : null}
         </div>
       </div>
+      <CacheSettings />
     </section>
   );
 }

@@ -1,0 +1,298 @@
+import { promises as fsp } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
+import { z } from 'zod';
+import { DepotError } from '../../../shared/errors';
+import {
+  packageVersionMetadataSchema,
+  packageVersionsListingSchema,
+  searchResultSchema,
+  type PackageVersionMetadata,
+  type PackageVersionsListing,
+  type PublishMetadata,
+  type PublishResult,
+  type SearchResult,
+} from '../../../shared/domain/registry';
+import { AttemptTimer } from './attempt-timer';
+import { readPackageIdentity } from './package-identity';
+import { errorFromResponse, isRetryableStatus } from './registry-errors';
+import { downloadResumable, type DownloadOptions, type DownloadResult } from './resumable-download';
+import { backoffDelayMs, cancelledError, sleep, throwIfCancelled } from './retry-backoff';
+import { retryAfterNetworkError, type TransferContext } from './transfer-context';
+
+export type { DownloadOptions, DownloadResult } from './resumable-download';
+
+export interface RegistryClientOptions {
+  /** The registry's origin (`https://depot.example.com`); a trailing `/api/v1` is accepted too. */
+  baseUrl: string;
+  apiKey?: string | null;
+  /** Longest wait for an answer, and longest silence while a body streams (not a total deadline). */
+  timeoutMs?: number;
+  /** Extra attempts after the first, on network errors and 5xx; never on 4xx. */
+  retries?: number;
+  fetchImpl?: typeof fetch;
+  /** Backoff ceiling of the first retry (it doubles per retry, up to `retryMaxDelayMs`). */
+  retryBaseDelayMs?: number;
+  retryMaxDelayMs?: number;
+}
+
+export interface PublishOptions {
+  /** Default: the package's own manifest. */
+  name?: string;
+  version?: string;
+  metadata?: PublishMetadata;
+  signal?: AbortSignal;
+  onProgress?: (sent: number, total: number) => void;
+}
+
+export const registryHealthSchema = z.object({ status: z.string(), version: z.string() });
+export type RegistryHealth = z.infer<typeof registryHealthSchema>;
+
+const publishBodySchema = z.object({ name: z.string(), version: z.string(), digest: z.string(), size: z.number().int() });
+
+const uploadChunkBytes = 256 * 1024;
+// After the last byte the server hashes and checks the whole package before it answers:
+// allow for that at a pessimistic 20 MiB/s on top of the usual timeout.
+const serverVerifyBytesPerMs = (20 * 1024 * 1024) / 1000;
+
+/** Client of the registry HTTP API v1 (what `torsh-depot serve` exposes). Streams packages both ways. */
+export class RegistryClient {
+  readonly baseUrl: string;
+  private readonly apiKey: string | null;
+  private readonly context: TransferContext;
+
+  constructor(options: RegistryClientOptions) {
+    this.baseUrl = normalizeRegistryUrl(options.baseUrl);
+    this.apiKey = options.apiKey ?? null;
+    const baseMs = options.retryBaseDelayMs ?? 500;
+    const maxMs = options.retryMaxDelayMs ?? 15_000;
+    const apiKey = this.apiKey;
+    this.context = {
+      fetchImpl: options.fetchImpl ?? globalThis.fetch,
+      origin: new URL(this.baseUrl).origin,
+      timeoutMs: options.timeoutMs ?? 30_000,
+      retries: Math.max(0, options.retries ?? 3),
+      headers: (extra = {}) => ({ ...(apiKey ? { Authorization: `Bearer ${apiKey}` } : {}), ...extra }),
+      backoff: (attempt, signal) => sleep(backoffDelayMs(attempt, { baseMs, maxMs }), signal),
+    };
+  }
+
+  health(options: { signal?: AbortSignal } = {}): Promise<RegistryHealth> {
+    return this.requestJson('GET', '/health', registryHealthSchema, 'Health check', options.signal);
+  }
+
+  getVersion(name: string, version: string, options: { signal?: AbortSignal } = {}): Promise<PackageVersionMetadata> {
+    return this.requestJson('GET', `/packages/${namePath(name)}/${encodeURIComponent(version)}`, packageVersionMetadataSchema, `${name}@${version}`, options.signal);
+  }
+
+  listVersions(name: string, options: { signal?: AbortSignal } = {}): Promise<PackageVersionsListing> {
+    return this.requestJson('GET', `/packages/${namePath(name)}`, packageVersionsListingSchema, name, options.signal);
+  }
+
+  /** Newest non-yanked version matching a semver range. */
+  resolve(name: string, range: string, options: { signal?: AbortSignal } = {}): Promise<PackageVersionMetadata> {
+    const query = new URLSearchParams({ range });
+    return this.requestJson('GET', `/resolve/${namePath(name)}?${query.toString()}`, packageVersionMetadataSchema, `${name}@${range}`, options.signal);
+  }
+
+  search(query: string, page = 1, perPage = 20, options: { signal?: AbortSignal } = {}): Promise<SearchResult> {
+    const params = new URLSearchParams({ q: query, page: String(page), per_page: String(perPage) });
+    return this.requestJson('GET', `/search?${params.toString()}`, searchResultSchema, 'Search', options.signal);
+  }
+
+  yank(name: string, version: string, options: { signal?: AbortSignal } = {}): Promise<PackageVersionMetadata> {
+    return this.requestJson('POST', `/packages/${namePath(name)}/${encodeURIComponent(version)}/yank`, packageVersionMetadataSchema, `${name}@${version}`, options.signal);
+  }
+
+  unyank(name: string, version: string, options: { signal?: AbortSignal } = {}): Promise<PackageVersionMetadata> {
+    return this.requestJson('POST', `/packages/${namePath(name)}/${encodeURIComponent(version)}/unyank`, packageVersionMetadataSchema, `${name}@${version}`, options.signal);
+  }
+
+  /**
+   * Streams a package file to the registry. Retried only when no answer came back at all (refused,
+   * reset): re-sending the same bytes is safe because re-publishing identical bytes is a no-op.
+   */
+  async publish(filePath: string, options: PublishOptions = {}): Promise<PublishResult> {
+    const { signal, onProgress } = options;
+    throwIfCancelled(signal);
+    const size = await regularFileSize(filePath);
+    const identity = options.name !== undefined && options.version !== undefined ? { name: options.name, version: options.version } : await readPackageIdentity(filePath);
+    throwIfCancelled(signal);
+    const what = `Publishing ${identity.name}@${identity.version}`;
+    const url = this.url(`/packages/${namePath(identity.name)}/${encodeURIComponent(identity.version)}`);
+    const extra: Record<string, string> = { 'Content-Type': 'application/octet-stream', 'Content-Length': String(size), Accept: 'application/json' };
+    if (options.metadata) extra['X-Torsh-Metadata'] = asciiJson(options.metadata);
+
+    for (let attempt = 0; ; attempt += 1) {
+      throwIfCancelled(signal);
+      const timer = new AttemptTimer(signal, this.context.timeoutMs);
+      const body = await FileBody.open(filePath, (sent) => {
+        timer.touch(sent < size ? this.context.timeoutMs : this.context.timeoutMs + size / serverVerifyBytesPerMs);
+        onProgress?.(sent, size);
+      });
+      try {
+        let response: Response;
+        try {
+          response = await this.context.fetchImpl(url, { method: 'PUT', headers: this.context.headers(extra), body: body.stream, duplex: 'half', signal: timer.signal } as RequestInit);
+        } catch (error) {
+          await retryAfterNetworkError(this.context, attempt, error, timer, signal);
+          continue;
+        }
+        if (!response.ok) throw await errorFromResponse(response, what);
+        const published = await readJson(response, publishBodySchema, what);
+        return { ...published, created: response.status === 201 };
+      } catch (error) {
+        if (signal?.aborted && !(error instanceof DepotError && error.code !== 'CANCELLED')) throw cancelledError();
+        throw error;
+      } finally {
+        timer.dispose();
+        await body.close();
+      }
+    }
+  }
+
+  /** Downloads one version to `destPath` (see `downloadResumable`). */
+  download(name: string, version: string, destPath: string, options: DownloadOptions = {}): Promise<DownloadResult> {
+    const url = this.url(`/packages/${namePath(name)}/${encodeURIComponent(version)}/download`);
+    return downloadResumable(this.context, url, destPath, `Downloading ${name}@${version}`, options);
+  }
+
+  private url(pathAndQuery: string): string {
+    return `${this.baseUrl}/api/v1${pathAndQuery}`;
+  }
+
+  private async requestJson<Schema extends z.ZodType>(method: 'GET' | 'POST', pathAndQuery: string, schema: Schema, what: string, signal: AbortSignal | undefined): Promise<z.infer<Schema>> {
+    const url = this.url(pathAndQuery);
+    for (let attempt = 0; ; attempt += 1) {
+      throwIfCancelled(signal);
+      const timer = new AttemptTimer(signal, this.context.timeoutMs);
+      try {
+        let response: Response;
+        let text: string;
+        try {
+          response = await this.context.fetchImpl(url, { method, headers: this.context.headers({ Accept: 'application/json' }), signal: timer.signal });
+          if (isRetryableStatus(response.status) && attempt < this.context.retries) {
+            await response.body?.cancel();
+            await this.context.backoff(attempt, signal);
+            continue;
+          }
+          if (!response.ok) throw await errorFromResponse(response, what);
+          text = await response.text();
+        } catch (error) {
+          if (error instanceof DepotError) throw error;
+          await retryAfterNetworkError(this.context, attempt, error, timer, signal);
+          continue;
+        }
+        return parseJson(text, schema, what);
+      } catch (error) {
+        if (signal?.aborted && !(error instanceof DepotError && error.code !== 'CANCELLED')) throw cancelledError();
+        throw error;
+      } finally {
+        timer.dispose();
+      }
+    }
+  }
+}
+
+/**
+ * The canonical form of a registry address: origin plus any path prefix, no trailing slash and
+ * no `/api/v1` (so `http://h:1/`, `http://h:1` and `http://h:1/api/v1` name the same registry).
+ */
+export function normalizeRegistryUrl(baseUrl: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(baseUrl);
+  } catch {
+    throw new DepotError('VALIDATION_FAILED', `"${baseUrl.slice(0, 200)}" is not a URL.`, { reason: 'bad-registry-url' });
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    throw new DepotError('VALIDATION_FAILED', `The registry URL must use http or https, got ${parsed.protocol}`, { reason: 'bad-registry-url' });
+  }
+  if (parsed.username || parsed.password) {
+    throw new DepotError('VALIDATION_FAILED', 'Put the API key in the key setting, not in the registry URL.', { reason: 'bad-registry-url' });
+  }
+  return `${parsed.origin}${parsed.pathname.replace(/\/+$/, '').replace(/\/api\/v1$/, '')}`;
+}
+
+/** Scoped names take two path segments (`vision/quokka`); each is encoded on its own. */
+function namePath(name: string): string {
+  return name.split('/').map(encodeURIComponent).join('/');
+}
+
+/** Header values must be Latin-1: escape everything else, JSON.parse on the server undoes it. */
+function asciiJson(value: unknown): string {
+  return JSON.stringify(value).replace(/[\u007f-\uffff]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+async function readJson<Schema extends z.ZodType>(response: Response, schema: Schema, what: string): Promise<z.infer<Schema>> {
+  return parseJson(await response.text(), schema, what);
+}
+
+function parseJson<Schema extends z.ZodType>(text: string, schema: Schema, what: string): z.infer<Schema> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw new DepotError('UNAVAILABLE', `${what}: the registry answered with something that is not JSON (is the URL right?).`, { reason: 'bad-response' });
+  }
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) throw new DepotError('UNAVAILABLE', `${what}: the registry's answer has an unexpected shape (is it a Torsh Depot registry?).`, { reason: 'bad-response' });
+  return parsed.data;
+}
+
+async function regularFileSize(filePath: string): Promise<number> {
+  try {
+    const stats = await fsp.stat(filePath);
+    if (!stats.isFile()) throw new DepotError('VALIDATION_FAILED', `${filePath} is not a file.`, { reason: 'not-a-file' });
+    return stats.size;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new DepotError('VALIDATION_FAILED', `${filePath} does not exist.`, { reason: 'source-not-found' });
+    throw error;
+  }
+}
+
+/** A request body read from the file as fetch pulls it: never more than one chunk in memory. */
+class FileBody {
+  readonly stream: ReadableStream<Uint8Array>;
+  private position = 0;
+  private finished = false;
+  private reading: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    private readonly handle: FileHandle,
+    private readonly onSent: (sent: number) => void,
+  ) {
+    this.stream = new ReadableStream<Uint8Array>({
+      pull: async (controller) => {
+        if (this.finished) {
+          controller.close();
+          return;
+        }
+        const buffer = Buffer.allocUnsafe(uploadChunkBytes);
+        const read = this.handle.read(buffer, 0, buffer.length, this.position);
+        this.reading = read.catch(() => undefined);
+        const { bytesRead } = await read;
+        if (bytesRead === 0) {
+          this.finished = true;
+          controller.close();
+          return;
+        }
+        this.position += bytesRead;
+        controller.enqueue(new Uint8Array(buffer.buffer, buffer.byteOffset, bytesRead));
+        this.onSent(this.position);
+      },
+      cancel: () => {
+        this.finished = true;
+      },
+    });
+  }
+
+  static async open(filePath: string, onSent: (sent: number) => void): Promise<FileBody> {
+    return new FileBody(await fsp.open(filePath, 'r'), onSent);
+  }
+
+  async close(): Promise<void> {
+    this.finished = true;
+    await this.reading;
+    await this.handle.close().catch(() => undefined);
+  }
+}
