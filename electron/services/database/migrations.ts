@@ -135,7 +135,9 @@ export const migrations: readonly Migration[] = [
         ALTER TABLE packages ADD COLUMN latest_digest TEXT;
         ALTER TABLE packages ADD COLUMN latest_published_at TEXT;
         ALTER TABLE packages ADD COLUMN downloads INTEGER NOT NULL DEFAULT 0;
-        CREATE INDEX packages_listed ON packages (name) WHERE latest_version IS NOT NULL;
+        -- The browse list and its count. latest_version in the key makes both covered: without it SQLite
+        -- checked the WHERE against every table row (count at 100k packages: 5 ms instead of 1.7 ms).
+        CREATE INDEX packages_listed ON packages (name, latest_version) WHERE latest_version IS NOT NULL;
         -- Prefix queries longer than the longest prefix index merge every matching term's whole
         -- doclist ("model"* over 100k packages: 8 ms against 0.5 ms); 1-8 covers what people type.
         DROP TABLE package_search;

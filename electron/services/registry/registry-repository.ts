@@ -44,23 +44,67 @@ const countLimit = 10_000;
 const versionColumns = `v.id, v.package_id, p.name, v.version, v.digest, v.size, v.description, v.author, v.license, v.tags_json,
   v.resources_json, v.dependencies_json, v.published_at, v.downloads, v.yanked`;
 
-/** All SQL of the registry: packages, versions and the FTS5 search index. */
+/** A package's newest non-yanked version and its total downloads, kept on its row (migration 5). */
+const summaryColumns = `p.name, p.latest_version, p.latest_description, p.latest_author, p.latest_license, p.latest_tags_json, p.latest_size,
+  p.latest_digest, p.latest_published_at, p.downloads`;
+
+interface SummaryRowDb {
+  name: string;
+  latest_version: string | null;
+  latest_description: string | null;
+  latest_author: string | null;
+  latest_license: string | null;
+  latest_tags_json: string;
+  latest_size: number | null;
+  latest_digest: string | null;
+  latest_published_at: string | null;
+  downloads: number;
+}
+
+interface SummarySourceRowDb {
+  version: string;
+  description: string | null;
+  author: string | null;
+  license: string | null;
+  tags_json: string;
+  size: number;
+  digest: string;
+  published_at: string;
+  downloads: number;
+  yanked: number;
+}
+
+/**
+ * All SQL of the registry: packages, versions and the FTS5 search index. Every statement is prepared
+ * once; a search runs two or three of them whatever the page size.
+ */
 export class RegistryRepository {
   private readonly findVersionStmt;
   private readonly versionsOfStmt;
+  private readonly versionIdStmt;
   private readonly packageIdStmt;
   private readonly insertPackageStmt;
   private readonly insertVersionStmt;
   private readonly setYankedStmt;
   private readonly addDownloadsStmt;
+  private readonly addPackageDownloadsStmt;
+  private readonly summarySourceStmt;
+  private readonly updateSummaryStmt;
   private readonly deleteSearchStmt;
   private readonly insertSearchStmt;
+  private readonly countListedStmt;
+  private readonly browseStmt;
+  private readonly countMatchesStmt;
+  private readonly rankedStmt;
+  private readonly newestStmt;
   private readonly listRowsStmt;
   private readonly countVersionsStmt;
+  private readonly digestReferencedStmt;
 
   constructor(private readonly db: Database) {
     this.findVersionStmt = db.prepare(`SELECT ${versionColumns} FROM package_versions v JOIN packages p ON p.id = v.package_id WHERE p.name = ? AND v.version = ?`);
     this.versionsOfStmt = db.prepare(`SELECT ${versionColumns} FROM package_versions v JOIN packages p ON p.id = v.package_id WHERE p.name = ?`);
+    this.versionIdStmt = db.prepare('SELECT v.id, v.package_id FROM package_versions v JOIN packages p ON p.id = v.package_id WHERE p.name = ? AND v.version = ?');
     this.packageIdStmt = db.prepare('SELECT id FROM packages WHERE name = ?');
     this.insertPackageStmt = db.prepare('INSERT INTO packages (name, created_at) VALUES (?, ?)');
     this.insertVersionStmt = db.prepare(`INSERT INTO package_versions (package_id, package_name, version, major, minor, patch, prerelease, is_release, digest, size,
@@ -69,14 +113,42 @@ export class RegistryRepository {
       @manifest_json, @resources_json, @dependencies_json, @published_at, @published_by)`);
     this.setYankedStmt = db.prepare(`UPDATE package_versions SET yanked = ? WHERE id = ?`);
     this.addDownloadsStmt = db.prepare('UPDATE package_versions SET downloads = downloads + ? WHERE id = ?');
+    this.addPackageDownloadsStmt = db.prepare('UPDATE packages SET downloads = downloads + ? WHERE id = ?');
+    // Only what a summary needs: no manifest or resources to read and parse.
+    this.summarySourceStmt = db.prepare(`SELECT version, description, author, license, tags_json, size, digest, published_at, downloads, yanked
+      FROM package_versions WHERE package_id = ?`);
+    this.updateSummaryStmt = db.prepare(`UPDATE packages SET latest_version = ?, latest_description = ?, latest_author = ?, latest_license = ?,
+      latest_tags_json = ?, latest_size = ?, latest_digest = ?, latest_published_at = ?, downloads = ? WHERE id = ?`);
     this.deleteSearchStmt = db.prepare('DELETE FROM package_search WHERE rowid = ?');
     this.insertSearchStmt = db.prepare('INSERT INTO package_search (rowid, name, description, tags) VALUES (?, ?, ?, ?)');
-    // Page through the covering index first, then fetch only the 100 rows shown.
+    // Listed = has a non-yanked version = has a search row; the partial index holds exactly those.
+    this.countListedStmt = db.prepare('SELECT COUNT(*) AS total FROM packages WHERE latest_version IS NOT NULL');
+    this.browseStmt = db.prepare(`SELECT ${summaryColumns}
+      FROM (SELECT id, name FROM packages WHERE latest_version IS NOT NULL ORDER BY name LIMIT ? OFFSET ?) page
+      CROSS JOIN packages p ON p.id = page.id
+      ORDER BY page.name`);
+    this.countMatchesStmt = db.prepare('SELECT COUNT(*) AS total FROM (SELECT 1 FROM package_search WHERE package_search MATCH ? LIMIT ?)');
+    // The exact name first, then bm25. Comparing rowids (not names) spares a packages lookup per match;
+    // the rowid tie-break keeps pages from overlapping when ranks are equal.
+    this.rankedStmt = db.prepare(`SELECT ${summaryColumns}
+      FROM (SELECT rowid AS id, rowid = (SELECT id FROM packages WHERE name = @exact) AS exact, rank FROM package_search
+        WHERE package_search MATCH @match ORDER BY exact DESC, rank, rowid DESC LIMIT @limit OFFSET @offset) hit
+      CROSS JOIN packages p ON p.id = hit.id
+      ORDER BY hit.exact DESC, hit.rank, hit.id DESC`);
+    this.newestStmt = db.prepare(`SELECT ${summaryColumns}
+      FROM (SELECT rowid AS id FROM package_search WHERE package_search MATCH ? ORDER BY rowid DESC LIMIT ? OFFSET ?) hit
+      CROSS JOIN packages p ON p.id = hit.id
+      ORDER BY hit.id DESC`);
+    // Page through the covering index first, then fetch only the rows shown. CROSS JOIN pins the page as
+    // the outer loop, and ordering by the page's own columns lets SQLite keep the index order: with a
+    // plain JOIN ordered by v's columns the planner walked all of v's index to skip the sort (3-10 ms).
     this.listRowsStmt = db.prepare(`SELECT v.package_name AS name, v.version, v.description, v.size, v.downloads, v.yanked, v.published_at
-      FROM (SELECT id FROM package_versions ORDER BY package_name, major DESC, minor DESC, patch DESC, is_release DESC, prerelease DESC LIMIT ? OFFSET ?) page
-      JOIN package_versions v ON v.id = page.id
-      ORDER BY v.package_name, v.major DESC, v.minor DESC, v.patch DESC, v.is_release DESC, v.prerelease DESC`);
+      FROM (SELECT id, package_name, major, minor, patch, is_release, prerelease FROM package_versions
+        ORDER BY package_name, major DESC, minor DESC, patch DESC, is_release DESC, prerelease DESC LIMIT ? OFFSET ?) page
+      CROSS JOIN package_versions v ON v.id = page.id
+      ORDER BY page.package_name, page.major DESC, page.minor DESC, page.patch DESC, page.is_release DESC, page.prerelease DESC`);
     this.countVersionsStmt = db.prepare('SELECT COUNT(*) AS total FROM package_versions');
+    this.digestReferencedStmt = db.prepare('SELECT 1 FROM package_versions WHERE digest = ? LIMIT 1');
   }
 
   findVersion(name: string, version: string): PackageVersionMetadata | undefined {
@@ -89,7 +161,7 @@ export class RegistryRepository {
     return (this.versionsOfStmt.all(name) as VersionRowDb[]).map(toMetadata).sort((a, b) => semver.rcompare(a.version, b.version));
   }
 
-  /** Inserts the version and refreshes the search row in one transaction: visible all at once or not at all. */
+  /** Inserts the version and refreshes the package's summary and search row in one transaction: visible all at once or not at all. */
   insertVersion(entry: NewVersion): void {
     const parsed = semver.parse(entry.version);
     if (!parsed) throw new Error(`insertVersion got an unchecked version ${entry.version}`);
@@ -117,31 +189,53 @@ export class RegistryRepository {
         published_at: entry.publishedAt,
         published_by: entry.publishedBy,
       });
-      this.refreshSearchRow(packageId, entry.name);
+      this.refreshPackage(packageId, entry.name);
     })();
   }
 
   setYanked(name: string, version: string, yanked: boolean): PackageVersionMetadata | undefined {
-    const row = this.findVersionStmt.get(name, version) as VersionRowDb | undefined;
+    const row = this.versionIdStmt.get(name, version) as { id: number; package_id: number } | undefined;
     if (!row) return undefined;
     this.db.transaction(() => {
       this.setYankedStmt.run(yanked ? 1 : 0, row.id);
-      this.refreshSearchRow(row.package_id, row.name);
+      this.refreshPackage(row.package_id, name);
     })();
     return this.findVersion(name, version);
   }
 
   addDownloads(name: string, version: string, count = 1): void {
-    const row = this.findVersionStmt.get(name, version) as VersionRowDb | undefined;
-    if (row) this.addDownloadsStmt.run(count, row.id);
+    const row = this.versionIdStmt.get(name, version) as { id: number; package_id: number } | undefined;
+    if (!row) return;
+    this.db.transaction(() => {
+      this.addDownloadsStmt.run(count, row.id);
+      this.addPackageDownloadsStmt.run(count, row.package_id);
+    })();
   }
 
-  /** Search ranks a package by its newest non-yanked version; a package with only yanked versions drops out. */
-  private refreshSearchRow(packageId: number, name: string): void {
+  /**
+   * Recomputes the package's summary (newest non-yanked version, total downloads) and its search row:
+   * search ranks a package by that version; a package with only yanked versions drops out.
+   */
+  private refreshPackage(packageId: number, name: string): void {
+    const versions = this.summarySourceStmt.all(packageId) as SummarySourceRowDb[];
+    const downloads = versions.reduce((sum, version) => sum + version.downloads, 0);
+    const latest = versions.filter((version) => version.yanked === 0).sort((a, b) => semver.rcompare(a.version, b.version))[0];
+    this.updateSummaryStmt.run(
+      latest?.version ?? null,
+      latest?.description ?? null,
+      latest?.author ?? null,
+      latest?.license ?? null,
+      latest?.tags_json ?? '[]',
+      latest?.size ?? null,
+      latest?.digest ?? null,
+      latest?.published_at ?? null,
+      downloads,
+      packageId,
+    );
     this.deleteSearchStmt.run(packageId);
-    const latest = this.latestUnyanked(name);
     if (!latest) return;
-    this.insertSearchStmt.run(packageId, name.replace(/[/._-]/g, ' ') + ' ' + name, latest.description ?? '', latest.tags.join(' '));
+    const tags = JSON.parse(latest.tags_json) as string[];
+    this.insertSearchStmt.run(packageId, name.replace(/[/._-]/g, ' ') + ' ' + name, latest.description ?? '', tags.join(' '));
   }
 
   latestUnyanked(name: string): PackageVersionMetadata | undefined {
@@ -158,63 +252,35 @@ export class RegistryRepository {
     const terms = query.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
     const offset = (page - 1) * perPage;
     if (terms.length === 0) {
-      const total = (this.db.prepare('SELECT COUNT(*) AS total FROM package_search').get() as { total: number }).total;
-      const rows = this.db.prepare('SELECT p.name FROM packages p WHERE p.id IN (SELECT rowid FROM package_search) ORDER BY p.name LIMIT ? OFFSET ?').all(perPage, offset) as Array<{ name: string }>;
-      return { total, totalCapped: false, packages: this.summaries(rows.map((row) => row.name)) };
+      const total = (this.countListedStmt.get() as { total: number }).total;
+      return { total, totalCapped: false, packages: toSummaries(this.browseStmt.all(perPage, offset) as SummaryRowDb[]) };
     }
     const match = terms.map((term) => `"${term}"*`).join(' ');
     const { total, capped } = this.countMatches(match);
     const exactName = query.trim().toLowerCase();
     if (total <= rankLimit) {
-      return { total, totalCapped: capped, packages: this.summaries(this.rankedNames(match, exactName, perPage, offset)) };
+      return { total, totalCapped: capped, packages: toSummaries(this.ranked(match, exactName, perPage, offset)) };
     }
     const nameMatch = `{name} : (${match})`;
     const names = this.countMatches(nameMatch);
-    const fromNames = names.total <= rankLimit ? this.rankedNames(nameMatch, exactName, perPage, offset) : this.newestNames(nameMatch, perPage, offset);
-    const rest = fromNames.length < perPage ? this.newestNames(`(${match}) NOT (${nameMatch})`, perPage - fromNames.length, Math.max(0, offset - names.total)) : [];
-    return { total, totalCapped: capped, packages: this.summaries([...fromNames, ...rest]) };
+    // Nothing to fetch past the last name hit (common: a description word in no name).
+    const namesLeft = names.capped || offset < names.total;
+    const fromNames = !namesLeft ? [] : names.total <= rankLimit ? this.ranked(nameMatch, exactName, perPage, offset) : this.newest(nameMatch, perPage, offset);
+    const rest = fromNames.length < perPage ? this.newest(`(${match}) NOT (${nameMatch})`, perPage - fromNames.length, Math.max(0, offset - names.total)) : [];
+    return { total, totalCapped: capped, packages: toSummaries([...fromNames, ...rest]) };
   }
 
   private countMatches(match: string): { total: number; capped: boolean } {
-    const row = this.db.prepare('SELECT COUNT(*) AS total FROM (SELECT 1 FROM package_search WHERE package_search MATCH ? LIMIT ?)').get(match, countLimit + 1) as { total: number };
+    const row = this.countMatchesStmt.get(match, countLimit + 1) as { total: number };
     return row.total > countLimit ? { total: countLimit, capped: true } : { total: row.total, capped: false };
   }
 
-  private rankedNames(match: string, exactName: string, limit: number, offset: number): string[] {
-    const rows = this.db
-      .prepare(`SELECT p.name FROM package_search s JOIN packages p ON p.id = s.rowid WHERE package_search MATCH ?
-        ORDER BY (p.name = ?) DESC, s.rank LIMIT ? OFFSET ?`)
-      .all(match, exactName, limit, offset) as Array<{ name: string }>;
-    return rows.map((row) => row.name);
+  private ranked(match: string, exactName: string, limit: number, offset: number): SummaryRowDb[] {
+    return this.rankedStmt.all({ match, exact: exactName, limit, offset }) as SummaryRowDb[];
   }
 
-  private newestNames(match: string, limit: number, offset: number): string[] {
-    const rows = this.db
-      .prepare(`SELECT p.name FROM package_search s JOIN packages p ON p.id = s.rowid WHERE package_search MATCH ? ORDER BY s.rowid DESC LIMIT ? OFFSET ?`)
-      .all(match, limit, offset) as Array<{ name: string }>;
-    return rows.map((row) => row.name);
-  }
-
-  private summaries(names: string[]): PackageSummary[] {
-    return names.flatMap((name) => {
-      const versions = this.versionsOf(name);
-      const latest = versions.find((version) => !version.yanked);
-      if (!latest) return [];
-      return [
-        {
-          name,
-          version: latest.version,
-          description: latest.description,
-          author: latest.author,
-          license: latest.license,
-          tags: latest.tags,
-          size: latest.size,
-          digest: latest.digest,
-          published_at: latest.published_at,
-          downloads: versions.reduce((sum, version) => sum + version.downloads, 0),
-        },
-      ];
-    });
+  private newest(match: string, limit: number, offset: number): SummaryRowDb[] {
+    return this.newestStmt.all(match, limit, offset) as SummaryRowDb[];
   }
 
   /** Every version, for the virtualized Packages list. */
@@ -226,8 +292,28 @@ export class RegistryRepository {
 
   /** Digests still referenced by some version (blob garbage collection keeps these). */
   isDigestReferenced(digestHex: string): boolean {
-    return this.db.prepare('SELECT 1 FROM package_versions WHERE digest = ? LIMIT 1').get(`sha256:${digestHex}`) !== undefined;
+    return this.digestReferencedStmt.get(`sha256:${digestHex}`) !== undefined;
   }
+}
+
+function toSummaries(rows: SummaryRowDb[]): PackageSummary[] {
+  return rows.flatMap((row) => {
+    if (row.latest_version === null || row.latest_size === null || row.latest_digest === null || row.latest_published_at === null) return [];
+    return [
+      {
+        name: row.name,
+        version: row.latest_version,
+        description: row.latest_description,
+        author: row.latest_author,
+        license: row.latest_license,
+        tags: JSON.parse(row.latest_tags_json) as string[],
+        size: row.latest_size,
+        digest: row.latest_digest,
+        published_at: row.latest_published_at,
+        downloads: row.downloads,
+      },
+    ];
+  });
 }
 
 function toMetadata(row: VersionRowDb): PackageVersionMetadata {
