@@ -5,6 +5,7 @@ import path from 'node:path';
 import { DepotError } from '../../../shared/errors';
 import { fsyncDirectory } from '../fs/atomic-write';
 import { AttemptTimer } from './attempt-timer';
+import { BatchedWriter } from './batched-writer';
 import { errorFromResponse, isRetryableStatus } from './registry-errors';
 import { cancelledError, throwIfCancelled } from './retry-backoff';
 import { digestFromEtag, hashFileHead, requireDigest } from './sha256-digest';
@@ -176,20 +177,29 @@ async function downloadAttempt(context: TransferContext, url: string, what: stri
 
     const start = state.have;
     const reader = response.body.getReader();
+    const writer = new BatchedWriter(state.handle, state.have);
     try {
       for (;;) {
         const { done, value } = await reader.read();
         if (done) break;
         timer.touch();
-        if (state.total !== null && state.have + value.length > state.total) {
+        if (state.total !== null && writer.received + value.length > state.total) {
           throw new DepotError('UNAVAILABLE', `${what}: the registry sent more bytes than it announced.`, { reason: 'overlong-body' });
         }
-        await state.handle.write(value, 0, value.length, state.have);
         state.hash.update(value);
-        state.have += value.length;
-        onProgress?.(state.have, state.total);
+        await writer.push(value);
+        onProgress?.(writer.received, state.total);
       }
+      await writer.drain();
+      state.have = writer.written;
     } catch (error) {
+      // What was hashed must be what is on disk before any resume: finish the writes first.
+      const drained = await writer.drain().then(
+        () => true,
+        () => false,
+      );
+      state.have = writer.written;
+      if (!drained) await restartFromZero(state);
       if (error instanceof DepotError) throw error;
       reader.cancel().catch(() => undefined);
       await retryAfterNetworkError(context, state.have > start ? 0 : failures, error, timer, signal);
