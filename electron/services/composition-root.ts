@@ -27,6 +27,7 @@ import { ApiKeyStore } from './registry/api-keys';
 import { RegistryAuthorizer } from './registry/registry-authorizer';
 import { StagingArea } from './registry/staging-area';
 import { PackageCache } from './cache/package-cache';
+import { RegistryDirectory } from './registries/registry-directory';
 import { RegistryClient, normalizeRegistryUrl } from './registry-client/registry-client';
 import { appVersion } from './version';
 
@@ -68,6 +69,8 @@ export interface Core {
   readonly staging: StagingArea;
   /** Packages pulled from registries: content-addressed, capped, LRU-evicted, offline-capable. */
   readonly cache: PackageCache;
+  /** Registries configured in Settings (keys in the secret store). */
+  readonly registries: RegistryDirectory;
   /** The HTTP base URL of the registry, once a shell serves it (null in a desktop app without a server). */
   readonly registryEndpoint: { url(): string | null; set(url: string | null): void };
   readonly dialogs: ShellDialogs | null;
@@ -156,6 +159,7 @@ export function createCore(options: CoreOptions): Core {
     authorizer,
     staging,
     cache,
+    registries: new RegistryDirectory(settings, secrets, () => registryUrl),
     registryEndpoint,
     dialogs: options.dialogs ?? null,
     startDataFolderCheck: (sizeMiB: number) =>

@@ -89,6 +89,15 @@ describe('Packages screen in Chromium', () => {
     await download.saveAs(saved);
     expect(createHash('sha256').update(readFileSync(saved)).digest('hex')).toBe(digest.slice('sha256:'.length));
 
+    // Registries and the cache appear in Settings; the embedded registry is served by this host.
+    await page.getByTestId('nav-settings').click();
+    await expect.poll(() => page.getByTestId('registry-row').first().textContent()).toContain(new URL(host.url).origin);
+    expect(await page.getByTestId('cache-usage').textContent()).toContain('0 packages');
+    await page.screenshot({ path: screenshotPath('settings-registries'), fullPage: true });
+    await page.getByTestId('nav-packages').click();
+    await page.getByTestId('search-result').first().click();
+    await expect.poll(() => page.getByTestId('detail-title').textContent()).toContain('vision/quokka-detector');
+
     // Yank from the UI: search no longer lists it.
     await page.getByTestId('yank-toggle').click();
     await expect.poll(() => page.getByTestId('yank-toggle').textContent()).toBe('Unyank');

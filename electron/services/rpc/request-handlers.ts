@@ -44,5 +44,10 @@ export function createRequestHandlers(core: Omit<Core, 'router'>): RequestHandle
     'cache.stats': () => core.cache.stats(),
     'cache.list': () => core.cache.list().map(({ path: _path, ...entry }) => entry),
     'cache.clean': () => core.cache.clean(),
+    'registries.list': () => core.registries.list(),
+    'registries.save': (input) => core.registries.save(input),
+    'registries.remove': ({ id }) => core.registries.remove(id),
+    'registries.setDefault': ({ id }) => core.registries.setDefault(id),
+    'registries.test': ({ id }) => core.registries.test(id),
   };
 }

@@ -21,7 +21,9 @@ export class SettingsService {
   async update(update: SettingsUpdate): Promise<Settings> {
     const checked = settingsUpdateSchema.safeParse(update);
     if (!checked.success) throw new DepotError('VALIDATION_FAILED', `Invalid settings: ${checked.error.issues.map((i) => i.message).join('; ')}`);
-    const next = settingsSchema.parse({ ...this.current, ...checked.data });
+    // zod fills defaults into the fields an update leaves out: keep only what the caller sent.
+    const sent = Object.fromEntries(Object.entries(checked.data).filter(([key]) => Object.hasOwn(update, key)));
+    const next = settingsSchema.parse({ ...this.current, ...sent });
     await this.backend.write(next);
     this.current = next;
     for (const listener of this.listeners) listener(this.get());

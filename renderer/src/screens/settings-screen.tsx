@@ -8,6 +8,7 @@ import { useConnectionStore } from '../stores/connection-store';
 import { isActive, useJobsStore } from '../stores/jobs-store';
 import { useSettingsStore } from '../stores/settings-store';
 import { CacheSettings } from './cache-settings';
+import { RegistriesSettings } from './registries-settings';
 
 export function SettingsScreen() {
   const settings = useSettingsStore((state) => state.settings);
@@ -143,7 +144,10 @@ export function SettingsScreen() {
           {latest && (latest.status === 'failed' || latest.status === 'interrupted') ? <p className="error-text">{latest.error?.message}</p> : null}
         </div>
       </div>
-      <CacheSettings />
+      <div className="grid-2">
+        <RegistriesSettings />
+        <CacheSettings />
+      </div>
     </section>
   );
 }

@@ -26,6 +26,14 @@ describe('SettingsService over a JSON file', () => {
     expect(new SettingsService(new JsonFileSettingsBackend(file)).get()).toMatchObject({ theme: 'dark', jobHistoryLimit: 50 });
   });
 
+  it('an update changes only the fields it names', async () => {
+    const service = new SettingsService(new JsonFileSettingsBackend(settingsFile()));
+    await service.update({ jobHistoryLimit: 50, registries: [{ id: 'team', label: 'Team', url: 'http://127.0.0.1:9/', apiKeySecret: null }] });
+    await service.update({ theme: 'dark' });
+    await service.update({ defaultRegistryId: 'team' });
+    expect(service.get()).toMatchObject({ theme: 'dark', jobHistoryLimit: 50, defaultRegistryId: 'team', registries: [{ id: 'team' }] });
+  });
+
   it('refuses invalid updates and changes nothing', async () => {
     const file = settingsFile();
     const service = new SettingsService(new JsonFileSettingsBackend(file));
