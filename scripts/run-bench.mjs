@@ -11,9 +11,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { nodeBundleOptions } from './node-bundle-options.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
 const only = process.argv.slice(2);
 const outDir = path.join(root, 'dist', 'bench');
 
@@ -96,14 +96,7 @@ try {
       await build({
         entryPoints: [path.join(root, 'bench', `${name}.bench.ts`)],
         outfile: path.join(outDir, `${name}.cjs`),
-        bundle: true,
-        platform: 'node',
-        target: 'node20',
-        format: 'cjs',
-        sourcemap: true,
-        logLevel: 'warning',
-        external: ['electron', ...Object.keys(pkg.dependencies ?? {})],
-        define: { __TORSH_DEPOT_VERSION__: JSON.stringify(pkg.version) },
+        ...nodeBundleOptions,
       });
     } catch (error) {
       results.push({ name, ok: false, error: `does not build: ${error.message.split('\n').slice(0, 3).join(' ')}` });

@@ -8,12 +8,22 @@ class RunningDigest {
   crc32 = 0;
   bytes = 0;
 
-  constructor(private readonly withCrc: boolean) {}
+  constructor(
+    private readonly withCrc: boolean,
+    private readonly onChunk: ((chunkBytes: number) => void) | undefined,
+  ) {}
 
-  update(chunk: Buffer): void {
+  /** Hashes a chunk and reports it; a throwing progress callback comes back as the stream's error. */
+  update(chunk: Buffer): Error | null {
     this.hash.update(chunk);
     if (this.withCrc) this.crc32 = zlib.crc32(chunk, this.crc32);
     this.bytes += chunk.length;
+    try {
+      this.onChunk?.(chunk.length);
+      return null;
+    } catch (error) {
+      return error as Error;
+    }
   }
 
   /** Final hex digest; call once, after the last chunk. */
@@ -30,24 +40,16 @@ export interface DigestOptions {
 /** Pass-through that hashes what flows through it (the writer: sources into yazl, yazl into the file). */
 export class DigestTransform extends Transform {
   private readonly digest: RunningDigest;
-  private readonly onChunk: ((chunkBytes: number) => void) | undefined;
 
   constructor(options: DigestOptions = {}) {
     super();
-    this.digest = new RunningDigest(options.crc32 ?? false);
-    this.onChunk = options.onChunk;
+    this.digest = new RunningDigest(options.crc32 ?? false, options.onChunk);
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    this.digest.update(chunk);
-    // A throwing progress callback must fail this stream, not escape as an uncaught exception.
-    try {
-      this.onChunk?.(chunk.length);
-    } catch (error) {
-      callback(error as Error);
-      return;
-    }
-    callback(null, chunk);
+    const error = this.digest.update(chunk);
+    if (error) callback(error);
+    else callback(null, chunk);
   }
 
   get bytes(): number {
@@ -66,23 +68,14 @@ export class DigestTransform extends Transform {
 /** A sink that hashes and discards: the reader never keeps resource bytes. */
 export class DigestSink extends Writable {
   private readonly digest: RunningDigest;
-  private readonly onChunk: ((chunkBytes: number) => void) | undefined;
 
   constructor(options: DigestOptions = {}) {
     super();
-    this.digest = new RunningDigest(options.crc32 ?? false);
-    this.onChunk = options.onChunk;
+    this.digest = new RunningDigest(options.crc32 ?? false, options.onChunk);
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    this.digest.update(chunk);
-    try {
-      this.onChunk?.(chunk.length);
-    } catch (error) {
-      callback(error as Error);
-      return;
-    }
-    callback();
+    callback(this.digest.update(chunk));
   }
 
   get bytes(): number {
