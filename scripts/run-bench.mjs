@@ -27,8 +27,8 @@ if (benches.length === 0) {
   process.exit(1);
 }
 
-// The benchmarks start the built host: build it from the working tree first.
-const built = spawnSync(process.execPath, [path.join(root, 'scripts', 'build.mjs'), 'cli'], { cwd: root, stdio: 'inherit' });
+// The benchmarks start the built host (and list-scroll its UI): build both from the working tree first.
+const built = spawnSync(process.execPath, [path.join(root, 'scripts', 'build.mjs')], { cwd: root, stdio: 'inherit' });
 if (built.status !== 0) process.exit(1);
 
 const workDir = mkdtempSync(path.join(os.tmpdir(), 'torsh-depot-bench-'));
@@ -97,6 +97,8 @@ try {
         entryPoints: [path.join(root, 'bench', `${name}.bench.ts`)],
         outfile: path.join(outDir, `${name}.cjs`),
         ...nodeBundleOptions,
+        // The browser driver loads its own files at run time: require it from node_modules.
+        external: [...nodeBundleOptions.external, 'playwright-core'],
       });
     } catch (error) {
       results.push({ name, ok: false, error: `does not build: ${error.message.split('\n').slice(0, 3).join(' ')}` });

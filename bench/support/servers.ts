@@ -9,6 +9,8 @@ export const projectRoot = process.env.BENCH_PROJECT_ROOT ?? path.resolve(__dirn
 
 export interface RunningServer {
   origin: string;
+  /** What the server printed to open it (serve: the UI URL with its session token). */
+  url: string;
   pid: number;
   stop(): Promise<void>;
 }
@@ -20,8 +22,8 @@ export async function startServe(group: ProcessGroup, dataDir: string, env: Node
   });
   const match = await waitForOutput(child, /listening on (http:\/\/\S+)/, 120_000);
   drainOutput(child);
-  const origin = new URL(match[1] as string).origin;
-  return { origin, pid: child.pid as number, stop: () => group.stop(child) };
+  const url = match[1] as string;
+  return { origin: new URL(url).origin, url, pid: child.pid as number, stop: () => group.stop(child) };
 }
 
 /**
@@ -74,7 +76,7 @@ http {
   const exited = new Promise<never>((_resolve, reject) => child.once('exit', (code) => reject(new Error(`nginx exited with ${code}: ${output()}`))));
   exited.catch(() => undefined);
   await Promise.race([waitUntil(() => httpStatus(`${origin}/`).then((status) => status > 0), 'nginx'), exited]);
-  return { origin, pid: child.pid as number, www, stop: () => group.stop(child) };
+  return { origin, url: origin, pid: child.pid as number, www, stop: () => group.stop(child) };
 }
 
 /** Lets other users pass through our temp folders (mkdtemp makes them 0700) down to `dir`. */

@@ -336,6 +336,8 @@ class SharedDownload {
         // Nobody wants it any more: stop the transfer, and let the next caller start a fresh one.
         this.onSettled();
         this.controller.abort();
+        // Answer only once the transfer has stopped: its partial file is saved and its slot free for a resume.
+        await this.done.catch(() => undefined);
       }
     }
   }

@@ -33,6 +33,8 @@ export interface RegistryClientOptions {
   /** Backoff ceiling of the first retry (it doubles per retry, up to `retryMaxDelayMs`). */
   retryBaseDelayMs?: number;
   retryMaxDelayMs?: number;
+  /** Tuning of the download path; the defaults are what the benchmarks chose. Tests force each path. */
+  downloads?: { rawHttp?: boolean; workerSinkFromBytes?: number };
 }
 
 export interface PublishOptions {
@@ -71,6 +73,9 @@ export class RegistryClient {
       origin: new URL(this.baseUrl).origin,
       timeoutMs: options.timeoutMs ?? 30_000,
       retries: Math.max(0, options.retries ?? 3),
+      // An injected fetch (tests, proxies) must see every request, so it turns the socket reader off.
+      rawHttp: options.downloads?.rawHttp ?? options.fetchImpl === undefined,
+      workerSinkFromBytes: options.downloads?.workerSinkFromBytes ?? 32 * 1024 * 1024,
       headers: (extra = {}) => ({ ...(apiKey ? { Authorization: `Bearer ${apiKey}` } : {}), ...extra }),
       backoff: (attempt, signal) => sleep(backoffDelayMs(attempt, { baseMs, maxMs }), signal),
     };

@@ -8,6 +8,10 @@ export interface TransferContext {
   readonly origin: string;
   readonly timeoutMs: number;
   readonly retries: number;
+  /** Read `http:` downloads through the plain-socket reader (fetch still handles https and redirects). */
+  readonly rawHttp: boolean;
+  /** Downloads announced at least this large hash and write on a worker thread. */
+  readonly workerSinkFromBytes: number;
   headers(extra?: Record<string, string>): Record<string, string>;
   /** Waits the backoff delay before retry number `attempt + 1` (rejects CANCELLED on abort). */
   backoff(attempt: number, signal: AbortSignal | undefined): Promise<void>;

@@ -3,7 +3,6 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Database } from 'better-sqlite3';
-import { DepotError } from '../../../../shared/errors';
 import { openDatabase } from '../../../../electron/services/database/open-database';
 import { migrations } from '../../../../electron/services/database/migrations';
 import { PackageCache, type PackageCacheOptions } from '../../../../electron/services/cache/package-cache';
@@ -12,6 +11,7 @@ import { makeTestPackage } from '../../../support/packages';
 import { makeTempDir } from '../../../support/temp-dir';
 import { FaultProxy, isDownload } from '../registry-client/fault-proxy';
 import { startRegistryHost, testAdminKey, type RegistryTestHost } from '../registry-client/registry-test-host';
+import { caught } from '../../../support/depot-errors';
 
 let host: RegistryTestHost;
 let proxy: FaultProxy;
@@ -101,14 +101,6 @@ afterEach(() => {
   local.cleanup();
 });
 
-async function caught(promise: Promise<unknown>): Promise<DepotError> {
-  const error = await promise.then(
-    () => null,
-    (reason: unknown) => reason,
-  );
-  expect(error).toBeInstanceOf(DepotError);
-  return error as DepotError;
-}
 
 function sha256File(file: string): string {
   return `sha256:${createHash('sha256').update(readFileSync(file)).digest('hex')}`;

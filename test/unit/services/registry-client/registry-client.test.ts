@@ -10,6 +10,7 @@ import { makeTestPackage } from '../../../support/packages';
 import { makeTempDir } from '../../../support/temp-dir';
 import { FaultProxy, isDownload, isPublish } from './fault-proxy';
 import { startRegistryHost, testAdminKey, type RegistryTestHost } from './registry-test-host';
+import { caught } from '../../../support/depot-errors';
 
 const maxPackageBytes = 3 * 1024 * 1024;
 let host: RegistryTestHost;
@@ -34,7 +35,8 @@ afterAll(async () => {
 afterEach(() => proxy.reset());
 
 /** Through the fault proxy, with short backoff so retries cost milliseconds. */
-function client(options: Partial<RegistryClientOptions> = {}): RegistryClient {
+const client = baseClient;
+function baseClient(options: Partial<RegistryClientOptions> = {}): RegistryClient {
   return new RegistryClient({ baseUrl: proxy.url, apiKey: testAdminKey, retryBaseDelayMs: 5, retryMaxDelayMs: 20, ...options });
 }
 
@@ -42,14 +44,6 @@ function sha256(file: string): string {
   return `sha256:${createHash('sha256').update(readFileSync(file)).digest('hex')}`;
 }
 
-async function caught(promise: Promise<unknown>): Promise<DepotError> {
-  const error = await promise.then(
-    () => null,
-    (reason: unknown) => reason,
-  );
-  expect(error).toBeInstanceOf(DepotError);
-  return error as DepotError;
-}
 
 /** Publishes straight to the host (not through the proxy) and returns the package file. */
 async function published(name: string, version: string, weightBytes = 64 * 1024, description?: string): Promise<string> {
@@ -219,18 +213,28 @@ describe('RegistryClient.publish', () => {
   });
 });
 
-describe('RegistryClient.download', () => {
+// Every case runs on each download path: fetch (https, redirects), the plain-socket reader (http),
+// hashing inline (small packages) or on a worker thread (large ones).
+const downloadPaths = [
+  { id: 'fetch-inline', label: 'fetch, hashing inline', downloads: { rawHttp: false, workerSinkFromBytes: Number.POSITIVE_INFINITY } },
+  { id: 'socket-inline', label: 'socket reader, hashing inline', downloads: { rawHttp: true, workerSinkFromBytes: Number.POSITIVE_INFINITY } },
+  { id: 'socket-worker', label: 'socket reader, hashing on a worker', downloads: { rawHttp: true, workerSinkFromBytes: 0 } },
+] as const;
+
+describe.each(downloadPaths)('RegistryClient.download ($label)', ({ id, downloads }) => {
+  const name = `download-${id}`;
+  const client = (options: Partial<RegistryClientOptions> = {}): RegistryClient => baseClient({ downloads, ...options });
   let packageFile: string;
   let digest: string;
   beforeAll(async () => {
-    packageFile = await published('download-me', '1.0.0', 1024 * 1024);
+    packageFile = await published(name, '1.0.0', 1024 * 1024);
     digest = sha256(packageFile);
   });
 
   it('round trip: the downloaded bytes are the published bytes, checked against the digest', async () => {
-    const dest = path.join(work, 'round-trip', 'download-me.torshpkg');
+    const dest = path.join(work, id, 'round-trip.torshpkg');
     const progress: Array<[number, number | null]> = [];
-    const result = await client().download('download-me', '1.0.0', dest, { expectedDigest: digest, onProgress: (received, total) => progress.push([received, total]) });
+    const result = await client().download(name, '1.0.0', dest, { expectedDigest: digest, onProgress: (received, total) => progress.push([received, total]) });
     expect(result).toEqual({ path: dest, digest, size: statSync(packageFile).size, resumedFrom: 0 });
     expect(readFileSync(dest).equals(readFileSync(packageFile))).toBe(true);
     expect(existsSync(`${dest}.partial`)).toBe(false);
@@ -238,9 +242,9 @@ describe('RegistryClient.download', () => {
   });
 
   it('resumes after a cut with Range + If-Range and ends with the right bytes', async () => {
-    const dest = path.join(work, 'resume-cut.torshpkg');
+    const dest = path.join(work, id, 'resume-cut.torshpkg');
     proxy.cutBodyNext(300_000);
-    const result = await client().download('download-me', '1.0.0', dest);
+    const result = await client().download(name, '1.0.0', dest);
     expect(result.digest).toBe(digest);
     expect(readFileSync(dest).equals(readFileSync(packageFile))).toBe(true);
     const downloads = proxy.requests.filter(isDownload);
@@ -252,11 +256,11 @@ describe('RegistryClient.download', () => {
   });
 
   it('resumes after a 503, and restarts from 0 when the server answers a range with 200', async () => {
-    const dest = path.join(work, 'resume-restart.torshpkg');
+    const dest = path.join(work, id, 'resume-restart.torshpkg');
     proxy.cutBodyNext(200_000);
     proxy.failNext(1, 503, isDownload);
     proxy.stripRangeNext();
-    const result = await client().download('download-me', '1.0.0', dest);
+    const result = await client().download(name, '1.0.0', dest);
     expect(result.digest).toBe(digest);
     expect(readFileSync(dest).equals(readFileSync(packageFile))).toBe(true);
     const statuses = proxy.requests.filter(isDownload).map((request) => request.status);
@@ -264,32 +268,32 @@ describe('RegistryClient.download', () => {
   });
 
   it('deletes the file and throws DIGEST_MISMATCH when the bytes do not match', async () => {
-    const dest = path.join(work, 'corrupt.torshpkg');
+    const dest = path.join(work, id, 'corrupt.torshpkg');
     proxy.corruptBodyNext(5_000);
-    const corrupt = await caught(client().download('download-me', '1.0.0', dest));
+    const corrupt = await caught(client().download(name, '1.0.0', dest));
     expect(corrupt.code).toBe('DIGEST_MISMATCH');
     expect(existsSync(dest)).toBe(false);
     expect(existsSync(`${dest}.partial`)).toBe(false);
 
-    const wrong = await caught(client().download('download-me', '1.0.0', dest, { expectedDigest: `sha256:${'0'.repeat(64)}` }));
+    const wrong = await caught(client().download(name, '1.0.0', dest, { expectedDigest: `sha256:${'0'.repeat(64)}` }));
     expect(wrong.code).toBe('DIGEST_MISMATCH');
     expect(existsSync(dest)).toBe(false);
     expect(existsSync(`${dest}.partial`)).toBe(false);
   });
 
   it('never retries a 404 and leaves no partial file', async () => {
-    const dest = path.join(work, 'missing.torshpkg');
-    const error = await caught(client({ retries: 3 }).download('download-me', '9.9.9', dest));
+    const dest = path.join(work, id, 'missing.torshpkg');
+    const error = await caught(client({ retries: 3 }).download(name, '9.9.9', dest));
     expect(error.code).toBe('NOT_FOUND');
     expect(proxy.count(isDownload)).toBe(1);
     expect(existsSync(`${dest}.partial`)).toBe(false);
   });
 
   it('a cancelled download keeps its .partial, and the next download resumes from it', async () => {
-    const dest = path.join(work, 'cancel-resume.torshpkg');
+    const dest = path.join(work, id, 'cancel-resume.torshpkg');
     proxy.stallBodyNext(400_000);
     const controller = new AbortController();
-    const error = await caught(client().download('download-me', '1.0.0', dest, { expectedDigest: digest, signal: controller.signal, onProgress: (received) => {
+    const error = await caught(client().download(name, '1.0.0', dest, { expectedDigest: digest, signal: controller.signal, onProgress: (received) => {
       if (received >= 400_000) controller.abort();
     } }));
     expect(error.code).toBe('CANCELLED');
@@ -297,10 +301,35 @@ describe('RegistryClient.download', () => {
     expect(existsSync(dest)).toBe(false);
 
     proxy.reset();
-    const result = await client().download('download-me', '1.0.0', dest, { expectedDigest: digest });
+    const result = await client().download(name, '1.0.0', dest, { expectedDigest: digest });
     expect(result).toMatchObject({ digest, resumedFrom: 400_000 });
     expect(readFileSync(dest).equals(readFileSync(packageFile))).toBe(true);
     expect(proxy.requests.filter(isDownload).map((request) => request.headers.range)).toEqual(['bytes=400000-']);
     expect(existsSync(`${dest}.partial`)).toBe(false);
+  });
+});
+
+describe('RegistryClient.download behind a redirect', () => {
+  it('follows a redirect (presigned URL, CDN) on the socket-reader path by handing over to fetch', async () => {
+    const file = await published('redirected', '1.0.0', 256 * 1024);
+    const redirects: string[] = [];
+    const redirector = http.createServer((request, response) => {
+      redirects.push(request.url ?? '');
+      response.writeHead(302, { Location: `${host.origin}${request.url ?? '/'}`, 'Content-Length': 0 });
+      response.end();
+    });
+    await new Promise<void>((resolve) => redirector.listen(0, '127.0.0.1', resolve));
+    try {
+      const origin = `http://127.0.0.1:${(redirector.address() as AddressInfo).port}`;
+      const dest = path.join(work, 'redirected.torshpkg');
+      const result = await new RegistryClient({ baseUrl: origin, downloads: { rawHttp: true, workerSinkFromBytes: 0 } }).download('redirected', '1.0.0', dest, { expectedDigest: sha256(file) });
+      expect(result.digest).toBe(sha256(file));
+      expect(readFileSync(dest).equals(readFileSync(file))).toBe(true);
+      // Once by the socket reader (which declines the 302), once by fetch (which follows it).
+      expect(redirects).toEqual(['/api/v1/packages/redirected/1.0.0/download', '/api/v1/packages/redirected/1.0.0/download']);
+    } finally {
+      redirector.closeAllConnections();
+      await new Promise((resolve) => redirector.close(resolve));
+    }
   });
 });
