@@ -26,6 +26,7 @@ import { RegistryService } from './registry/registry-service';
 import { ApiKeyStore } from './registry/api-keys';
 import { RegistryAuthorizer } from './registry/registry-authorizer';
 import { StagingArea } from './registry/staging-area';
+import { StagedFolders } from './registry/staged-folders';
 import { PackageCache } from './cache/package-cache';
 import { RegistryDirectory } from './registries/registry-directory';
 import { RegistryClient, normalizeRegistryUrl } from './registry-client/registry-client';
@@ -67,6 +68,8 @@ export interface Core {
   readonly apiKeys: ApiKeyStore;
   readonly authorizer: RegistryAuthorizer;
   readonly staging: StagingArea;
+  /** Folders dropped for packing (browser uploads or desktop paths) before they become staged packages. */
+  readonly stagedFolders: StagedFolders;
   /** Packages pulled from registries: content-addressed, capped, LRU-evicted, offline-capable. */
   readonly cache: PackageCache;
   /** Registries configured in Settings (keys in the secret store). */
@@ -115,6 +118,7 @@ export function createCore(options: CoreOptions): Core {
   const apiKeys = new ApiKeyStore(db);
   const authorizer = new RegistryAuthorizer(apiKeys);
   const staging = new StagingArea({ tmpDir, registry, jobs, maxPackageBytes: () => settings.get().registry.maxPackageBytes });
+  const stagedFolders = new StagedFolders({ tmpDir, staging, jobs, maxPackageBytes: () => settings.get().registry.maxPackageBytes });
   const cache = new PackageCache({
     db,
     dir: path.join(dataDir, 'cache'),
@@ -158,6 +162,7 @@ export function createCore(options: CoreOptions): Core {
     apiKeys,
     authorizer,
     staging,
+    stagedFolders,
     cache,
     registries: new RegistryDirectory(settings, secrets, () => registryUrl),
     registryEndpoint,
@@ -169,6 +174,7 @@ export function createCore(options: CoreOptions): Core {
       closed = true;
       await jobs.shutdown();
       await staging.discardAll();
+      await stagedFolders.discardAll();
       db.close();
       lock.release();
     },

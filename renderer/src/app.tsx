@@ -10,6 +10,8 @@ import { startNotificationUpdates } from './stores/notifications-store';
 import { useSettingsStore } from './stores/settings-store';
 import { useNavigationStore, type ScreenId } from './stores/navigation-store';
 import { usePackagesStore } from './stores/packages-store';
+import { droppedDirectoryEntry, readDirectoryEntry } from './lib/dropped-folder';
+import { desktopBridge } from './lib/contract-client';
 import { SettingsScreen } from './screens/settings-screen';
 import { PackagesScreen } from './screens/packages/packages-screen';
 import { NotBuiltScreen, notBuiltScreens } from './screens/not-built-screen';
@@ -51,6 +53,7 @@ export function App() {
   const go = useNavigationStore((state) => state.go);
   const toggleJobsPanel = useNavigationStore((state) => state.toggleJobsPanel);
   const dropFile = usePackagesStore((state) => state.dropFile);
+  const dropFolder = usePackagesStore((state) => state.dropFolder);
   const connection = useConnectionStore((state) => state.connection);
   const [dragging, setDragging] = useState(false);
   const mainRef = useRef<HTMLElement>(null);
@@ -97,7 +100,20 @@ export function App() {
     const file = event.dataTransfer.files[0];
     if (!file) return;
     go('packages');
-    void dropFile(file);
+    const directory = droppedDirectoryEntry(event.dataTransfer);
+    if (!directory) {
+      void dropFile(file);
+      return;
+    }
+    // Desktop: the folder's real path, packed in place. Browser: its files are read now (the drop's
+    // entries stop working once this handler returns) and uploaded.
+    const localPath = desktopBridge()?.pathForFile(file) ?? null;
+    if (localPath) void dropFolder({ name: directory.name, path: localPath, files: [] });
+    else
+      void readDirectoryEntry(directory).then(
+        (folder) => dropFolder({ ...folder, path: null }),
+        () => dropFolder({ name: directory.name, path: null, files: [] }),
+      );
   };
 
   return (
@@ -136,7 +152,7 @@ export function App() {
       <Toasts />
       {dragging ? (
         <div className="drop-overlay" aria-hidden="true">
-          <div>Drop a .torshpkg to publish it</div>
+          <div>Drop a .torshpkg or a folder to publish it</div>
         </div>
       ) : null}
     </div>

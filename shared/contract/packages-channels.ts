@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { defineRequests } from './define';
 import { jobRecordSchema } from '../domain/jobs';
 import {
+  folderInspectionSchema,
+  folderSourceSchema,
   packageInspectionViewSchema,
   packageSourceSchema,
   packageVersionMetadataSchema,
@@ -33,6 +35,27 @@ export const packagesChannels = defineRequests({
     output: jobRecordSchema,
     summary: 'Publish a dropped package as a job (progress, cancel).',
   },
+  'packages.createFolderUpload': {
+    input: z.object({ folderName: z.string().min(1).max(255) }).strict(),
+    output: z.object({ id: z.string() }),
+    summary: 'Start receiving a dropped folder from the browser (its files are then PUT to /session/staging/folders/{id}/files).',
+  },
+  'packages.inspectFolder': { input: z.object({ source: folderSourceSchema }).strict(), output: folderInspectionSchema, summary: 'What packing a dropped folder would produce: files, types, sizes, a suggested name.' },
+  'packages.packFolder': {
+    input: z
+      .object({
+        source: folderSourceSchema,
+        name: nameInput,
+        version: versionInput,
+        description: z.string().max(4000).nullable().default(null),
+        author: z.string().max(200).nullable().default(null),
+        license: z.string().max(100).nullable().default(null),
+      })
+      .strict(),
+    output: jobRecordSchema,
+    summary: 'Pack a dropped folder into a staged package, as a job (progress, cancel); its result is the staged package.',
+  },
+  'packages.discardFolder': { input: z.object({ id: z.string().regex(/^[0-9a-f]{32}$/) }).strict(), output: z.object({}), summary: 'Forget a folder upload that will not be packed.' },
   'packages.discardStaged': { input: z.object({ id: z.string().regex(/^[0-9a-f]{32}$/) }).strict(), output: z.object({}), summary: 'Forget an upload that will not be published.' },
   'packages.setYanked': {
     input: z.object({ name: nameInput, version: versionInput, yanked: z.boolean() }).strict(),

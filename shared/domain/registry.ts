@@ -122,3 +122,24 @@ export const stagedPackageSchema = z.object({
   digest: z.string(),
 });
 export type StagedPackage = z.infer<typeof stagedPackageSchema>;
+
+/** A folder to pack and publish: a local folder (desktop drop) or files the browser uploaded into the host. */
+export const folderSourceSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('uploaded'), id: z.string().regex(/^[0-9a-f]{32}$/) }),
+  z.object({ kind: z.literal('path'), path: z.string().min(1).max(4096) }),
+]);
+export type FolderSource = z.infer<typeof folderSourceSchema>;
+
+/** What packing a folder would put in the package, before anything is written. */
+export const folderInspectionSchema = z.object({
+  folderName: z.string(),
+  fileCount: z.number().int(),
+  totalBytes: z.number().int(),
+  /** The first entries in package order (the whole list can be very long). */
+  files: z.array(z.object({ entryPath: z.string(), type: z.string(), size: z.number().int() })),
+  truncated: z.boolean(),
+  /** From a `MANIFEST.json` in the folder (a package extracted earlier), else from the folder's name. */
+  suggestedName: z.string().nullable(),
+  suggestedVersion: z.string().nullable(),
+});
+export type FolderInspection = z.infer<typeof folderInspectionSchema>;

@@ -105,4 +105,44 @@ describe('Packages screen in Chromium', () => {
     await expect.poll(() => page.getByTestId('search-empty').count(), { timeout: 10_000 }).toBe(1);
     await page.close();
   });
+
+  it('packs a chosen folder (files uploaded with their paths), then publishes it like a dropped package', async () => {
+    const folder = path.join(work.dir, 'Wombat Segmenter');
+    const { mkdirSync, writeFileSync } = await import('node:fs');
+    const { randomBytes } = await import('node:crypto');
+    mkdirSync(path.join(folder, 'models', 'heads'), { recursive: true });
+    mkdirSync(path.join(folder, 'config'), { recursive: true });
+    writeFileSync(path.join(folder, 'models', 'heads', 'mask.pt'), randomBytes(300_000));
+    writeFileSync(path.join(folder, 'config', 'model.yaml'), 'classes: 3\n');
+    writeFileSync(path.join(folder, 'README.md'), '# Wombat segmenter\n');
+
+    const page = await browser.newPage({ viewport: { width: 1360, height: 860 } });
+    await page.goto(host.url);
+    await expect.poll(() => page.getByTestId('host-status').textContent(), { timeout: 15_000 }).toMatch(/Host: ok/);
+    await page.getByTestId('choose-folder').setInputFiles(folder);
+    await expect.poll(() => page.getByTestId('folder-summary').textContent(), { timeout: 15_000 }).toContain('3 files');
+    const panel = (await page.getByTestId('publish-panel').textContent()) ?? '';
+    expect(panel).toContain('models/heads/mask.pt');
+    expect(panel).toContain('docs/README.md');
+    expect(await page.getByTestId('pack-name').inputValue()).toBe('wombat-segmenter');
+
+    // A bad version is refused on the form, nothing packed.
+    await page.getByTestId('pack-version').fill('1.0');
+    await page.getByTestId('pack-submit').click();
+    await expect.poll(() => page.getByTestId('pack-error').textContent()).toContain('semantic version');
+
+    await page.getByTestId('pack-name').fill('zoo/wombat-segmenter');
+    await page.getByTestId('pack-version').fill('0.3.0');
+    await page.getByTestId('pack-description').fill('Segments wombats');
+    await page.getByTestId('pack-submit').click();
+    await expect.poll(() => page.getByTestId('inspection-summary').textContent(), { timeout: 30_000 }).toContain('zoo/wombat-segmenter 0.3.0');
+    expect(await page.getByTestId('inspection-summary').textContent()).toContain('3 resources');
+    expect(await page.getByTestId('publish-description').inputValue()).toBe('Segments wombats');
+    await page.screenshot({ path: screenshotPath('folder-packed') });
+    await page.getByTestId('publish-submit').click();
+    await expect.poll(() => page.getByTestId('publish-done').count(), { timeout: 30_000 }).toBe(1);
+    await expect.poll(() => page.getByTestId('detail-title').textContent(), { timeout: 10_000 }).toContain('zoo/wombat-segmenter');
+    expect(await page.getByTestId('package-detail').textContent()).toContain('models/heads/mask.pt');
+    await page.close();
+  });
 });

@@ -31,12 +31,16 @@ export class StagingArea {
   constructor(private readonly options: StagingAreaOptions) {}
 
   async stageStream(body: Readable, fileName: string, signal?: AbortSignal): Promise<StagedPackage> {
-    const safeName = path.basename(fileName).slice(0, 200) || 'package.torshpkg';
     const upload = await receiveUpload(body, { tmpDir: path.join(this.options.tmpDir, 'staging'), maxBytes: this.options.maxPackageBytes(), name: 'staged', ...(signal ? { signal } : {}) });
+    return this.adopt(upload.tempPath, fileName, upload.size, upload.digestHex);
+  }
+
+  /** Takes over a finished package file in the staging folder (a packed folder) as a staged upload. */
+  adopt(tempPath: string, fileName: string, size: number, digestHex: string): StagedPackage {
     const id = randomBytes(16).toString('hex');
-    const entry: StagedFile = { id, fileName: safeName, size: upload.size, digest: `sha256:${upload.digestHex}`, tempPath: upload.tempPath, digestHex: upload.digestHex };
+    const entry: StagedFile = { id, fileName: path.basename(fileName).slice(0, 200) || 'package.torshpkg', size, digest: `sha256:${digestHex}`, tempPath, digestHex };
     this.staged.set(id, entry);
-    return { id, fileName: entry.fileName, size: entry.size, digest: entry.digest };
+    return { id, fileName: entry.fileName, size, digest: entry.digest };
   }
 
   async inspect(source: PackageSource): Promise<PackageInspectionView> {

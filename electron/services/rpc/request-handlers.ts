@@ -33,6 +33,13 @@ export function createRequestHandlers(core: Omit<Core, 'router'>): RequestHandle
     'packages.inspect': ({ source }) => core.staging.inspect(source),
     // The UI's user owns the app (desktop) or holds the session token (host): the local admin.
     'packages.publish': ({ source, metadata }) => core.staging.publish(source, metadata, 'local-user').record,
+    'packages.createFolderUpload': ({ folderName }) => core.stagedFolders.create(folderName),
+    'packages.inspectFolder': ({ source }) => core.stagedFolders.inspect(source),
+    'packages.packFolder': ({ source, ...fields }) => core.stagedFolders.pack(source, fields).record,
+    'packages.discardFolder': async ({ id }) => {
+      await core.stagedFolders.discard(id);
+      return {};
+    },
     'packages.discardStaged': async ({ id }) => {
       await core.staging.discard(id);
       return {};

@@ -60,8 +60,13 @@ export function sessionToken(): string | null {
   return sessionStorage.getItem(tokenStorageKey);
 }
 
+/** The preload's bridge in the desktop app; undefined in a browser. */
+export function desktopBridge(): DesktopBridge | undefined {
+  return (window as unknown as Record<string, DesktopBridge | undefined>)[desktopBridgeKey];
+}
+
 export function createClient(): ContractClient | null {
-  const bridge = (window as unknown as Record<string, DesktopBridge | undefined>)[desktopBridgeKey];
+  const bridge = desktopBridge();
   if (bridge) return new ContractClient(createDesktopTransport(bridge));
   const token = sessionToken();
   if (!token) return null;

@@ -1,22 +1,35 @@
 import { create } from 'zustand';
-import type {
-  PackageInspectionView,
-  PackageSource,
-  PackageVersionMetadata,
-  PackageVersionsListing,
-  PublishMetadata,
-  SearchResult,
-  VersionRow,
+import {
+  stagedPackageSchema,
+  type FolderInspection,
+  type FolderSource,
+  type PackageInspectionView,
+  type PackageSource,
+  type PackageVersionMetadata,
+  type PackageVersionsListing,
+  type PublishMetadata,
+  type SearchResult,
+  type VersionRow,
 } from '../../../shared/domain/registry';
-import { desktopBridgeKey, type DesktopBridge } from '../../../shared/contract/wire';
+import type { JobRecord } from '../../../shared/domain/jobs';
 import { client, requireClient } from '../lib/client-instance';
-import { errorMessage } from '../lib/contract-client';
+import { desktopBridge, errorMessage } from '../lib/contract-client';
 import { uploadToStaging } from '../lib/stage-upload';
+import { uploadFolderFiles, type DroppedFolder } from '../lib/dropped-folder';
 import { useJobsStore } from './jobs-store';
 
 export const listPageSize = 100;
 
-export type DropPhase = 'idle' | 'uploading' | 'inspecting' | 'ready' | 'publishing' | 'published' | 'error';
+/** A dropped folder goes uploading → inspecting → folder (name it) → packing, then on like a dropped package. */
+export type DropPhase = 'idle' | 'uploading' | 'inspecting' | 'folder' | 'packing' | 'ready' | 'publishing' | 'published' | 'error';
+
+export interface PackFields {
+  name: string;
+  version: string;
+  description: string | null;
+  author: string | null;
+  license: string | null;
+}
 
 export interface DropState {
   phase: DropPhase;
@@ -25,11 +38,13 @@ export interface DropState {
   total: number;
   source: PackageSource | null;
   inspection: PackageInspectionView | null;
+  folderSource: FolderSource | null;
+  folderInspection: FolderInspection | null;
   jobId: string | null;
   error: string | null;
 }
 
-const idleDrop: DropState = { phase: 'idle', fileName: null, uploaded: 0, total: 0, source: null, inspection: null, jobId: null, error: null };
+const idleDrop: DropState = { phase: 'idle', fileName: null, uploaded: 0, total: 0, source: null, inspection: null, folderSource: null, folderInspection: null, jobId: null, error: null };
 
 interface PackagesStore {
   query: string;
@@ -53,9 +68,12 @@ interface PackagesStore {
   /** Desktop: pick a folder and save the selected version there, as a job. */
   saveToFolder(): Promise<void>;
   dropFile(file: File): Promise<void>;
+  /** A folder: its local path (desktop) or its files to upload (browser). */
+  dropFolder(folder: { name: string; path: string | null; files: DroppedFolder['files'] }): Promise<void>;
+  packFolder(fields: PackFields): Promise<void>;
   cancelDrop(): Promise<void>;
   publish(metadata: PublishMetadata): Promise<void>;
-  onJobFinished(jobId: string, succeeded: boolean, message: string | null): void;
+  onJobFinished(job: JobRecord): void;
 }
 
 let abortUpload: (() => void) | null = null;
@@ -162,7 +180,7 @@ export const usePackagesStore = create<PackagesStore>((set, get) => ({
       set({ drop: { ...idleDrop, phase: 'error', fileName: file.name, error: `${file.name} is not a .torshpkg package.` } });
       return;
     }
-    const bridge = (window as unknown as Record<string, DesktopBridge | undefined>)[desktopBridgeKey];
+    const bridge = desktopBridge();
     let source: PackageSource;
     set({ drop: { ...idleDrop, phase: 'uploading', fileName: file.name, total: file.size } });
     try {
@@ -185,15 +203,54 @@ export const usePackagesStore = create<PackagesStore>((set, get) => ({
     }
   },
 
+  async dropFolder(folder) {
+    set({ drop: { ...idleDrop, phase: 'uploading', fileName: folder.name, total: folder.files.reduce((sum, entry) => sum + entry.file.size, 0) } });
+    try {
+      let folderSource: FolderSource;
+      if (folder.path !== null) {
+        folderSource = { kind: 'path', path: folder.path };
+      } else {
+        if (folder.files.length === 0) throw new Error(`${folder.name} has no files to pack.`);
+        const { id } = await requireClient().request('packages.createFolderUpload', { folderName: folder.name });
+        folderSource = { kind: 'uploaded', id };
+        set({ drop: { ...get().drop, folderSource } });
+        const upload = uploadFolderFiles(id, { name: folder.name, files: folder.files }, (uploaded, total) => set({ drop: { ...get().drop, uploaded, total } }));
+        abortUpload = upload.abort;
+        await upload.promise;
+        abortUpload = null;
+      }
+      set({ drop: { ...get().drop, phase: 'inspecting', folderSource } });
+      const folderInspection = await requireClient().request('packages.inspectFolder', { source: folderSource });
+      set({ drop: { ...get().drop, phase: 'folder', folderInspection } });
+    } catch (error) {
+      abortUpload = null;
+      set({ drop: { ...get().drop, phase: 'error', error: errorMessage(error) } });
+    }
+  },
+
+  async packFolder(fields) {
+    const { drop } = get();
+    if (!drop.folderSource) return;
+    try {
+      const job = await requireClient().request('packages.packFolder', { source: drop.folderSource, ...fields });
+      useJobsStore.getState().upsert(job);
+      set({ drop: { ...get().drop, phase: 'packing', jobId: job.id, error: null } });
+    } catch (error) {
+      // A bad name or version: stay on the form with the reason.
+      set({ drop: { ...get().drop, error: errorMessage(error) } });
+    }
+  },
+
   async cancelDrop() {
     abortUpload?.();
     abortUpload = null;
     const { drop } = get();
-    if (drop.phase === 'publishing' && drop.jobId) {
+    if ((drop.phase === 'publishing' || drop.phase === 'packing') && drop.jobId) {
       await useJobsStore.getState().cancel(drop.jobId);
       return;
     }
     if (drop.source?.kind === 'staged') await client?.request('packages.discardStaged', { id: drop.source.id }).catch(() => undefined);
+    if (drop.folderSource?.kind === 'uploaded') await client?.request('packages.discardFolder', { id: drop.folderSource.id }).catch(() => undefined);
     set({ drop: idleDrop });
   },
 
@@ -209,15 +266,34 @@ export const usePackagesStore = create<PackagesStore>((set, get) => ({
     }
   },
 
-  onJobFinished(jobId, succeeded, message) {
+  onJobFinished(job) {
     const { drop } = get();
-    if (drop.jobId !== jobId) return;
+    if (drop.jobId !== job.id) return;
+    const succeeded = job.status === 'succeeded';
+    const failure = job.status === 'cancelled' ? 'Cancelled.' : (job.error?.message ?? 'The job did not finish.');
+    if (drop.phase === 'packing') {
+      const staged = stagedPackageSchema.safeParse(job.result);
+      if (!succeeded || !staged.success) {
+        set({ drop: { ...drop, phase: 'error', error: succeeded ? 'Packing finished without a package.' : failure } });
+        return;
+      }
+      // The packed folder is now a staged package: inspect and publish it like a dropped file.
+      const source: PackageSource = { kind: 'staged', id: staged.data.id };
+      set({ drop: { ...drop, phase: 'inspecting', source, folderSource: null, jobId: null, fileName: staged.data.fileName } });
+      void requireClient()
+        .request('packages.inspect', { source })
+        .then(
+          (inspection) => set({ drop: { ...get().drop, phase: 'ready', inspection } }),
+          (error: unknown) => set({ drop: { ...get().drop, phase: 'error', error: errorMessage(error) } }),
+        );
+      return;
+    }
     if (succeeded) {
       set({ drop: { ...drop, phase: 'published' } });
       const inspection = drop.inspection;
       void get().reload().then(() => (inspection ? get().select(inspection.name, inspection.version) : undefined));
     } else {
-      set({ drop: { ...drop, phase: 'error', error: message ?? 'Publishing failed.' } });
+      set({ drop: { ...drop, phase: 'error', error: job.status === 'cancelled' ? 'Publishing cancelled.' : (job.error?.message ?? 'Publishing failed.') } });
     }
   },
 }));

@@ -3,9 +3,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import WebSocket from 'ws';
-import { createCore } from '../../../electron/services/composition-root';
+import { createCore, type Core } from '../../../electron/services/composition-root';
 import { silentLogger } from '../../../electron/services/logger';
 import { startHttpHost, type RunningHost } from '../../../electron/host/http-host';
+import { createStagingRoutes } from '../../../electron/host/staging-routes';
 import { makeTempDir } from '../../support/temp-dir';
 
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -14,6 +15,10 @@ afterEach(async () => {
 });
 
 async function startTestHost(): Promise<RunningHost> {
+  return (await startTestHostWithCore()).host;
+}
+
+async function startTestHostWithCore(): Promise<{ host: RunningHost; core: Core }> {
   const temp = makeTempDir();
   cleanups.push(temp.cleanup);
   const staticDir = path.join(temp.dir, 'static');
@@ -23,9 +28,22 @@ async function startTestHost(): Promise<RunningHost> {
   writeFileSync(path.join(temp.dir, 'outside.txt'), 'must not be served');
   const core = createCore({ dataDir: path.join(temp.dir, 'data'), shell: 'headless', logger: silentLogger });
   cleanups.push(() => core.close());
-  const host = await startHttpHost({ core, host: '127.0.0.1', port: 0, staticDir });
+  const host = await startHttpHost({ core, host: '127.0.0.1', port: 0, staticDir, sessionRoutes: [createStagingRoutes(core)] });
   cleanups.push(() => host.close());
-  return host;
+  return { host, core };
+}
+
+function put(url: string, body: Buffer): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const request = http.request(url, { method: 'PUT', headers: { 'Content-Length': body.length } }, (response) => {
+      let text = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (text += chunk));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body: text }));
+    });
+    request.on('error', reject);
+    request.end(body);
+  });
 }
 
 /** Resolves with the HTTP status of a refused upgrade, or 101 when the socket opened. */
@@ -146,5 +164,23 @@ describe('headless host', () => {
     const response = await get(`http://127.0.0.1:${host.port}/?token=${host.token}`, { Host: `attacker.example:${host.port}` });
     expect(response.status).toBe(421);
     expect(await upgradeStatus(`ws://127.0.0.1:${host.port}/ws?token=${host.token}`, { Host: 'attacker.example' })).toBe(421);
+  });
+
+  it('receives the files of a dropped folder only with the token, at safe paths, once each', async () => {
+    const { host, core } = await startTestHostWithCore();
+    const { id } = await core.stagedFolders.create('upload');
+    const base = `http://127.0.0.1:${host.port}/session/staging/folders`;
+    const file = (relative: string, folder = id, token = host.token): string => `${base}/${folder}/files?path=${encodeURIComponent(relative)}&token=${token}`;
+
+    const stored = await put(file('models/a.pt'), Buffer.alloc(1000, 1));
+    expect(stored.status).toBe(201);
+    expect(JSON.parse(stored.body)).toEqual({ path: 'models/a.pt', size: 1000 });
+    expect((await put(file('models/b.pt', id, 'wrong'), Buffer.alloc(10))).status).toBe(401);
+    const escape = await put(file('../outside.pt'), Buffer.alloc(10));
+    expect(escape.status).toBe(400);
+    expect((JSON.parse(escape.body) as { error: { code: string } }).error.code).toBe('VALIDATION_FAILED');
+    expect((await put(file('models/a.pt'), Buffer.alloc(10))).status).toBe(409);
+    expect((await put(file('models/c.pt', 'f'.repeat(32)), Buffer.alloc(10))).status).toBe(404);
+    expect((await core.stagedFolders.inspect({ kind: 'uploaded', id })).fileCount).toBe(1);
   });
 });

@@ -1,22 +1,25 @@
 import { useEffect, useState, type FormEvent } from 'react';
-import { publishMetadataSchema, type PackageInspectionView, type PublishMetadata } from '../../../../shared/domain/registry';
+import { publishMetadataSchema, type FolderInspection, type PackageInspectionView, type PublishMetadata } from '../../../../shared/domain/registry';
+import { isStrictSemver, isValidPackageName } from '../../../../shared/packages/manifest';
 import { ProgressBar } from '../../components/progress-bar';
 import { formatBytes } from '../../lib/format';
 import { useJobsStore } from '../../stores/jobs-store';
-import { resetDrop, usePackagesStore } from '../../stores/packages-store';
+import type { JobRecord } from '../../../../shared/domain/jobs';
+import { resetDrop, usePackagesStore, type PackFields } from '../../stores/packages-store';
 
 /** The drop flow: upload/inspect → what was found + metadata form → publish job with progress. */
 export function PublishPanel() {
   const drop = usePackagesStore((state) => state.drop);
   const publish = usePackagesStore((state) => state.publish);
   const cancelDrop = usePackagesStore((state) => state.cancelDrop);
+  const packFolder = usePackagesStore((state) => state.packFolder);
   const onJobFinished = usePackagesStore((state) => state.onJobFinished);
   const job = useJobsStore((state) => state.jobs.find((candidate) => candidate.id === drop.jobId));
   const inspection = drop.inspection;
 
   useEffect(() => {
     if (job && (job.status === 'succeeded' || job.status === 'failed' || job.status === 'cancelled' || job.status === 'interrupted')) {
-      onJobFinished(job.id, job.status === 'succeeded', job.error?.message ?? null);
+      onJobFinished(job);
     }
   }, [job, onJobFinished]);
 
@@ -43,7 +46,11 @@ export function PublishPanel() {
           </button>
         </div>
       ) : null}
-      {drop.phase === 'inspecting' ? <p className="muted">Reading and verifying every resource…</p> : null}
+      {drop.phase === 'inspecting' ? <p className="muted">{drop.folderSource ? 'Listing the folder…' : 'Reading and verifying every resource…'}</p> : null}
+      {drop.phase === 'folder' && drop.folderInspection ? (
+        <FolderForm key={drop.folderInspection.folderName} inspection={drop.folderInspection} serverError={drop.error} onPack={(fields) => void packFolder(fields)} onDiscard={() => void cancelDrop()} />
+      ) : null}
+      {drop.phase === 'packing' ? <JobProgressRow job={job} label="Packing progress" fallback="Packing…" testId="pack-progress" onCancel={() => void cancelDrop()} /> : null}
       {drop.phase === 'error' ? (
         <p className="error-text" role="alert" data-testid="publish-error">
           {drop.error}
@@ -76,15 +83,7 @@ export function PublishPanel() {
         </>
       ) : null}
       {drop.phase === 'ready' && inspection ? <PublishForm key={`${drop.fileName}:${inspection.name}@${inspection.version}`} inspection={inspection} onPublish={(metadata) => void publish(metadata)} onDiscard={() => void cancelDrop()} /> : null}
-      {drop.phase === 'publishing' ? (
-        <div className="row" data-testid="publish-progress">
-          <ProgressBar value={job?.progress ?? null} label="Publish progress" />
-          <span className="muted">{job?.message ?? 'Publishing…'}</span>
-          <button type="button" className="link-button" onClick={() => void cancelDrop()}>
-            Cancel
-          </button>
-        </div>
-      ) : null}
+      {drop.phase === 'publishing' ? <JobProgressRow job={job} label="Publish progress" fallback="Publishing…" testId="publish-progress" onCancel={() => void cancelDrop()} /> : null}
       {drop.phase === 'published' ? (
         <p className="success-text" data-testid="publish-done">
           Published {inspection?.name} {inspection?.version}.
@@ -136,19 +135,103 @@ function PublishForm({ inspection, onPublish, onDiscard }: { inspection: Package
               <input value={form.tags} onChange={(event) => setForm({ ...form, tags: event.target.value })} data-testid="publish-tags" />
             </label>
           </div>
-          {formError ? (
-            <p className="error-text" role="alert">
-              {formError}
-            </p>
-          ) : null}
-          <div className="row">
-            <button type="submit" className="button" data-testid="publish-submit">
-              Publish
-            </button>
-            <button type="button" className="button secondary" onClick={onDiscard}>
-              Discard
-            </button>
-          </div>
+          <FormActions error={formError} submitLabel="Publish" submitTestId="publish-submit" errorTestId="publish-form-error" onDiscard={onDiscard} />
         </form>
+  );
+}
+
+/** A dropped folder: what packing found, and the package's name and version (required) before packing. */
+function FolderForm({ inspection, serverError, onPack, onDiscard }: { inspection: FolderInspection; serverError: string | null; onPack: (fields: PackFields) => void; onDiscard: () => void }) {
+  const [form, setForm] = useState(() => ({ name: inspection.suggestedName ?? '', version: inspection.suggestedVersion ?? '1.0.0', description: '', author: '', license: '' }));
+  const [formError, setFormError] = useState<string | null>(null);
+
+  const submit = (event: FormEvent): void => {
+    event.preventDefault();
+    const name = form.name.trim();
+    const version = form.version.trim();
+    if (!isValidPackageName(name)) {
+      setFormError('Name: lowercase letters, digits, "-", "_", "." — optionally one "scope/" prefix.');
+      return;
+    }
+    if (!isStrictSemver(version)) {
+      setFormError('Version: a strict semantic version such as 1.0.0 or 2.1.0-rc.1.');
+      return;
+    }
+    setFormError(null);
+    const optional = (text: string): string | null => (text.trim() === '' ? null : text.trim());
+    onPack({ name, version, description: optional(form.description), author: optional(form.author), license: optional(form.license) });
+  };
+
+  return (
+    <>
+      <p data-testid="folder-summary">
+        <strong>{inspection.folderName}</strong> · {inspection.fileCount} {inspection.fileCount === 1 ? 'file' : 'files'} · {formatBytes(inspection.totalBytes)} — packed as:
+      </p>
+      <ul className="plain resource-list">
+        {inspection.files.slice(0, 8).map((file) => (
+          <li key={file.entryPath} className="mono">
+            {file.entryPath} <span className="muted">{file.type} · {formatBytes(file.size)}</span>
+          </li>
+        ))}
+        {inspection.fileCount > 8 ? <li className="muted">…and {inspection.fileCount - 8} more</li> : null}
+      </ul>
+      <form className="form" onSubmit={submit} noValidate>
+        <div className="grid-3">
+          <label className="field">
+            <span>Package name</span>
+            <input value={form.name} onChange={(event) => setForm({ ...form, name: event.target.value })} required data-testid="pack-name" />
+          </label>
+          <label className="field">
+            <span>Version</span>
+            <input value={form.version} onChange={(event) => setForm({ ...form, version: event.target.value })} required data-testid="pack-version" />
+          </label>
+          <label className="field">
+            <span>License</span>
+            <input value={form.license} onChange={(event) => setForm({ ...form, license: event.target.value })} data-testid="pack-license" />
+          </label>
+        </div>
+        <label className="field">
+          <span>Description</span>
+          <textarea value={form.description} onChange={(event) => setForm({ ...form, description: event.target.value })} rows={2} data-testid="pack-description" />
+        </label>
+        <label className="field">
+          <span>Author</span>
+          <input value={form.author} onChange={(event) => setForm({ ...form, author: event.target.value })} data-testid="pack-author" />
+        </label>
+        <FormActions error={formError ?? serverError} submitLabel="Pack" submitTestId="pack-submit" errorTestId="pack-error" onDiscard={onDiscard} />
+      </form>
+    </>
+  );
+}
+
+function JobProgressRow({ job, label, fallback, testId, onCancel }: { job: JobRecord | undefined; label: string; fallback: string; testId: string; onCancel: () => void }) {
+  return (
+    <div className="row" data-testid={testId}>
+      <ProgressBar value={job?.progress ?? null} label={label} />
+      <span className="muted">{job?.message ?? fallback}</span>
+      <button type="button" className="link-button" onClick={onCancel}>
+        Cancel
+      </button>
+    </div>
+  );
+}
+
+function FormActions({ error, submitLabel, submitTestId, errorTestId, onDiscard }: { error: string | null; submitLabel: string; submitTestId: string; errorTestId: string; onDiscard: () => void }) {
+  return (
+    <>
+      {error ? (
+        <p className="error-text" role="alert" data-testid={errorTestId}>
+          {error}
+        </p>
+      ) : null}
+      <div className="row">
+        <button type="submit" className="button" data-testid={submitTestId}>
+          {submitLabel}
+        </button>
+        <button type="button" className="button secondary" onClick={onDiscard}>
+          Discard
+        </button>
+      </div>
+    </>
   );
 }
