@@ -19,6 +19,16 @@ import { uploadFolderFiles, type DroppedFolder } from '../lib/dropped-folder';
 import { useJobsStore } from './jobs-store';
 
 export const listPageSize = 100;
+/** Pages of the all-versions list kept in memory: scrolling through 100,000 versions must not keep them all. */
+const maxCachedPages = 40;
+
+/** Drops the cached pages farthest from the one just loaded, keeping `maxCachedPages`. */
+function keepNearest(pages: Record<number, VersionRow[]>, around: number): Record<number, VersionRow[]> {
+  const keys = Object.keys(pages).map(Number);
+  if (keys.length <= maxCachedPages) return pages;
+  const kept = keys.sort((a, b) => Math.abs(a - around) - Math.abs(b - around)).slice(0, maxCachedPages);
+  return Object.fromEntries(kept.map((key) => [key, pages[key] as VersionRow[]]));
+}
 
 /** A dropped folder goes uploading → inspecting → folder (name it) → packing, then on like a dropped package. */
 export type DropPhase = 'idle' | 'uploading' | 'inspecting' | 'folder' | 'packing' | 'ready' | 'publishing' | 'published' | 'error';
@@ -118,7 +128,7 @@ export const usePackagesStore = create<PackagesStore>((set, get) => ({
     loadingPages.add(page);
     try {
       const { total, rows } = await client.request('packages.listVersions', { offset: page * listPageSize, limit: listPageSize });
-      set({ totalVersions: total, pages: { ...get().pages, [page]: rows }, listError: null });
+      set({ totalVersions: total, pages: keepNearest({ ...get().pages, [page]: rows }, page), listError: null });
     } catch (error) {
       set({ listError: errorMessage(error) });
     } finally {

@@ -19,9 +19,11 @@ export function AllVersionsList() {
   const firstPage = items.length > 0 ? Math.floor((items[0]?.index ?? 0) / listPageSize) : 0;
   const lastPage = items.length > 0 ? Math.floor((items.at(-1)?.index ?? 0) / listPageSize) : 0;
 
+  // One page either side of the view is fetched ahead, so a fast scroll meets rows already loaded.
   useEffect(() => {
-    for (let page = firstPage; page <= lastPage; page += 1) void loadPage(page);
-  }, [firstPage, lastPage, loadPage]);
+    const lastOfAll = Math.max(0, Math.ceil(total / listPageSize) - 1);
+    for (let page = Math.max(0, firstPage - 1); page <= Math.min(lastOfAll, lastPage + 1); page += 1) void loadPage(page);
+  }, [firstPage, lastPage, total, loadPage]);
 
   if (total === 0) {
     return (
