@@ -12,13 +12,15 @@ export interface MetricsCollectorOptions {
   clock?: () => number;
   /** Buffered events are stored at least this often; 0 stores only on flush() or a full batch. */
   flushIntervalMs?: number;
-  /** Rows per transaction; a full batch is stored on the next turn of the event loop. */
+  /** Rows per transaction (about a millisecond of work); a full batch is stored on the next turn of the event loop. */
   batchSize?: number;
   /** Beyond this many unstored events new ones are dropped (and counted), never unbounded memory. */
   maxBuffered?: number;
   /** Called after buffered events reach the database, with how many. */
   onStored?: (count: number) => void;
 }
+
+const noLabels: Labels = {};
 
 export type GaugeMetric = 'cache_bytes' | 'storage_bytes' | 'mirrors_healthy' | 'replication_lag_seconds';
 
@@ -61,7 +63,7 @@ export class MetricsCollector {
 
   constructor(private readonly options: MetricsCollectorOptions) {
     this.clock = options.clock ?? Date.now;
-    this.batchSize = options.batchSize ?? 2_000;
+    this.batchSize = options.batchSize ?? 1_000;
     this.maxBuffered = options.maxBuffered ?? 500_000;
     const p = this.prometheus;
     this.downloads = p.counter('torsh_depot_downloads_total', 'Package downloads completed.', ['source']);
@@ -94,8 +96,8 @@ export class MetricsCollector {
     const labels = { source };
     this.downloads.inc(labels);
     this.downloadBytes.inc(labels, bytes);
-    this.downloadDuration.observe({}, durationMs / 1000, bucketIndex(durationBucketsMs, durationMs));
-    this.downloadSize.observe({}, bytes, bucketIndex(sizeBucketsBytes, bytes));
+    this.downloadDuration.observe(noLabels, durationMs / 1000, bucketIndex(durationBucketsMs, durationMs));
+    this.downloadSize.observe(noLabels, bytes, bucketIndex(sizeBucketsBytes, bytes));
     this.push('download', name, version, source, '', bytes, durationMs);
   }
 
@@ -103,8 +105,8 @@ export class MetricsCollector {
     const labels = { target };
     this.uploads.inc(labels);
     this.uploadBytes.inc(labels, bytes);
-    this.uploadDuration.observe({}, durationMs / 1000, bucketIndex(durationBucketsMs, durationMs));
-    this.uploadSize.observe({}, bytes, bucketIndex(sizeBucketsBytes, bytes));
+    this.uploadDuration.observe(noLabels, durationMs / 1000, bucketIndex(durationBucketsMs, durationMs));
+    this.uploadSize.observe(noLabels, bytes, bucketIndex(sizeBucketsBytes, bytes));
     this.push('upload', name, version, target, '', bytes, durationMs);
   }
 

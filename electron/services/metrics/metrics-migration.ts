@@ -21,8 +21,8 @@ export const metricsMigration: Migration = {
         bytes INTEGER NOT NULL,
         duration_ms REAL NOT NULL
       );
+      -- One index only (alert windows and retention both go by kind and time): every index costs on each insert.
       CREATE INDEX metric_events_kind_at ON metric_events (kind, at);
-      CREATE INDEX metric_events_at ON metric_events (at);
       CREATE TABLE metric_rollups (
         resolution_ms INTEGER NOT NULL,
         bucket INTEGER NOT NULL,

@@ -82,12 +82,15 @@ export class MetricsRepository {
   insertBatch(events: readonly MetricEvent[]): void {
     if (events.length === 0) return;
     this.db.transaction(() => {
-      const groups = new Map<string, RollupGroup>();
+      // Minute groups from the events (one lookup per event), hour groups from the minute groups.
+      const minutes = new Map<string, RollupGroup>();
       for (const event of events) {
         this.insertEvent.run(event.at, event.kind, event.name, event.version, event.peer, event.code, event.bytes, event.durationMs);
-        for (const resolution of [minuteMs, hourMs]) addToGroup(groups, resolution, event);
+        addToGroup(minutes, event);
       }
-      for (const group of groups.values()) {
+      const hours = new Map<string, RollupGroup>();
+      for (const minute of minutes.values()) foldIntoHour(hours, minute);
+      for (const group of [...minutes.values(), ...hours.values()]) {
         const existing = this.selectRollup.get(group.resolution, group.bucket, group.kind, group.name, group.version, group.peer, group.code) as RollupRow | undefined;
         const histogram = group.histogram ? mergeHistograms(existing ? (JSON.parse(existing.duration_histogram) as number[]) : [], group.histogram) : [];
         this.upsertRollup.run(
@@ -120,9 +123,9 @@ export class MetricsRepository {
     const nameFilter = query.name === undefined ? '' : ' AND name = @name';
     const sql =
       resolution === 'raw'
-        ? `SELECT (at - @from) / @step AS slot, count(*) AS count, coalesce(sum(bytes), 0) AS bytes, coalesce(sum(duration_ms), 0) AS durationSum
+        ? `SELECT CAST((at - @from) / @step AS INTEGER) AS slot, count(*) AS count, coalesce(sum(bytes), 0) AS bytes, coalesce(sum(duration_ms), 0) AS durationSum
            FROM metric_events WHERE kind = @kind AND at >= @from AND at < @to${nameFilter} GROUP BY slot`
-        : `SELECT (bucket - @from) / @step AS slot, sum(count) AS count, sum(bytes) AS bytes, sum(duration_sum) AS durationSum
+        : `SELECT CAST((bucket - @from) / @step AS INTEGER) AS slot, sum(count) AS count, sum(bytes) AS bytes, sum(duration_sum) AS durationSum
            FROM metric_rollups WHERE resolution_ms = @resolution AND kind = @kind AND bucket >= @from AND bucket < @to${nameFilter} GROUP BY slot`;
     const rows = this.db.prepare(sql).all({
       from,
@@ -183,7 +186,9 @@ export class MetricsRepository {
   /** Deletes about `limit` rows per store older than the retention allows; returns how many went (call again while > 0). */
   prune(now: number, retention: MetricsRetention, limit: number): number {
     return this.db.transaction(() => {
-      let removed = this.db.prepare('DELETE FROM metric_events WHERE id IN (SELECT id FROM metric_events WHERE at < ? ORDER BY at LIMIT ?)').run(now - retention.rawMs, limit).changes;
+      let removed = this.db
+        .prepare("DELETE FROM metric_events WHERE id IN (SELECT id FROM metric_events WHERE kind IN ('download','upload','error','access') AND at < ? LIMIT ?)")
+        .run(now - retention.rawMs, limit).changes;
       removed += this.deleteOldRollups(minuteMs, now - retention.minuteMs, limit);
       removed += this.deleteOldRollups(hourMs, now - retention.hourMs, limit);
       return removed;
@@ -208,13 +213,13 @@ export class MetricsRepository {
   }
 }
 
-function addToGroup(groups: Map<string, RollupGroup>, resolution: number, event: MetricEvent): void {
-  const bucket = alignDown(event.at, resolution);
-  const key = `${resolution}\u0000${bucket}\u0000${event.kind}\u0000${event.name}\u0000${event.version}\u0000${event.peer}\u0000${event.code}`;
+function addToGroup(groups: Map<string, RollupGroup>, event: MetricEvent): void {
+  const bucket = event.at - (event.at % minuteMs);
+  const key = `${bucket}\u0000${event.kind}\u0000${event.name}\u0000${event.version}\u0000${event.peer}\u0000${event.code}`;
   let group = groups.get(key);
   if (!group) {
     group = {
-      resolution,
+      resolution: minuteMs,
       bucket,
       kind: event.kind,
       name: event.name,
@@ -232,11 +237,26 @@ function addToGroup(groups: Map<string, RollupGroup>, resolution: number, event:
   group.count += 1;
   group.bytes += event.bytes;
   group.durationSum += event.durationMs;
-  group.durationMax = Math.max(group.durationMax, event.durationMs);
+  if (event.durationMs > group.durationMax) group.durationMax = event.durationMs;
   if (group.histogram) {
     const index = bucketIndex(durationBucketsMs, event.durationMs);
     group.histogram[index] = (group.histogram[index] ?? 0) + 1;
   }
+}
+
+function foldIntoHour(hours: Map<string, RollupGroup>, minute: RollupGroup): void {
+  const bucket = alignDown(minute.bucket, hourMs);
+  const key = `${bucket}\u0000${minute.kind}\u0000${minute.name}\u0000${minute.version}\u0000${minute.peer}\u0000${minute.code}`;
+  const hour = hours.get(key);
+  if (!hour) {
+    hours.set(key, { ...minute, resolution: hourMs, bucket, histogram: minute.histogram ? [...minute.histogram] : null });
+    return;
+  }
+  hour.count += minute.count;
+  hour.bytes += minute.bytes;
+  hour.durationSum += minute.durationSum;
+  hour.durationMax = Math.max(hour.durationMax, minute.durationMax);
+  if (hour.histogram && minute.histogram) hour.histogram = mergeHistograms(hour.histogram, minute.histogram);
 }
 
 function mergeHistograms(a: readonly number[], b: readonly number[]): number[] {

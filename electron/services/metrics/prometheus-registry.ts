@@ -123,6 +123,9 @@ export class PrometheusRegistry {
 }
 
 function labelKey(names: readonly string[], labels: Labels): string {
+  // Hot path (every recorded event): no joining for the common one-label case.
+  if (names.length === 0) return '';
+  if (names.length === 1) return labels[names[0] as string] ?? '';
   let key = '';
   for (const name of names) key += `${labels[name] ?? ''}\u0000`;
   return key;
