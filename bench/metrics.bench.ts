@@ -140,6 +140,7 @@ async function downloadLatency(dir: string): Promise<{ rows: BenchRow[]; details
       });
     const off = await startHttpHost({ core, host: '127.0.0.1', port: 0, staticDir: null, apiRoutes: [routes(false)] });
     const on = await startHttpHost({ core, host: '127.0.0.1', port: 0, staticDir: null, apiRoutes: [routes(true)] });
+    const control = await startHttpHost({ core, host: '127.0.0.1', port: 0, staticDir: null, apiRoutes: [routes(false)] });
     const published = await fetch(`${off.url}api/v1/packages/${pkg.name}/${pkg.version}`, { method: 'PUT', headers: { Authorization: `Bearer ${adminKey}` }, body: readFileSync(pkg.file) });
     if (published.status !== 201) throw new Error(`publish answered ${published.status}`);
     const lines = createInterface({ input: client.stdout as NodeJS.ReadableStream })[Symbol.asyncIterator]();
@@ -152,18 +153,22 @@ async function downloadLatency(dir: string): Promise<{ rows: BenchRow[]; details
     // Warm-up: JIT, page cache, connections.
     await run(off.url, 100);
     await run(on.url, 100);
+    await run(control.url, 100);
+    // 'control' repeats 'off' on its own host: how far two identical phases differ on this machine (noise).
     const phases = [
       { label: 'off', base: off.url, rate: 0 },
       { label: 'on', base: on.url, rate },
+      { label: 'control', base: control.url, rate: 0 },
       { label: 'on-high', base: on.url, rate: highRate },
     ] as const;
-    const latencies: Record<(typeof phases)[number]['label'], number[]> = { off: [], on: [], 'on-high': [] };
+    const latencies: Record<(typeof phases)[number]['label'], number[]> = { off: [], on: [], control: [], 'on-high': [] };
     const recorded = { on: 0, 'on-high': 0 };
     const seconds = { on: 0, 'on-high': 0 };
     for (let round = 0; round < rounds; round += 1) {
-      for (const phase of phases) {
-        if (phase.label === 'off') {
-          latencies.off.push(...(await run(phase.base, downloadsPerPhase)));
+      // Rotate the order each round so no phase always follows the drain of another.
+      for (const phase of [...phases.slice(round % phases.length), ...phases.slice(0, round % phases.length)]) {
+        if (phase.label === 'off' || phase.label === 'control') {
+          latencies[phase.label].push(...(await run(phase.base, downloadsPerPhase)));
           continue;
         }
         const phaseStart = performance.now();
@@ -174,14 +179,16 @@ async function downloadLatency(dir: string): Promise<{ rows: BenchRow[]; details
         // Not timed: the backlog of this phase must not spill into the next one.
         await core.metrics.collector.drain();
       }
-      log(`round ${round + 1}: p99 off ${percentile(latencies.off, 0.99).toFixed(2)} ms, on ${percentile(latencies.on, 0.99).toFixed(2)} ms, on-high ${percentile(latencies['on-high'], 0.99).toFixed(2)} ms`);
+      log(`round ${round + 1}: p99 off ${percentile(latencies.off, 0.99).toFixed(2)} ms, control ${percentile(latencies.control, 0.99).toFixed(2)} ms, on ${percentile(latencies.on, 0.99).toFixed(2)} ms, on-high ${percentile(latencies['on-high'], 0.99).toFixed(2)} ms`);
     }
     await off.close();
     await on.close();
+    await control.close();
     const offP99 = percentile(latencies.off, 0.99);
     const summary = (label: keyof typeof latencies): string => `${label} p50 ${percentile(latencies[label], 0.5).toFixed(2)} ms / p99 ${percentile(latencies[label], 0.99).toFixed(2)} ms`;
     const details = [
-      `- download latency, ${latencies.off.length} downloads per side of a ${packageMiB} MiB package, phases interleaved: ${summary('off')}; ${summary('on')}; ${summary('on-high')}.`,
+      `- download latency, ${latencies.off.length} downloads per side of a ${packageMiB} MiB package, phases interleaved: ${summary('off')}; ${summary('control')}; ${summary('on')}; ${summary('on-high')}.`,
+      `- noise: the control phase (recording off, like 'off') differs from 'off' by a p99 ratio of ${(percentile(latencies.control, 0.99) / offP99).toFixed(2)}.`,
       `- background recording: ${recorded.on.toLocaleString('en')} events in ${seconds.on.toFixed(1)} s at the target rate, ${recorded['on-high'].toLocaleString('en')} in ${seconds['on-high'].toFixed(1)} s at 10×; plus one event per download.`,
     ].join('\n');
     const row = (label: 'on' | 'on-high', phaseRate: number, isTarget: boolean): BenchRow => {

@@ -12,11 +12,14 @@ import { useNavigationStore, type ScreenId } from './stores/navigation-store';
 import { usePackagesStore } from './stores/packages-store';
 import { SettingsScreen } from './screens/settings-screen';
 import { PackagesScreen } from './screens/packages/packages-screen';
+import { MetricsScreen } from './screens/metrics/metrics-screen';
+import { startMetricsUpdates } from './stores/metrics-store';
 import { NotBuiltScreen, notBuiltScreens } from './screens/not-built-screen';
 
 function Screen({ id }: { id: ScreenId }) {
   if (id === 'packages') return <PackagesScreen />;
   if (id === 'settings') return <SettingsScreen />;
+  if (id === 'metrics') return <MetricsScreen />;
   const spec = notBuiltScreens[id];
   return <NotBuiltScreen title={spec.title} summary={spec.summary} arrives={spec.arrives} />;
 }
@@ -62,7 +65,7 @@ export function App() {
       if (useNavigationStore.getState().screen === 'packages') void usePackagesStore.getState().reload();
     };
     void useSettingsStore.getState().load();
-    const stops = [startConnectionUpdates(refreshAll), startJobUpdates(), startNotificationUpdates()];
+    const stops = [startConnectionUpdates(refreshAll), startJobUpdates(), startNotificationUpdates(), startMetricsUpdates(() => useNavigationStore.getState().screen === 'metrics')];
     return () => stops.forEach((stop) => stop());
   }, []);
 
