@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { Browser } from 'playwright-core';
 import { startServe, type ServingHost } from '../support/cli-process';
 import { makeTempDir } from '../support/temp-dir';
@@ -10,6 +12,9 @@ const adminKey = 'e2e-metrics-admin-key-0123456789';
 let browser: Browser;
 let host: ServingHost;
 let origin: string;
+let receiver: Server;
+let receiverUrl: string;
+const received: Array<{ status: string; alerts: Array<{ labels: Record<string, string> }> }> = [];
 const data = makeTempDir('torsh-depot-e2e-metrics-');
 const work = makeTempDir('torsh-depot-e2e-metrics-work-');
 
@@ -17,11 +22,23 @@ beforeAll(async () => {
   browser = await launchChromium();
   host = await startServe(['--port', '0', '--data-dir', data.dir], { ...process.env, TORSH_DEPOT_ADMIN_KEY: adminKey });
   origin = new URL(host.url).origin;
+  // A real Alertmanager-style webhook receiver on loopback.
+  receiver = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      received.push(JSON.parse(Buffer.concat(chunks).toString('utf8')) as (typeof received)[number]);
+      response.writeHead(200).end();
+    });
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
 });
 
 afterAll(async () => {
   await host?.stop();
   await browser?.close();
+  await new Promise<void>((resolve) => (receiver ? receiver.close(() => resolve()) : resolve()));
   data.cleanup();
   work.cleanup();
 });
@@ -49,6 +66,14 @@ describe('Metrics screen in Chromium', () => {
     await expect.poll(() => page.getByTestId('chart-downloads').getAttribute('data-points'), { timeout: 15_000 }).toBe('60');
     expect(await page.getByTestId('chart-downloads').getAttribute('data-total')).toBe('0');
 
+    // The webhook setting refuses credentials in the URL, then takes the receiver.
+    await page.getByTestId('webhook-url').fill('http://user:secret@127.0.0.1:1/hook');
+    await page.getByTestId('webhook-url').blur();
+    await expect.poll(() => page.getByTestId('monitoring-settings').textContent()).toContain('no credentials');
+    await page.getByTestId('webhook-url').fill(receiverUrl);
+    await page.getByTestId('webhook-url').blur();
+    await expect.poll(() => page.getByTestId('monitoring-settings').textContent()).not.toContain('no credentials');
+
     // The rule editor refuses what the core would refuse, field by field.
     await page.getByTestId('rule-new').click();
     await page.getByTestId('rule-name').fill('');
@@ -74,6 +99,8 @@ describe('Metrics screen in Chromium', () => {
     await expect.poll(() => page.getByTestId('alert-state').textContent(), { timeout: 20_000 }).toBe('firing');
     await expect.poll(() => page.locator('.toast').filter({ hasText: 'Alert firing: Download burst' }).count(), { timeout: 10_000 }).toBe(1);
     expect(await page.getByTestId('alert-value').textContent()).toBe('3');
+    await expect.poll(() => received.length, { timeout: 20_000 }).toBe(1);
+    expect(received[0]).toMatchObject({ status: 'firing', alerts: [{ labels: { alertname: 'Download burst', severity: 'critical' } }] });
     await expect.poll(() => page.getByTestId('top-packages').textContent()).toContain('vision/quokka');
     expect(await page.getByTestId('latency-download').textContent()).toMatch(/ms|s/);
     await page.screenshot({ path: screenshotPath('metrics-alert-firing') });

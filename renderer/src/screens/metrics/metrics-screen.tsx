@@ -4,6 +4,7 @@ import { formatBytes } from '../../lib/format';
 import { metricsRanges, useMetricsStore } from '../../stores/metrics-store';
 import { AlertsPanel } from './alerts-panel';
 import { TimeSeriesChart } from './time-series-chart';
+import { MonitoringSettings } from './monitoring-settings';
 
 function formatMs(value: number | null): string {
   if (value === null) return '—';
@@ -126,6 +127,7 @@ export function MetricsScreen() {
         </div>
       </div>
       <AlertsPanel />
+      <MonitoringSettings />
     </section>
   );
 }
