@@ -45,6 +45,7 @@ export class MetricsService {
   private readonly clock: () => number;
   private readonly timers: NodeJS.Timeout[] = [];
   private retentionRun: Promise<number> | null = null;
+  private lastStoredEvaluation = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly options: MetricsServiceOptions) {
     this.clock = options.clock ?? Date.now;
@@ -85,14 +86,14 @@ export class MetricsService {
   series(query: SeriesQuery): MetricSeries {
     const parsed = seriesQuerySchema.safeParse(query);
     if (!parsed.success) throw new DepotError('VALIDATION_FAILED', parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; '));
-    this.collector.flush();
+    this.flushSmallBacklog();
     return this.repository.series(parsed.data, this.clock(), this.retention());
   }
 
   report(range: ReportRange): MetricsReport {
     const parsed = reportRangeSchema.safeParse(range);
     if (!parsed.success) throw new DepotError('VALIDATION_FAILED', parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; '));
-    this.collector.flush();
+    this.flushSmallBacklog();
     return generateReport(this.repository, parsed.data, this.clock(), this.retention());
   }
 
@@ -143,8 +144,17 @@ export class MetricsService {
   }
 
   private afterStored(stored: number): void {
-    this.evaluateAlerts();
+    // Rules measure windows of raw events: during a burst evaluate at most once a second (the timer does the rest).
+    if (performance.now() - this.lastStoredEvaluation >= 1_000) {
+      this.lastStoredEvaluation = performance.now();
+      this.evaluateAlerts();
+    }
     this.publishUpdate(stored);
+  }
+
+  /** A query sees what was just recorded, unless storing the backlog would hold the event loop up. */
+  private flushSmallBacklog(): void {
+    if (this.collector.bufferedCount() <= 5_000) this.collector.flush();
   }
 
   private publishUpdate(stored: number): void {
