@@ -154,22 +154,31 @@ async function downloadLatency(dir: string): Promise<{ rows: BenchRow[]; details
     ] as const;
     const latencies: Record<(typeof phases)[number]['label'], number[]> = { off: [], on: [], control: [], 'on-high': [] };
     const recorded = { on: 0, 'on-high': 0 };
+    // Per-round p99 ratios against the same round's 'off': robust to the load drifting between rounds.
+    const roundRatios = { on: [] as number[], control: [] as number[], 'on-high': [] as number[] };
     const seconds = { on: 0, 'on-high': 0 };
     for (let round = 0; round < rounds; round += 1) {
       // Rotate the order each round so no phase always follows the drain of another.
+      const thisRound: Partial<Record<keyof typeof latencies, number[]>> = {};
       for (const phase of [...phases.slice(round % phases.length), ...phases.slice(0, round % phases.length)]) {
         if (phase.label === 'off' || phase.label === 'control') {
-          latencies[phase.label].push(...(await run(phase.base, downloadsPerPhase)));
+          const measured = await run(phase.base, downloadsPerPhase);
+          thisRound[phase.label] = measured;
+          latencies[phase.label].push(...measured);
           continue;
         }
         const phaseStart = performance.now();
         const recorder = backgroundRecording(core.metrics.collector, phase.rate);
-        latencies[phase.label].push(...(await run(phase.base, downloadsPerPhase)));
+        const measured = await run(phase.base, downloadsPerPhase);
+        thisRound[phase.label] = measured;
+        latencies[phase.label].push(...measured);
         recorded[phase.label] += await recorder.stop();
         seconds[phase.label] += (performance.now() - phaseStart) / 1000;
         // Not timed: the backlog of this phase must not spill into the next one.
         await core.metrics.collector.drain();
       }
+      const offRound = percentile(thisRound.off ?? [], 0.99);
+      for (const label of ['on', 'control', 'on-high'] as const) roundRatios[label].push(percentile(thisRound[label] ?? [], 0.99) / offRound);
       log(`round ${round + 1}: p99 off ${percentile(latencies.off, 0.99).toFixed(2)} ms, control ${percentile(latencies.control, 0.99).toFixed(2)} ms, on ${percentile(latencies.on, 0.99).toFixed(2)} ms, on-high ${percentile(latencies['on-high'], 0.99).toFixed(2)} ms`);
     }
     await off.close();
@@ -179,6 +188,7 @@ async function downloadLatency(dir: string): Promise<{ rows: BenchRow[]; details
     const summary = (label: keyof typeof latencies): string => `${label} p50 ${percentile(latencies[label], 0.5).toFixed(2)} ms / p99 ${percentile(latencies[label], 0.99).toFixed(2)} ms`;
     const details = [
       `- download latency, ${latencies.off.length} downloads per side of a ${packageMiB} MiB package, phases interleaved: ${summary('off')}; ${summary('control')}; ${summary('on')}; ${summary('on-high')}.`,
+      `- median over rounds of the round's p99 ratio to its own 'off' phase: on ${percentile(roundRatios.on, 0.5).toFixed(2)}, control ${percentile(roundRatios.control, 0.5).toFixed(2)}, on-high ${percentile(roundRatios['on-high'], 0.5).toFixed(2)}.`,
       `- noise: the control phase (recording off, like 'off') differs from 'off' by a p99 ratio of ${(percentile(latencies.control, 0.99) / offP99).toFixed(2)}.`,
       `- background recording: ${recorded.on.toLocaleString('en')} events in ${seconds.on.toFixed(1)} s at the target rate, ${recorded['on-high'].toLocaleString('en')} in ${seconds['on-high'].toFixed(1)} s at 10×; plus one event per download.`,
     ].join('\n');
