@@ -6,6 +6,7 @@ import { createConsoleLogger } from '../services/logger';
 import { startHttpHost, type RunningHost } from '../host/http-host';
 import { createRegistryRoutes } from '../host/registry-routes';
 import { createStagingRoutes } from '../host/staging-routes';
+import { createMetricsRoute } from '../host/metrics-route';
 import { exitCodes, UsageError, type CliIo } from './cli-io';
 import { defaultDataDir } from './default-data-dir';
 
@@ -82,10 +83,12 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
     tmpDir: core.tmpDir,
     maxPackageBytes: () => options.maxPackageBytes ?? core.settings.get().registry.maxPackageBytes,
     logger,
+    metrics: core.metrics.collector,
   });
+  const metricsRoute = createMetricsRoute({ metrics: core.metrics.collector, authorizer: core.authorizer, requireKey: () => core.settings.get().metrics.requireKeyForEndpoint });
   let host: RunningHost;
   try {
-    host = await startHttpHost({ core, host: options.host, port: options.port, staticDir, apiRoutes: [registryRoutes], sessionRoutes: [createStagingRoutes(core)] });
+    host = await startHttpHost({ core, host: options.host, port: options.port, staticDir, apiRoutes: [registryRoutes, metricsRoute], sessionRoutes: [createStagingRoutes(core)] });
   } catch (error) {
     await core.close();
     const code = (error as NodeJS.ErrnoException).code;

@@ -6,6 +6,7 @@ import type { RegistryService } from '../services/registry/registry-service';
 import type { RegistryAuthorizer, RegistryAction, RegistryPrincipal } from '../services/registry/registry-authorizer';
 import { receiveUpload } from '../services/registry/upload-receiver';
 import type { Logger } from '../services/logger';
+import type { MetricsCollector } from '../services/metrics/metrics-collector';
 import { appVersion } from '../services/version';
 import type { ApiRouteHandler } from './http-host';
 import { discardUnreadBody, sendError, sendJson } from './http-json';
@@ -17,6 +18,8 @@ export interface RegistryRouteOptions {
   tmpDir: string;
   maxPackageBytes: () => number;
   logger: Logger;
+  /** Records downloads, uploads and failures (absent: nothing recorded). */
+  metrics?: MetricsCollector;
 }
 
 type PackageTarget = { name: string; version?: string; action?: 'download' | 'yank' | 'unyank' | 'signature' };
@@ -60,6 +63,7 @@ export function createRegistryRoutes(options: RegistryRouteOptions): ApiRouteHan
       await route(request, response, url);
     } catch (error) {
       const bodyUnread = request.method === 'PUT' && !request.readableEnded;
+      options.metrics?.recordError(operationOf(request.method, url.pathname), 'registry', error instanceof DepotError ? error.code : 'INTERNAL');
       sendError(response, error);
       if (bodyUnread) discardUnreadBody(request);
     }
@@ -139,6 +143,7 @@ export function createRegistryRoutes(options: RegistryRouteOptions): ApiRouteHan
     if (declared !== undefined && Number(declared) > limit) {
       throw new DepotError('PAYLOAD_TOO_LARGE', `The package (${declared} bytes) is larger than the limit of ${limit} bytes.`);
     }
+    const started = performance.now();
     const aborted = new AbortController();
     const onClose = (): void => {
       if (!request.readableEnded) aborted.abort(new DepotError('CANCELLED', 'The client went away during the upload.'));
@@ -149,12 +154,14 @@ export function createRegistryRoutes(options: RegistryRouteOptions): ApiRouteHan
       const result = await registry.publishUpload(upload, { name, version, ...(metadata ? { metadata } : {}), publisher: authorizer.describe(principal), signal: aborted.signal });
       const { created, ...body } = result;
       sendJson(response, created ? 201 : 200, body);
+      options.metrics?.recordUpload(name, version, upload.size, performance.now() - started, 'registry');
     } finally {
       request.off('close', onClose);
     }
   }
 
   async function download(request: IncomingMessage, response: ServerResponse, method: string, name: string, version: string): Promise<void> {
+    const started = performance.now();
     const metadata = registry.getVersion(name, version);
     const etag = `"${metadata.digest}"`;
     const headers: Record<string, string> = {
@@ -195,11 +202,18 @@ export function createRegistryRoutes(options: RegistryRouteOptions): ApiRouteHan
     const { stream } = await registry.openDownload(name, version, range);
     try {
       await pipeline(stream, response);
+      if (!range || range.start === 0) options.metrics?.recordDownload(name, version, length, performance.now() - started, 'registry');
     } catch (error) {
+      options.metrics?.recordError('download', 'registry', 'TRANSFER_FAILED');
       if ((error as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE') options.logger.warn(`download of ${name}@${version} failed: ${(error as Error).message}`);
       response.destroy();
     }
   }
+}
+
+function operationOf(method: string | undefined, pathname: string): string {
+  if (pathname.endsWith('/download')) return 'download';
+  return method === 'PUT' ? 'publish' : 'api';
 }
 
 function decodeSegment(segment: string): string {

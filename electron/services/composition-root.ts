@@ -31,6 +31,7 @@ import { PackageCache } from './cache/package-cache';
 import { RegistryDirectory } from './registries/registry-directory';
 import { RegistryClient, normalizeRegistryUrl } from './registry-client/registry-client';
 import { appVersion } from './version';
+import { MetricsService } from './metrics/metrics-service';
 
 export interface ShellDialogs {
   chooseFolder(title: string): Promise<string | null>;
@@ -51,6 +52,8 @@ export interface CoreOptions {
   dialogs?: ShellDialogs;
   /** Where package blobs live; default: the data folder (`<dataDir>/blobs/sha256/…`). */
   blobStorage?: StorageBackend;
+  /** Tests pass a fake clock and turn the metrics timers off. */
+  metrics?: { clock?: () => number; flushIntervalMs?: number; evaluationIntervalMs?: number; retentionIntervalMs?: number };
 }
 
 export interface Core {
@@ -77,6 +80,8 @@ export interface Core {
   /** The HTTP base URL of the registry, once a shell serves it (null in a desktop app without a server). */
   readonly registryEndpoint: { url(): string | null; set(url: string | null): void };
   readonly dialogs: ShellDialogs | null;
+  /** Monitoring: the collector every service records through, time series, reports, alert rules. */
+  readonly metrics: MetricsService;
   /** Scratch space inside the data folder for temp files; emptied at every start. */
   readonly tmpDir: string;
   startDataFolderCheck(sizeMiB: number): JobHandle<DataFolderCheckResult>;
@@ -133,6 +138,18 @@ export function createCore(options: CoreOptions): Core {
   void cache.reconcile().catch((error: unknown) => logger.warn(`package cache: reconcile failed: ${(error as Error).message}`));
   // A lower cap applies at once, not at the next fetch.
   settings.onChange(() => void cache.enforceCap().catch(() => undefined));
+  const metrics = new MetricsService({
+    db,
+    logger,
+    notify: (notification) => events.emit('notification', notification),
+    onUpdated: (update) => events.emit('metrics.updated', update),
+    rawRetentionMs: () => settings.get().metrics.rawRetentionHours * 3_600_000,
+    webhookUrl: () => settings.get().metrics.alertWebhookUrl,
+    externalUrl: () => registryUrl,
+    ...options.metrics,
+  });
+  metrics.collector.setGaugeSource('cache_bytes', () => cache.stats().bytes);
+  void metrics.runRetention();
   const startedAt = Date.now();
   const health = new HealthService({
     version: appVersion,
@@ -167,6 +184,7 @@ export function createCore(options: CoreOptions): Core {
     registries: new RegistryDirectory(settings, secrets, () => registryUrl),
     registryEndpoint,
     dialogs: options.dialogs ?? null,
+    metrics,
     startDataFolderCheck: (sizeMiB: number) =>
       jobs.start('data-folder-check', `Data folder check (${sizeMiB} MiB)`, { sizeMiB }, (context) => runDataFolderCheck(db, tmpDir, sizeMiB, context)),
     async close(): Promise<void> {
@@ -175,6 +193,7 @@ export function createCore(options: CoreOptions): Core {
       await jobs.shutdown();
       await staging.discardAll();
       await stagedFolders.discardAll();
+      await metrics.close();
       db.close();
       lock.release();
     },

@@ -2,6 +2,7 @@ import type { Core } from '../services/composition-root';
 import type { Logger } from '../services/logger';
 import { startHttpHost, type RunningHost } from '../host/http-host';
 import { createRegistryRoutes } from '../host/registry-routes';
+import { createMetricsRoute } from '../host/metrics-route';
 
 export interface EmbeddedRegistry {
   /** Starts or stops the server to match the `registry.serveFromDesktop` setting. */
@@ -38,7 +39,10 @@ export function createEmbeddedRegistry(core: Core, logger: Logger): EmbeddedRegi
         host: '127.0.0.1',
         port: desktopPort,
         staticDir: null,
-        apiRoutes: [createRegistryRoutes({ registry: core.registry, authorizer: core.authorizer, tmpDir: core.tmpDir, maxPackageBytes: () => core.settings.get().registry.maxPackageBytes, logger })],
+        apiRoutes: [
+          createRegistryRoutes({ registry: core.registry, authorizer: core.authorizer, tmpDir: core.tmpDir, maxPackageBytes: () => core.settings.get().registry.maxPackageBytes, logger, metrics: core.metrics.collector }),
+          createMetricsRoute({ metrics: core.metrics.collector, authorizer: core.authorizer, requireKey: () => core.settings.get().metrics.requireKeyForEndpoint }),
+        ],
       });
       runningPort = desktopPort;
       core.registryEndpoint.set(running.url.replace(/\/$/, ''));

@@ -14,11 +14,14 @@ import { droppedDirectoryEntry, readDirectoryEntry } from './lib/dropped-folder'
 import { desktopBridge } from './lib/contract-client';
 import { SettingsScreen } from './screens/settings-screen';
 import { PackagesScreen } from './screens/packages/packages-screen';
+import { MetricsScreen } from './screens/metrics/metrics-screen';
+import { startMetricsUpdates } from './stores/metrics-store';
 import { NotBuiltScreen, notBuiltScreens } from './screens/not-built-screen';
 
 function Screen({ id }: { id: ScreenId }) {
   if (id === 'packages') return <PackagesScreen />;
   if (id === 'settings') return <SettingsScreen />;
+  if (id === 'metrics') return <MetricsScreen />;
   const spec = notBuiltScreens[id];
   return <NotBuiltScreen title={spec.title} summary={spec.summary} arrives={spec.arrives} />;
 }
@@ -65,7 +68,7 @@ export function App() {
       if (useNavigationStore.getState().screen === 'packages') void usePackagesStore.getState().reload();
     };
     void useSettingsStore.getState().load();
-    const stops = [startConnectionUpdates(refreshAll), startJobUpdates(), startNotificationUpdates()];
+    const stops = [startConnectionUpdates(refreshAll), startJobUpdates(), startNotificationUpdates(), startMetricsUpdates(() => useNavigationStore.getState().screen === 'metrics')];
     return () => stops.forEach((stop) => stop());
   }, []);
 

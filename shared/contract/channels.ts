@@ -4,18 +4,21 @@ import { jobsChannels } from './jobs-channels';
 import { packagesChannels } from './packages-channels';
 import { cacheChannels } from './cache-channels';
 import { registriesChannels } from './registries-channels';
+import { metricsChannels } from './metrics-channels';
+import { metricsUpdatedSchema } from '../domain/metrics';
 import { defineEvents } from './define';
 import { jobRecordSchema } from '../domain/jobs';
 import { healthSchema, notificationSchema } from '../domain/health';
 
 /** Every request channel (UI → core), defined once. Capabilities add their map here. */
-export const requestChannels = { ...appChannels, ...jobsChannels, ...packagesChannels, ...cacheChannels, ...registriesChannels };
+export const requestChannels = { ...appChannels, ...jobsChannels, ...packagesChannels, ...cacheChannels, ...registriesChannels, ...metricsChannels };
 
 /** Events (core → UI). Never mixed with requests. */
 export const eventChannels = defineEvents({
   'jobs.updated': jobRecordSchema,
   'health.changed': healthSchema,
   notification: notificationSchema,
+  'metrics.updated': metricsUpdatedSchema,
 });
 
 export type RequestChannels = typeof requestChannels;

@@ -37,6 +37,20 @@ export const settingsSchema = z.object({
       desktopPort: z.number().int().min(0).max(65_535).default(7879),
     })
     .default({ maxPackageBytes: 64 * 1024 ** 3, verifyOnRead: false, serveFromDesktop: false, desktopPort: 7879 }),
+  metrics: z
+    .object({
+      /** Raw events are kept this long; per-minute rollups 30 days, per-hour a year. */
+      rawRetentionHours: z.number().int().min(1).max(24 * 30).default(24),
+      /** GET /metrics needs an API key allowed to view stats (it is always needed off loopback). */
+      requireKeyForEndpoint: z.boolean().default(false),
+      /** Alertmanager-compatible receiver for firing and resolved alerts; credentials in the URL are refused. */
+      alertWebhookUrl: z
+        .url({ protocol: /^https?$/ })
+        .refine((url) => !/^[a-z]+:\/\/[^/]*@/i.test(url), 'put no credentials in the webhook URL')
+        .nullable()
+        .default(null),
+    })
+    .default({ rawRetentionHours: 24, requireKeyForEndpoint: false, alertWebhookUrl: null }),
 });
 export type Settings = z.infer<typeof settingsSchema>;
 export const settingsUpdateSchema = settingsSchema.partial().strict();

@@ -14,7 +14,7 @@ const screens = [
   ['replication', 'Replication', true],
   ['backups', 'Backups', true],
   ['access', 'Access', true],
-  ['metrics', 'Metrics', true],
+  ['metrics', 'Metrics', false],
   ['settings', 'Settings', false],
 ] as const;
 

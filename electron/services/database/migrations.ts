@@ -1,6 +1,7 @@
 import semver from 'semver';
 import type { Database } from 'better-sqlite3';
 import type { Migration } from './migration';
+import { metricsMigration } from '../metrics/metrics-migration';
 
 /** Every migration of the product, in order. Capabilities append theirs. */
 export const migrations: readonly Migration[] = [
@@ -148,6 +149,12 @@ export const migrations: readonly Migration[] = [
       db.exec(`INSERT INTO package_search (package_search) VALUES ('optimize')`);
     },
   },
+  // 6-8 are taken by branches merged alongside this one; these no-op placeholders keep the list
+  // gap-free on this branch only and are replaced by the real migrations at merge.
+  { version: 6, name: 'reserved (merged from another branch)', up: () => undefined },
+  { version: 7, name: 'reserved (merged from another branch)', up: () => undefined },
+  { version: 8, name: 'reserved (merged from another branch)', up: () => undefined },
+  metricsMigration,
 ];
 
 interface SummarySourceRow {

@@ -1,7 +1,8 @@
 import { DepotError } from '../../../shared/errors';
 import type { ApiKeyPrincipal, ApiKeyStore } from './api-keys';
 
-export type RegistryAction = 'read' | 'download' | 'publish' | 'yank';
+/** `stats`: read the monitoring endpoint (`GET /metrics`); access control maps it to ViewStats. */
+export type RegistryAction = 'read' | 'download' | 'publish' | 'yank' | 'stats';
 
 /** Who is asking: a key's holder, the desktop app's own user, or nobody. */
 export type RegistryPrincipal = { kind: 'key'; key: ApiKeyPrincipal } | { kind: 'local-user' } | { kind: 'anonymous' };

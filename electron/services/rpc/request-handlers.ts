@@ -56,5 +56,17 @@ export function createRequestHandlers(core: Omit<Core, 'router'>): RequestHandle
     'registries.remove': ({ id }) => core.registries.remove(id),
     'registries.setDefault': ({ id }) => core.registries.setDefault(id),
     'registries.test': ({ id }) => core.registries.test(id),
+    'metrics.series': (query) => core.metrics.series(query),
+    'metrics.report': (range) => core.metrics.report(range),
+    'metrics.exportReport': ({ format, ...range }) => core.metrics.exportReport(range, format),
+    'metrics.alerts': () => core.metrics.alerts.list(),
+    'metrics.alertHistory': ({ ruleId, limit }) => core.metrics.alerts.history(ruleId, limit),
+    'metrics.saveRule': (rule) => core.metrics.alerts.saveRule(rule),
+    'metrics.removeRule': ({ id }) => {
+      core.metrics.alerts.removeRule(id);
+      return {};
+    },
+    'metrics.acknowledge': ({ id }) => core.metrics.alerts.acknowledge(id),
+    'metrics.silence': ({ id, durationMs }) => core.metrics.alerts.silence(id, durationMs === null ? null : core.metrics.collector.now() + durationMs),
   };
 }
