@@ -7,8 +7,11 @@ export interface ScryptParams {
   p: number;
 }
 
-/** 2^17 × r=8: 128 MiB and a fraction of a second — costly for guessing, fine once per file. */
-export const defaultScryptParams: ScryptParams = { log2N: 17, r: 8, p: 1 };
+/**
+ * 2^15 × r=8 × p=3: OWASP's equivalent of 2^17/r=8/p=1 in guessing cost, with 32 MiB instead of 128 MiB of
+ * memory, so encrypting stays within the 100 MiB resident-memory budget.
+ */
+export const defaultScryptParams: ScryptParams = { log2N: 15, r: 8, p: 3 };
 
 /** Files come from strangers: refuse work factors that would eat more than 1 GiB or minutes of CPU. */
 const maxLog2N = 20;
