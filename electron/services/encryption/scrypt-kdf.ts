@@ -8,10 +8,10 @@ export interface ScryptParams {
 }
 
 /**
- * 2^15 × r=8 × p=3: OWASP's equivalent of 2^17/r=8/p=1 in guessing cost, with 32 MiB instead of 128 MiB of
- * memory, so encrypting stays within the 100 MiB resident-memory budget.
+ * 2^14 × r=8 × p=5: one of OWASP's equivalents of 2^17/r=8/p=1 in guessing cost, with 16 MiB instead of
+ * 128 MiB of memory, so a whole encrypt or decrypt stays within the 100 MiB resident-memory budget.
  */
-export const defaultScryptParams: ScryptParams = { log2N: 15, r: 8, p: 3 };
+export const defaultScryptParams: ScryptParams = { log2N: 14, r: 8, p: 5 };
 
 /** Files come from strangers: refuse work factors that would eat more than 1 GiB or minutes of CPU. */
 const maxLog2N = 20;

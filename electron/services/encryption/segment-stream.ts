@@ -43,7 +43,7 @@ export class SegmentSealer extends Transform {
     let offset = 0;
     while (offset < chunk.length) {
       if (this.filled === segmentSize) {
-        this.push(this.seal(this.pending, false));
+        this.seal(this.pending, false);
         this.filled = 0;
       }
       const copied = chunk.copy(this.pending, this.filled, offset, Math.min(chunk.length, offset + segmentSize - this.filled));
@@ -54,17 +54,18 @@ export class SegmentSealer extends Transform {
   }
 
   override _flush(callback: TransformCallback): void {
-    this.push(this.seal(this.pending.subarray(0, this.filled), true));
+    this.seal(this.pending.subarray(0, this.filled), true);
     callback();
   }
 
-  private seal(plaintext: Buffer, last: boolean): Buffer {
+  /** Pushes the ciphertext and its tag as two chunks: no copy into a joined buffer. */
+  private seal(plaintext: Buffer, last: boolean): void {
     const { algorithm, key, baseNonce } = this.segmentKey;
     const cipher = createCipheriv(algorithm as CipherGCMTypes, key, segmentNonce(baseNonce, this.counter, last), aeadOptions);
     this.counter += 1;
-    const body = cipher.update(plaintext);
-    const final = cipher.final();
-    return Buffer.concat([body, final, cipher.getAuthTag()]);
+    this.push(cipher.update(plaintext));
+    cipher.final();
+    this.push(cipher.getAuthTag());
   }
 }
 
