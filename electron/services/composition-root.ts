@@ -30,6 +30,8 @@ import { PackageCache } from './cache/package-cache';
 import { RegistryDirectory } from './registries/registry-directory';
 import { RegistryClient, normalizeRegistryUrl } from './registry-client/registry-client';
 import { appVersion } from './version';
+import { TrustStore } from './signing/trust-store';
+import { RegistrySignatures } from './registry/registry-signatures';
 
 export interface ShellDialogs {
   chooseFolder(title: string): Promise<string | null>;
@@ -73,6 +75,8 @@ export interface Core {
   readonly registries: RegistryDirectory;
   /** The HTTP base URL of the registry, once a shell serves it (null in a desktop app without a server). */
   readonly registryEndpoint: { url(): string | null; set(url: string | null): void };
+  /** Publisher keys this install trusts (registry `trusted` flags, download signature policies). */
+  readonly trust: TrustStore;
   readonly dialogs: ShellDialogs | null;
   /** Scratch space inside the data folder for temp files; emptied at every start. */
   readonly tmpDir: string;
@@ -111,7 +115,8 @@ export function createCore(options: CoreOptions): Core {
   });
   const blobStorage = options.blobStorage ?? new LocalStorage(dataDir);
   const blobs = new BlobStore(blobStorage, { verifyOnRead: () => settings.get().registry.verifyOnRead });
-  const registry = new RegistryService({ repository: new RegistryRepository(db), blobs, logger });
+  const trust = new TrustStore(db);
+  const registry = new RegistryService({ repository: new RegistryRepository(db), blobs, logger, signatures: new RegistrySignatures(db, blobs, trust) });
   const apiKeys = new ApiKeyStore(db);
   const authorizer = new RegistryAuthorizer(apiKeys);
   const staging = new StagingArea({ tmpDir, registry, jobs, maxPackageBytes: () => settings.get().registry.maxPackageBytes });
@@ -125,6 +130,10 @@ export function createCore(options: CoreOptions): Core {
       return new RegistryClient({ baseUrl: url, apiKey: config?.apiKeySecret ? (secrets.get(config.apiKeySecret) ?? null) : null });
     },
     logger,
+    signatures: {
+      policy: (url) => settings.get().registries.find((registry) => normalizeRegistryUrl(registry.url) === url)?.signaturePolicy ?? 'off',
+      trustedKeys: () => trust.activeKeys(),
+    },
   });
   void cache.reconcile().catch((error: unknown) => logger.warn(`package cache: reconcile failed: ${(error as Error).message}`));
   // A lower cap applies at once, not at the next fetch.
@@ -161,6 +170,7 @@ export function createCore(options: CoreOptions): Core {
     cache,
     registries: new RegistryDirectory(settings, secrets, () => registryUrl),
     registryEndpoint,
+    trust,
     dialogs: options.dialogs ?? null,
     startDataFolderCheck: (sizeMiB: number) =>
       jobs.start('data-folder-check', `Data folder check (${sizeMiB} MiB)`, { sizeMiB }, (context) => runDataFolderCheck(db, tmpDir, sizeMiB, context)),

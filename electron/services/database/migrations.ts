@@ -148,6 +148,37 @@ export const migrations: readonly Migration[] = [
       db.exec(`INSERT INTO package_search (package_search) VALUES ('optimize')`);
     },
   },
+  // 6 belongs to the storage work merged alongside; it stands empty on this branch.
+  { version: 6, name: 'reserved (issue 4)', up() {} },
+  {
+    version: 7,
+    name: 'signing: trusted publisher keys, package version signatures',
+    up(db) {
+      // trusted_keys is the trust store of this install: the host marks signatures by these keys trusted,
+      // and downloads under a `require` policy accept only them. key_id is minisign's 16 hex digits.
+      // blake2b512 is what an `ED` signature signs: kept so trust can be re-checked without re-reading the blob.
+      db.exec(`
+        CREATE TABLE trusted_keys (
+          key_id TEXT PRIMARY KEY,
+          public_key TEXT NOT NULL,
+          label TEXT NOT NULL,
+          added_at TEXT NOT NULL,
+          retired_at TEXT
+        ) STRICT;
+        CREATE TABLE package_signatures (
+          id INTEGER PRIMARY KEY,
+          version_id INTEGER NOT NULL REFERENCES package_versions (id) ON DELETE CASCADE,
+          key_id TEXT NOT NULL,
+          signature TEXT NOT NULL,
+          blake2b512 TEXT NOT NULL,
+          signed_at TEXT,
+          uploaded_at TEXT NOT NULL,
+          uploaded_by TEXT,
+          UNIQUE (version_id, key_id)
+        ) STRICT;
+      `);
+    },
+  },
 ];
 
 interface SummarySourceRow {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import { DepotError } from '../../../shared/errors';
-import { openPackageEntry, manifestEntryName, parseManifest } from '../packages/format';
+import { readPackageIdentity } from '../registry-client/package-identity';
 import { ed25519Sign, ed25519Verify, formatKeyId, type SigningKeyPair, type SigningPublicKey } from './ed25519-keys';
 import { decodeSignature, encodeSignature, type MinisignSignature } from './minisign-format';
 import { buildTrustedComment, parseTrustedComment, type SignatureClaims } from './trusted-comment';
@@ -14,12 +14,16 @@ export interface SigningDigests {
   size: number;
 }
 
-export async function digestFileForSigning(filePath: string, signal?: AbortSignal, onProgress?: (done: number) => void): Promise<SigningDigests> {
+export function digestFileForSigning(filePath: string, signal?: AbortSignal, onProgress?: (done: number) => void): Promise<SigningDigests> {
+  return digestStreamForSigning(createReadStream(filePath, { highWaterMark: 1024 * 1024, ...(signal ? { signal } : {}) }), signal, onProgress);
+}
+
+export async function digestStreamForSigning(stream: NodeJS.ReadableStream, signal?: AbortSignal, onProgress?: (done: number) => void): Promise<SigningDigests> {
   const blake = createHash('blake2b512');
   const sha = createHash('sha256');
   let size = 0;
-  const stream = createReadStream(filePath, { highWaterMark: 1024 * 1024, ...(signal ? { signal } : {}) });
   for await (const chunk of stream as AsyncIterable<Buffer>) {
+    signal?.throwIfAborted();
     blake.update(chunk);
     sha.update(chunk);
     size += chunk.length;
@@ -30,20 +34,7 @@ export async function digestFileForSigning(filePath: string, signal?: AbortSigna
 
 /** A package's name and version from its manifest, or null when the file is not a package. */
 export async function packageIdentityOf(filePath: string): Promise<{ name: string; version: string } | null> {
-  try {
-    const stream = await openPackageEntry(filePath, manifestEntryName);
-    const chunks: Buffer[] = [];
-    let length = 0;
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
-      length += chunk.length;
-      if (length > 16 * 1024 * 1024) return null;
-      chunks.push(chunk);
-    }
-    const manifest = parseManifest(Buffer.concat(chunks));
-    return { name: manifest.name, version: manifest.version };
-  } catch {
-    return null;
-  }
+  return readPackageIdentity(filePath).catch(() => null);
 }
 
 /** Signs already-computed digests: an `ED` signature plus a global signature over it and the trusted comment. */

@@ -26,7 +26,7 @@ async function runMeasured(args: string[]): Promise<number> {
   const rssFile = path.join(work, `rss-${(args[0] ?? 'x').replace(/\W/g, '')}`);
   const result = await runCliProcess(
     args,
-    { ...process.env, NODE_OPTIONS: `--require ${path.join(projectRoot, 'test', 'support', 'max-rss-preload.cjs')}`, TORSH_DEPOT_MAX_RSS_FILE: rssFile },
+    { ...process.env, NODE_OPTIONS: `--import ${path.join(projectRoot, 'test', 'support', 'max-rss-preload.mjs')}`, TORSH_DEPOT_MAX_RSS_FILE: rssFile },
     600_000,
   );
   expect(result.code, result.stderr).toBe(0);
