@@ -31,6 +31,7 @@ import { RegistryDirectory } from './registries/registry-directory';
 import { RegistryClient, normalizeRegistryUrl } from './registry-client/registry-client';
 import { appVersion } from './version';
 import { TrustStore } from './signing/trust-store';
+import { SigningKeyring } from './signing/signing-keyring';
 import { RegistrySignatures } from './registry/registry-signatures';
 
 export interface ShellDialogs {
@@ -77,6 +78,8 @@ export interface Core {
   readonly registryEndpoint: { url(): string | null; set(url: string | null): void };
   /** Publisher keys this install trusts (registry `trusted` flags, download signature policies). */
   readonly trust: TrustStore;
+  /** This install's own signing keys (secrets in the secret store). */
+  readonly keyring: SigningKeyring;
   readonly dialogs: ShellDialogs | null;
   /** Scratch space inside the data folder for temp files; emptied at every start. */
   readonly tmpDir: string;
@@ -171,6 +174,7 @@ export function createCore(options: CoreOptions): Core {
     registries: new RegistryDirectory(settings, secrets, () => registryUrl),
     registryEndpoint,
     trust,
+    keyring: new SigningKeyring(secrets, trust),
     dialogs: options.dialogs ?? null,
     startDataFolderCheck: (sizeMiB: number) =>
       jobs.start('data-folder-check', `Data folder check (${sizeMiB} MiB)`, { sizeMiB }, (context) => runDataFolderCheck(db, tmpDir, sizeMiB, context)),
