@@ -53,7 +53,7 @@ class ByteCounter extends Transform {
   }
 }
 
-const readChunk = 256 * 1024;
+const readChunk = 1024 * 1024;
 
 /**
  * Encrypts and decrypts whole files as streams (memory stays bounded by a few segments), writing to a temp

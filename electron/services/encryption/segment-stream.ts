@@ -58,14 +58,14 @@ export class SegmentSealer extends Transform {
     callback();
   }
 
-  /** Pushes the ciphertext and its tag as two chunks: no copy into a joined buffer. */
+  /** One chunk per segment (ciphertext ‖ tag): a separate 16-byte tag chunk would cost a write of its own. */
   private seal(plaintext: Buffer, last: boolean): void {
     const { algorithm, key, baseNonce } = this.segmentKey;
     const cipher = createCipheriv(algorithm as CipherGCMTypes, key, segmentNonce(baseNonce, this.counter, last), aeadOptions);
     this.counter += 1;
-    this.push(cipher.update(plaintext));
+    const body = cipher.update(plaintext);
     cipher.final();
-    this.push(cipher.getAuthTag());
+    this.push(Buffer.concat([body, cipher.getAuthTag()]));
   }
 }
 
