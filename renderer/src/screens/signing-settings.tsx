@@ -54,7 +54,7 @@ export function SigningSettings() {
         ))}
       </ul>
       {exported ? (
-        <pre className="mono" data-testid="exported-public-key" aria-label={`Public key ${exported.keyId}`}>
+        <pre className="mono key-text" data-testid="exported-public-key" aria-label={`Public key ${exported.keyId}`}>
           {exported.publicKey}
         </pre>
       ) : null}
