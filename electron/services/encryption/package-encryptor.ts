@@ -1,14 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, promises as fsp } from 'node:fs';
+import { promises as fsp } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { Transform, type TransformCallback, type Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { DepotError } from '../../../shared/errors';
 import { fsyncDirectory, tempPathFor } from '../fs/atomic-write';
 import { buildAgeHeader, defaultAgeScryptLog2N, payloadKey, readAgeHeader, unlockAgeHeader, type AgeRecipient } from './age-header';
 import { buildAesHeader, isAesFile, openAesHeader } from './aes-gcm-header';
 import { defaultScryptParams, type ScryptParams } from './scrypt-kdf';
-import { SegmentOpener, SegmentSealer, type SegmentKey } from './segment-stream';
+import type { SegmentKey } from './segment-stream';
+import { runSegments } from './segment-file';
 import { parseAgeRecipient, type AgeIdentity } from './x25519-keys';
 
 export const encryptionAlgorithms = ['aes-256-gcm', 'chacha20-poly1305'] as const;
@@ -38,22 +38,6 @@ export interface EncryptorTuning {
   ageScryptLog2N?: number;
 }
 
-/** Counts bytes for progress without copying them. */
-class ByteCounter extends Transform {
-  private done = 0;
-
-  constructor(private readonly onProgress: ((bytes: number) => void) | undefined) {
-    super();
-  }
-
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    this.done += chunk.length;
-    this.onProgress?.(this.done);
-    callback(null, chunk);
-  }
-}
-
-const readChunk = 1024 * 1024;
 
 /**
  * Encrypts and decrypts whole files as streams (memory stays bounded by a few segments), writing to a temp
@@ -97,8 +81,8 @@ export class PackageEncryptor {
       segmentKey = { algorithm, key: payloadKey(fileKey, nonce), baseNonce: Buffer.alloc(12) };
     }
     const size = await writeAtomically(output, 0o644, async (sink) => {
-      await new Promise<void>((resolve, reject) => sink.write(prefix, (error) => (error ? reject(error) : resolve())));
-      await pipeline(createReadStream(input, { highWaterMark: readChunk }), new ByteCounter(options.onProgress), new SegmentSealer(segmentKey), sink, options.signal ? { signal: options.signal } : {});
+      await sink.write(prefix, 0, prefix.length, 0);
+      return prefix.length + (await withInput(input, (source) => runSegments('seal', { input: source, inputOffset: 0, output: sink, outputOffset: prefix.length, key: segmentKey, signal: options.signal, onProgress: options.onProgress })));
     });
     return { size, algorithm };
   }
@@ -127,9 +111,9 @@ export class PackageEncryptor {
     } finally {
       await handle.close();
     }
-    const size = await writeAtomically(output, 0o600, async (sink) => {
-      await pipeline(createReadStream(input, { start: payloadOffset, highWaterMark: readChunk }), new ByteCounter(options.onProgress), new SegmentOpener(segmentKey), sink, options.signal ? { signal: options.signal } : {});
-    });
+    const size = await writeAtomically(output, 0o600, (sink) =>
+      withInput(input, (source) => runSegments('open', { input: source, inputOffset: payloadOffset, output: sink, outputOffset: 0, key: segmentKey, signal: options.signal, onProgress: options.onProgress })),
+    );
     return { size, algorithm: segmentKey.algorithm };
   }
 }
@@ -139,25 +123,28 @@ async function assertReadableFile(file: string): Promise<void> {
   if (!stats?.isFile()) throw new DepotError('NOT_FOUND', `${file} is not a readable file.`, { reason: 'no-input' });
 }
 
-/** Streams into a temp file beside `target`; fsync + rename only when `write` succeeds, else the temp file goes. */
-async function writeAtomically(target: string, mode: number, write: (sink: Writable) => Promise<void>): Promise<number> {
-  const temp = tempPathFor(path.resolve(target));
-  const sink = createWriteStream(temp, { flags: 'wx', mode });
+async function withInput<T>(file: string, use: (handle: FileHandle) => Promise<T>): Promise<T> {
+  const handle = await fsp.open(file, 'r');
   try {
-    await write(sink);
-    const handle = await fsp.open(temp, 'r+');
-    let size: number;
-    try {
-      await handle.sync();
-      size = (await handle.stat()).size;
-    } finally {
-      await handle.close();
-    }
+    return await use(handle);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Writes a temp file beside `target` through `write` (which returns the size); fsync + rename only when it succeeds, else the temp file goes. */
+async function writeAtomically(target: string, mode: number, write: (sink: FileHandle) => Promise<number>): Promise<number> {
+  const temp = tempPathFor(path.resolve(target));
+  const sink = await fsp.open(temp, 'wx', mode);
+  try {
+    const size = await write(sink);
+    await sink.sync();
+    await sink.close();
     await fsp.rename(temp, target);
     await fsyncDirectory(path.dirname(path.resolve(target)));
     return size;
   } catch (error) {
-    sink.destroy();
+    await sink.close().catch(() => undefined);
     await fsp.rm(temp, { force: true });
     throw error;
   }

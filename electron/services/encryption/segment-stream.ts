@@ -1,5 +1,3 @@
-import { createCipheriv, createDecipheriv, type CipherGCMTypes } from 'node:crypto';
-import { Transform, type TransformCallback } from 'node:stream';
 import { DepotError } from '../../../shared/errors';
 
 /** Plaintext bytes per segment: 64 KiB, as in age's STREAM construction. */
@@ -27,103 +25,6 @@ export function segmentNonce(baseNonce: Buffer, counter: number, last: boolean):
   return nonce;
 }
 
-const aeadOptions = { authTagLength: tagLength };
-
-/** Seals plaintext into segments. A full segment is held back until more bytes prove it is not the last. */
-export class SegmentSealer extends Transform {
-  private readonly pending = Buffer.allocUnsafe(segmentSize);
-  private filled = 0;
-  private counter = 0;
-
-  constructor(private readonly segmentKey: SegmentKey) {
-    super();
-  }
-
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    let offset = 0;
-    while (offset < chunk.length) {
-      if (this.filled === segmentSize) {
-        this.seal(this.pending, false);
-        this.filled = 0;
-      }
-      const copied = chunk.copy(this.pending, this.filled, offset, Math.min(chunk.length, offset + segmentSize - this.filled));
-      this.filled += copied;
-      offset += copied;
-    }
-    callback();
-  }
-
-  override _flush(callback: TransformCallback): void {
-    this.seal(this.pending.subarray(0, this.filled), true);
-    callback();
-  }
-
-  /** One chunk per segment (ciphertext ‖ tag): a separate 16-byte tag chunk would cost a write of its own. */
-  private seal(plaintext: Buffer, last: boolean): void {
-    const { algorithm, key, baseNonce } = this.segmentKey;
-    const cipher = createCipheriv(algorithm as CipherGCMTypes, key, segmentNonce(baseNonce, this.counter, last), aeadOptions);
-    this.counter += 1;
-    const body = cipher.update(plaintext);
-    cipher.final();
-    this.push(Buffer.concat([body, cipher.getAuthTag()]));
-  }
-}
-
 export function tamperedError(detail: string): DepotError {
   return new DepotError('DIGEST_MISMATCH', `The encrypted file is damaged or was tampered with: ${detail}.`, { reason: 'ciphertext-tampered' });
-}
-
-/** Opens segments; fails on any altered, reordered, missing or appended segment. */
-export class SegmentOpener extends Transform {
-  private readonly pending = Buffer.allocUnsafe(segmentSize + tagLength);
-  private filled = 0;
-  private counter = 0;
-
-  constructor(private readonly segmentKey: SegmentKey) {
-    super();
-  }
-
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    try {
-      let offset = 0;
-      while (offset < chunk.length) {
-        if (this.filled === this.pending.length) {
-          this.push(this.open(this.pending, false));
-          this.filled = 0;
-        }
-        const copied = chunk.copy(this.pending, this.filled, offset, Math.min(chunk.length, offset + this.pending.length - this.filled));
-        this.filled += copied;
-        offset += copied;
-      }
-      callback();
-    } catch (error) {
-      callback(error as Error);
-    }
-  }
-
-  override _flush(callback: TransformCallback): void {
-    try {
-      if (this.filled < tagLength) throw tamperedError('it ends before its final segment (truncated)');
-      const plaintext = this.open(this.pending.subarray(0, this.filled), true);
-      if (plaintext.length === 0 && this.counter > 1) throw tamperedError('the final segment is empty');
-      this.push(plaintext);
-      callback();
-    } catch (error) {
-      callback(error as Error);
-    }
-  }
-
-  private open(sealed: Buffer, last: boolean): Buffer {
-    const { algorithm, key, baseNonce } = this.segmentKey;
-    const decipher = createDecipheriv(algorithm as CipherGCMTypes, key, segmentNonce(baseNonce, this.counter, last), aeadOptions);
-    decipher.setAuthTag(sealed.subarray(sealed.length - tagLength));
-    const body = decipher.update(sealed.subarray(0, sealed.length - tagLength));
-    try {
-      decipher.final();
-    } catch {
-      throw tamperedError(last ? `segment ${this.counter} does not authenticate as the final one (altered, truncated or extended)` : `segment ${this.counter} does not authenticate`);
-    }
-    this.counter += 1;
-    return body;
-  }
 }
