@@ -6,6 +6,10 @@ import { inspectCommand, inspectUsage } from './commands/inspect-command';
 import { publishCommand, publishUsage } from './commands/publish-command';
 import { pullCommand, pullUsage } from './commands/pull-command';
 import { searchCommand, searchUsage } from './commands/search-command';
+import { keygenCommand, keygenUsage } from './commands/keygen-command';
+import { signCommand, signUsage } from './commands/sign-command';
+import { verifyCommand, verifyUsage } from './commands/verify-command';
+import { decryptCommand, decryptUsage, encryptCommand, encryptUsage } from './commands/encrypt-command';
 
 type Command = (args: string[], io: CliIo) => Promise<number>;
 
@@ -17,6 +21,11 @@ const commands: Record<string, { run: Command; usage: string }> = {
   publish: { run: publishCommand, usage: publishUsage },
   pull: { run: pullCommand, usage: pullUsage },
   search: { run: searchCommand, usage: searchUsage },
+  keygen: { run: keygenCommand, usage: keygenUsage },
+  sign: { run: signCommand, usage: signUsage },
+  verify: { run: verifyCommand, usage: verifyUsage },
+  encrypt: { run: encryptCommand, usage: encryptUsage },
+  decrypt: { run: decryptCommand, usage: decryptUsage },
 };
 
 export const cliUsage = `Usage: torsh-depot <command> [options]

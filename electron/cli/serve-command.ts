@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createCore, type Core } from '../services/composition-root';
@@ -17,6 +17,8 @@ Runs the Torsh Depot core headless and serves its UI and contract.
   --port       TCP port, 0 for any free port (default 7878)
   --data-dir   data folder (default: $TORSH_DEPOT_DATA_DIR, else the platform's app-data folder)
   --max-package-size BYTES   largest package the registry accepts (default: the setting, 64 GiB)
+  --trusted-key FILE         add a publisher's minisign public key to the trust store (repeatable);
+                             signatures by trusted keys show as trusted in version metadata
 
 Environment:
   TORSH_DEPOT_ADMIN_KEY   creates (or keeps) an admin API key with this value (at least 16 characters)`;
@@ -26,6 +28,8 @@ export interface ServeOptions {
   port: number;
   dataDir: string;
   maxPackageBytes: number | null;
+  /** Minisign public key files to trust at start-up. */
+  trustedKeyFiles?: string[];
 }
 
 export function parseServeArgs(args: string[], env: NodeJS.ProcessEnv): ServeOptions {
@@ -35,7 +39,7 @@ export function parseServeArgs(args: string[], env: NodeJS.ProcessEnv): ServeOpt
       args,
       strict: true,
       allowPositionals: false,
-      options: { host: { type: 'string' }, port: { type: 'string' }, 'data-dir': { type: 'string' }, 'max-package-size': { type: 'string' } },
+      options: { host: { type: 'string' }, port: { type: 'string' }, 'data-dir': { type: 'string' }, 'max-package-size': { type: 'string' }, 'trusted-key': { type: 'string', multiple: true } },
     }));
   } catch (error) {
     throw new UsageError((error as Error).message);
@@ -47,7 +51,14 @@ export function parseServeArgs(args: string[], env: NodeJS.ProcessEnv): ServeOpt
   const dataDir = values['data-dir'] ?? env.TORSH_DEPOT_DATA_DIR ?? defaultDataDir(env);
   const maxText = values['max-package-size'];
   if (maxText !== undefined && (!/^\d+$/.test(maxText) || Number(maxText) < 1)) throw new UsageError(`--max-package-size must be a positive number of bytes, got "${maxText}"`);
-  return { host, port: Number(portText), dataDir: path.resolve(dataDir), maxPackageBytes: maxText === undefined ? null : Number(maxText) };
+  const trustedKeyFiles = (values['trusted-key'] ?? []).map((file) => path.resolve(file));
+  return {
+    host,
+    port: Number(portText),
+    dataDir: path.resolve(dataDir),
+    maxPackageBytes: maxText === undefined ? null : Number(maxText),
+    ...(trustedKeyFiles.length > 0 ? { trustedKeyFiles } : {}),
+  };
 }
 
 /** The built UI sits next to the bundled CLI (dist/renderer beside dist/cli.cjs). */
@@ -73,6 +84,16 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
     } catch (error) {
       await core.close();
       io.stderr.write(`torsh-depot: TORSH_DEPOT_ADMIN_KEY: ${(error as Error).message}\n`);
+      return exitCodes.failure;
+    }
+  }
+  for (const file of options.trustedKeyFiles ?? []) {
+    try {
+      const key = core.trust.trust(readFileSync(file, 'utf8'), path.basename(file).replace(/\.pub$/, ''));
+      logger.info(`trusting key ${key.keyId} (${key.label})`);
+    } catch (error) {
+      await core.close();
+      io.stderr.write(`torsh-depot: --trusted-key ${file}: ${(error as Error).message}\n`);
       return exitCodes.failure;
     }
   }

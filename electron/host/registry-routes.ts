@@ -35,7 +35,7 @@ export function parsePackagePath(segments: string[]): PackageTarget | null {
   const parts = [...segments];
   let action: PackageTarget['action'];
   const last = parts.at(-1);
-  if (last === 'download' || last === 'yank' || last === 'unyank') {
+  if (last === 'download' || last === 'yank' || last === 'unyank' || last === 'signature') {
     action = last;
     parts.pop();
   }
@@ -99,13 +99,13 @@ export function createRegistryRoutes(options: RegistryRouteOptions): ApiRouteHan
     if (resource === 'packages') {
       const target = parsePackagePath(rest);
       if (!target) throw new DepotError('NOT_FOUND', `No API at ${url.pathname}.`);
-      await packageRoute(request, response, method, target);
+      await packageRoute(request, response, method, target, url);
       return;
     }
     throw new DepotError('NOT_FOUND', `No API at ${url.pathname}.`);
   }
 
-  async function packageRoute(request: IncomingMessage, response: ServerResponse, method: string, target: PackageTarget): Promise<void> {
+  async function packageRoute(request: IncomingMessage, response: ServerResponse, method: string, target: PackageTarget, url: URL): Promise<void> {
     const { name, version, action } = target;
     if (version === undefined) {
       requireMethod(method, ['GET']);
@@ -117,6 +117,10 @@ export function createRegistryRoutes(options: RegistryRouteOptions): ApiRouteHan
       requireMethod(method, ['POST']);
       principalFor(request, 'yank', name);
       sendJson(response, 200, registry.setYanked(name, version, action === 'yank'));
+      return;
+    }
+    if (action === 'signature') {
+      await signature(request, response, method, name, version, url);
       return;
     }
     if (action === 'download') {
@@ -158,6 +162,26 @@ export function createRegistryRoutes(options: RegistryRouteOptions): ApiRouteHan
     } finally {
       request.off('close', onClose);
     }
+  }
+
+  /** PUT: a minisign signature file (text/plain), authorized like publishing. GET: one (`?key_id=`) or the best. */
+  async function signature(request: IncomingMessage, response: ServerResponse, method: string, name: string, version: string, url: URL): Promise<void> {
+    requireMethod(method, ['GET', 'PUT']);
+    if (method === 'PUT') {
+      const principal = principalFor(request, 'publish', name);
+      const text = await readSmallTextBody(request, maxSignatureBytes);
+      sendJson(response, 200, await registry.putSignature(name, version, text, authorizer.describe(principal)));
+      return;
+    }
+    principalFor(request, 'read', name);
+    const text = registry.getSignature(name, version, url.searchParams.get('key_id') ?? undefined);
+    response.writeHead(200, {
+      'Content-Type': 'text/plain; charset=utf-8',
+      'Content-Length': String(Buffer.byteLength(text)),
+      'Cache-Control': 'no-store',
+      'X-Content-Type-Options': 'nosniff',
+    });
+    response.end(text);
   }
 
   async function download(request: IncomingMessage, response: ServerResponse, method: string, name: string, version: string): Promise<void> {
@@ -213,7 +237,22 @@ export function createRegistryRoutes(options: RegistryRouteOptions): ApiRouteHan
 
 function operationOf(method: string | undefined, pathname: string): string {
   if (pathname.endsWith('/download')) return 'download';
+  if (pathname.endsWith('/signature')) return 'signature';
   return method === 'PUT' ? 'publish' : 'api';
+}
+
+// A minisign signature is four short lines; anything near this is not one.
+const maxSignatureBytes = 16 * 1024;
+
+async function readSmallTextBody(request: IncomingMessage, maxBytes: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let length = 0;
+  for await (const chunk of request as AsyncIterable<Buffer>) {
+    length += chunk.length;
+    if (length > maxBytes) throw new DepotError('PAYLOAD_TOO_LARGE', `A signature is at most ${maxBytes} bytes.`);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 function decodeSegment(segment: string): string {

@@ -32,6 +32,9 @@ import { RegistryDirectory } from './registries/registry-directory';
 import { RegistryClient, normalizeRegistryUrl } from './registry-client/registry-client';
 import { appVersion } from './version';
 import { MetricsService } from './metrics/metrics-service';
+import { TrustStore } from './signing/trust-store';
+import { SigningKeyring } from './signing/signing-keyring';
+import { RegistrySignatures } from './registry/registry-signatures';
 
 export interface ShellDialogs {
   chooseFolder(title: string): Promise<string | null>;
@@ -79,6 +82,10 @@ export interface Core {
   readonly registries: RegistryDirectory;
   /** The HTTP base URL of the registry, once a shell serves it (null in a desktop app without a server). */
   readonly registryEndpoint: { url(): string | null; set(url: string | null): void };
+  /** Publisher keys this install trusts (registry `trusted` flags, download signature policies). */
+  readonly trust: TrustStore;
+  /** This install's own signing keys (secrets in the secret store). */
+  readonly keyring: SigningKeyring;
   readonly dialogs: ShellDialogs | null;
   /** Monitoring: the collector every service records through, time series, reports, alert rules. */
   readonly metrics: MetricsService;
@@ -119,7 +126,8 @@ export function createCore(options: CoreOptions): Core {
   });
   const blobStorage = options.blobStorage ?? new LocalStorage(dataDir);
   const blobs = new BlobStore(blobStorage, { verifyOnRead: () => settings.get().registry.verifyOnRead });
-  const registry = new RegistryService({ repository: new RegistryRepository(db), blobs, logger });
+  const trust = new TrustStore(db);
+  const registry = new RegistryService({ repository: new RegistryRepository(db), blobs, logger, signatures: new RegistrySignatures(db, blobs, trust) });
   const apiKeys = new ApiKeyStore(db);
   const authorizer = new RegistryAuthorizer(apiKeys);
   const staging = new StagingArea({ tmpDir, registry, jobs, maxPackageBytes: () => settings.get().registry.maxPackageBytes });
@@ -134,6 +142,10 @@ export function createCore(options: CoreOptions): Core {
       return new RegistryClient({ baseUrl: url, apiKey: config?.apiKeySecret ? (secrets.get(config.apiKeySecret) ?? null) : null });
     },
     logger,
+    signatures: {
+      policy: (url) => settings.get().registries.find((registry) => normalizeRegistryUrl(registry.url) === url)?.signaturePolicy ?? 'off',
+      trustedKeys: () => trust.activeKeys(),
+    },
   });
   void cache.reconcile().catch((error: unknown) => logger.warn(`package cache: reconcile failed: ${(error as Error).message}`));
   // A lower cap applies at once, not at the next fetch.
@@ -183,6 +195,8 @@ export function createCore(options: CoreOptions): Core {
     cache,
     registries: new RegistryDirectory(settings, secrets, () => registryUrl),
     registryEndpoint,
+    trust,
+    keyring: new SigningKeyring(secrets, trust),
     dialogs: options.dialogs ?? null,
     metrics,
     startDataFolderCheck: (sizeMiB: number) =>

@@ -6,12 +6,13 @@ import { cacheChannels } from './cache-channels';
 import { registriesChannels } from './registries-channels';
 import { metricsChannels } from './metrics-channels';
 import { metricsUpdatedSchema } from '../domain/metrics';
+import { signingChannels } from './signing-channels';
 import { defineEvents } from './define';
 import { jobRecordSchema } from '../domain/jobs';
 import { healthSchema, notificationSchema } from '../domain/health';
 
 /** Every request channel (UI → core), defined once. Capabilities add their map here. */
-export const requestChannels = { ...appChannels, ...jobsChannels, ...packagesChannels, ...cacheChannels, ...registriesChannels, ...metricsChannels };
+export const requestChannels = { ...appChannels, ...jobsChannels, ...packagesChannels, ...cacheChannels, ...registriesChannels, ...metricsChannels, ...signingChannels };
 
 /** Events (core → UI). Never mixed with requests. */
 export const eventChannels = defineEvents({

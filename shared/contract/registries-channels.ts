@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineRequests } from './define';
+import { signaturePolicySchema } from '../domain/signing';
 
 export const registryViewSchema = z.object({
   id: z.string(),
@@ -9,6 +10,7 @@ export const registryViewSchema = z.object({
   builtIn: z.boolean(),
   hasApiKey: z.boolean(),
   isDefault: z.boolean(),
+  signaturePolicy: signaturePolicySchema,
 });
 export type RegistryView = z.infer<typeof registryViewSchema>;
 
@@ -24,6 +26,8 @@ export const registriesChannels = defineRequests({
         url: z.string().max(2000),
         /** A new key (kept in the secret store), null to forget the key, absent to keep it. */
         apiKey: z.string().min(8).max(4096).nullable().optional(),
+        /** Absent: keep the current policy (`off` for a new registry). */
+        signaturePolicy: signaturePolicySchema.optional(),
       })
       .strict(),
     output: z.array(registryViewSchema),

@@ -36,11 +36,21 @@ export const packageSummarySchema = z.object({
 });
 export type PackageSummary = z.infer<typeof packageSummarySchema>;
 
+/** A signature on a version: `trusted` when its key is in the registry's trust store and it verifies. */
+export const signatureSummarySchema = z.object({
+  key_id: z.string(),
+  trusted: z.boolean(),
+  signed_at: z.string().nullable(),
+});
+export type SignatureSummary = z.infer<typeof signatureSummarySchema>;
+
 /** One published version, as `GET /api/v1/packages/{name}/{version}` returns it. */
 export const packageVersionMetadataSchema = packageSummarySchema.extend({
   yanked: z.boolean(),
   resources: z.array(packageResourceSchema),
   dependencies: z.record(z.string(), z.string()),
+  /** Absent from registries that predate signing. */
+  signatures: z.array(signatureSummarySchema).optional(),
 });
 export type PackageVersionMetadata = z.infer<typeof packageVersionMetadataSchema>;
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { signaturePolicySchema } from './signing';
 
 /** A registry the app talks to. The API key is a secret: only its secret-store name is kept here. */
 export const registryConfigSchema = z.object({
@@ -7,6 +8,8 @@ export const registryConfigSchema = z.object({
   url: z.url({ protocol: /^https?$/ }),
   /** Name in the secret store holding the API key, if any. */
   apiKeySecret: z.string().max(200).nullable().default(null),
+  /** What a download from this registry needs: a valid signature by a trusted key (`require`), or not. Absent: `off`. */
+  signaturePolicy: signaturePolicySchema.optional(),
 });
 export type RegistryConfig = z.infer<typeof registryConfigSchema>;
 

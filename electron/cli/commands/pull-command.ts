@@ -2,6 +2,9 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import semver from 'semver';
 import { isValidPackageName } from '../../../shared/packages/manifest';
+import type { SigningPublicKey } from '../../services/signing/ed25519-keys';
+import { decodePublicKey } from '../../services/signing/minisign-format';
+import { enforceSignaturePolicy, evaluateSignatures, signaturePolicies, type SignaturePolicy } from '../../services/signing/signature-policy';
 import { exitCodes, UsageError, type CliIo } from '../cli-io';
 import { formatBytes, parseCommandArgs, progressLine, registryClientFrom, registryOptions, registryOptionsHelp, stopController } from './command-options';
 
@@ -11,6 +14,10 @@ Downloads a package version, or the newest one matching a range (^1.2, ~1.2.3, *
 Ranges skip yanked versions; an exact version is fetched even when yanked.
 ${registryOptionsHelp}
   -o, --output PATH  file to write, or an existing folder (default: ./<name>-<version>.torshpkg)
+  --signature-policy off|warn|require
+                     require: keep the package only with a valid signature by a --trusted-key
+                     (default: $TORSH_DEPOT_SIGNATURE_POLICY, else off)
+  --trusted-key FILE a trusted publisher's minisign public key (repeatable)
 
 An interrupted pull leaves PATH.partial; running the same pull again resumes it.`;
 
@@ -24,9 +31,29 @@ export function parsePackageSpec(spec: string): { name: string; range: string } 
   return { name, range };
 }
 
+async function signatureOptions(policyText: string | undefined, keyFiles: string[]): Promise<{ policy: SignaturePolicy; keys: SigningPublicKey[] }> {
+  const policy = policyText ?? 'off';
+  if (!(signaturePolicies as readonly string[]).includes(policy)) throw new UsageError(`--signature-policy must be ${signaturePolicies.join(', ')}, got "${policy}"`);
+  const keys = await Promise.all(
+    keyFiles.map(async (file) => {
+      const text = await fsp.readFile(path.resolve(file), 'utf8').catch((error: NodeJS.ErrnoException) => {
+        throw new UsageError(`cannot read the trusted key ${file}: ${error.code ?? error.message}`);
+      });
+      return decodePublicKey(text);
+    }),
+  );
+  if (policy === 'require' && keys.length === 0) throw new UsageError('--signature-policy require needs at least one --trusted-key FILE');
+  return { policy: policy as SignaturePolicy, keys };
+}
+
 export async function pullCommand(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseCommandArgs(args, { ...registryOptions, output: { type: 'string', short: 'o' } }, { min: 1, max: 1, names: 'the package (name@version or name@range)' });
+  const { values, positionals } = parseCommandArgs(
+    args,
+    { ...registryOptions, output: { type: 'string', short: 'o' }, 'signature-policy': { type: 'string' }, 'trusted-key': { type: 'string', multiple: true } },
+    { min: 1, max: 1, names: 'the package (name@version or name@range)' },
+  );
   const { name, range } = parsePackageSpec(positionals[0] ?? '');
+  const policy = await signatureOptions(values['signature-policy'] ?? io.env.TORSH_DEPOT_SIGNATURE_POLICY, values['trusted-key'] ?? []);
   const client = registryClientFrom(values, io.env);
   const controller = stopController(io);
   const signal = controller.signal;
@@ -38,12 +65,26 @@ export async function pullCommand(args: string[], io: CliIo): Promise<number> {
 
   const progress = progressLine(io, `pulling ${metadata.name}@${metadata.version}`);
   try {
-    const result = await client.download(metadata.name, metadata.version, destination, {
+    // Under a policy the bytes land beside the target and become it only once the signature checks out.
+    const landing = policy.policy === 'off' ? destination : `${destination}.unverified`;
+    const result = await client.download(metadata.name, metadata.version, landing, {
       signal,
       expectedDigest: metadata.digest,
       onProgress: (received, total) => progress.update(received, total),
     });
     progress.finish();
+    if (policy.policy !== 'off') {
+      try {
+        const verdict = await evaluateSignatures(metadata, landing, policy.keys, (keyId) => client.getSignature(metadata.name, metadata.version, keyId, { signal }), signal);
+        enforceSignaturePolicy(policy.policy, verdict, (message) => io.stderr.write(`torsh-depot pull: warning: ${message}\n`));
+        if (verdict.status === 'trusted') io.stderr.write(`torsh-depot pull: ${verdict.message}\n`);
+      } catch (error) {
+        await fsp.rm(landing, { force: true });
+        throw error;
+      }
+      await fsp.rename(landing, destination);
+      result.path = destination;
+    }
     const resumed = result.resumedFrom > 0 ? `, resumed after ${formatBytes(result.resumedFrom)}` : '';
     io.stdout.write(`pulled ${metadata.name}@${metadata.version}${metadata.yanked ? ' (yanked)' : ''}: ${result.path} (${formatBytes(result.size)}, ${result.digest}${resumed})\n`);
     return exitCodes.ok;

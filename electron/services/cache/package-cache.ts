@@ -14,6 +14,8 @@ import { partialSuffix } from '../registry-client/resumable-download';
 import { cancelledError, throwIfCancelled } from '../registry-client/retry-backoff';
 import { requireDigest } from '../registry-client/sha256-digest';
 import { CacheIndex, type CacheIndexRow } from './cache-index';
+import type { SigningPublicKey } from '../signing/ed25519-keys';
+import { enforceSignaturePolicy, evaluateSignatures, type SignaturePolicy } from '../signing/signature-policy';
 
 export interface PackageCacheOptions {
   db: Database;
@@ -26,6 +28,8 @@ export interface PackageCacheOptions {
   /** Milliseconds since the epoch; tests inject a clock to order accesses. */
   now?: () => number;
   logger?: Logger;
+  /** Signature policy per registry and the trusted keys; without it every registry is `off`. */
+  signatures?: { policy: (registryUrl: string) => SignaturePolicy; trustedKeys: () => SigningPublicKey[] };
 }
 
 export interface CacheFetchOptions {
@@ -106,10 +110,16 @@ export class PackageCache {
     if (exact === null && semver.validRange(versionOrRange) === null) {
       throw new DepotError('VALIDATION_FAILED', `"${versionOrRange.slice(0, 100)}" is neither a version nor a version range.`, { reason: 'bad-range' });
     }
-    if (this.options.offline()) return this.fetchOffline(registry, name, exact, versionOrRange, signal);
+    const policy = this.options.signatures?.policy(registry) ?? 'off';
+    if (this.options.offline()) {
+      if (policy === 'require') {
+        throw new DepotError('UNAVAILABLE', `${name}@${versionOrRange}: signatures cannot be checked offline, and ${registry} requires a trusted signature.`, { reason: 'signature-required' });
+      }
+      return this.fetchOffline(registry, name, exact, versionOrRange, signal);
+    }
 
-    // Versions are immutable: a cached exact version needs no network round trip at all.
-    if (exact !== null) {
+    // Versions are immutable: a cached exact version needs no network round trip at all (unless its signatures must be checked).
+    if (exact !== null && policy === 'off') {
       const cached = this.index.findByName(registry, name, exact);
       if (cached) {
         const hit = await this.tryHit(cached, signal);
@@ -123,10 +133,13 @@ export class PackageCache {
     const sameBytes = this.index.findByDigest(digest);
     if (sameBytes) {
       const hit = await this.tryHit(sameBytes, signal);
-      if (hit) return { ...hit, name: metadata.name, version: metadata.version };
+      if (hit) {
+        await this.checkSignatures(policy, client, metadata, hit.path, signal);
+        return { ...hit, name: metadata.name, version: metadata.version };
+      }
     }
     this.index.bump('misses');
-    const downloaded = await this.sharedDownload(registry, client, metadata, digest, options);
+    const downloaded = await this.sharedDownload(registry, client, metadata, digest, policy, options);
     return { path: downloaded.path, digest, size: downloaded.size, name: metadata.name, version: metadata.version, fromCache: false };
   }
 
@@ -239,11 +252,24 @@ export class PackageCache {
   }
 
   /** One download per digest in this process, however many callers ask for it at once. */
-  private sharedDownload(registry: string, client: RegistryClient, metadata: PackageVersionMetadata, digest: string, options: CacheFetchOptions): Promise<Downloaded> {
+  /** Applies the registry's signature policy to a file; `require` without a trusted signature throws. */
+  private async checkSignatures(policy: SignaturePolicy, client: RegistryClient, metadata: PackageVersionMetadata, file: string, signal: AbortSignal | undefined): Promise<void> {
+    if (policy === 'off') return;
+    const verdict = await evaluateSignatures(
+      metadata,
+      file,
+      this.options.signatures?.trustedKeys() ?? [],
+      (keyId) => client.getSignature(metadata.name, metadata.version, keyId, signal ? { signal } : {}),
+      signal,
+    );
+    enforceSignaturePolicy(policy, verdict, (message) => this.logger.warn(`package cache: ${message}`));
+  }
+
+  private sharedDownload(registry: string, client: RegistryClient, metadata: PackageVersionMetadata, digest: string, policy: SignaturePolicy, options: CacheFetchOptions): Promise<Downloaded> {
     let shared = this.inflight.get(digest);
     if (!shared) {
       const created = new SharedDownload(
-        (signal, onProgress) => this.downloadInto(registry, client, metadata, digest, signal, onProgress),
+        (signal, onProgress) => this.downloadInto(registry, client, metadata, digest, policy, signal, onProgress),
         () => {
           if (this.inflight.get(digest) === created) this.inflight.delete(digest);
         },
@@ -259,6 +285,7 @@ export class PackageCache {
     client: RegistryClient,
     metadata: PackageVersionMetadata,
     digest: string,
+    policy: SignaturePolicy,
     signal: AbortSignal,
     onProgress: (received: number, total: number | null) => void,
   ): Promise<Downloaded> {
@@ -267,6 +294,13 @@ export class PackageCache {
     const slot = await claimDownloadSlot(this.partialDir, hexOf(digest));
     try {
       const result = await client.download(metadata.name, metadata.version, slot.dest, { signal, onProgress, expectedDigest: digest });
+      try {
+        await this.checkSignatures(policy, client, metadata, result.path, signal);
+      } catch (error) {
+        // Fail closed: bytes that the policy refuses are not kept, not even for a resume.
+        await fsp.rm(result.path, { force: true });
+        throw error;
+      }
       const final = this.blobPath(digest);
       await fsp.rename(result.path, final);
       await fsyncDirectory(this.blobDir);

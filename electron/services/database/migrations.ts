@@ -149,10 +149,37 @@ export const migrations: readonly Migration[] = [
       db.exec(`INSERT INTO package_search (package_search) VALUES ('optimize')`);
     },
   },
-  // 6-8 are taken by branches merged alongside this one; these no-op placeholders keep the list
-  // gap-free on this branch only and are replaced by the real migrations at merge.
+  // 6 (storage) and 8 (access control) arrive with their branches; placeholders keep the list gap-free until then.
   { version: 6, name: 'reserved (merged from another branch)', up: () => undefined },
-  { version: 7, name: 'reserved (merged from another branch)', up: () => undefined },
+  {
+    version: 7,
+    name: 'signing: trusted publisher keys, package version signatures',
+    up(db) {
+      // trusted_keys is the trust store of this install: the host marks signatures by these keys trusted,
+      // and downloads under a `require` policy accept only them. key_id is minisign's 16 hex digits.
+      // blake2b512 is what an `ED` signature signs: kept so trust can be re-checked without re-reading the blob.
+      db.exec(`
+        CREATE TABLE trusted_keys (
+          key_id TEXT PRIMARY KEY,
+          public_key TEXT NOT NULL,
+          label TEXT NOT NULL,
+          added_at TEXT NOT NULL,
+          retired_at TEXT
+        ) STRICT;
+        CREATE TABLE package_signatures (
+          id INTEGER PRIMARY KEY,
+          version_id INTEGER NOT NULL REFERENCES package_versions (id) ON DELETE CASCADE,
+          key_id TEXT NOT NULL,
+          signature TEXT NOT NULL,
+          blake2b512 TEXT NOT NULL,
+          signed_at TEXT,
+          uploaded_at TEXT NOT NULL,
+          uploaded_by TEXT,
+          UNIQUE (version_id, key_id)
+        ) STRICT;
+      `);
+    },
+  },
   { version: 8, name: 'reserved (merged from another branch)', up: () => undefined },
   metricsMigration,
 ];

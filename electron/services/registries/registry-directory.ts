@@ -1,6 +1,7 @@
 import { DepotError } from '../../../shared/errors';
 import type { RegistryView } from '../../../shared/contract/registries-channels';
 import type { RegistryConfig } from '../../../shared/domain/settings';
+import type { SignaturePolicy } from '../../../shared/domain/signing';
 import type { SettingsService } from '../settings/settings-service';
 import type { SecretStore } from '../secrets/secret-store';
 import { normalizeRegistryUrl, RegistryClient } from '../registry-client/registry-client';
@@ -18,7 +19,7 @@ export class RegistryDirectory {
   list(): RegistryView[] {
     const { registries, defaultRegistryId } = this.settings.get();
     return [
-      { id: localId, label: 'This app (embedded registry)', url: this.localUrl(), builtIn: true, hasApiKey: false, isDefault: defaultRegistryId === localId },
+      { id: localId, label: 'This app (embedded registry)', url: this.localUrl(), builtIn: true, hasApiKey: false, isDefault: defaultRegistryId === localId, signaturePolicy: 'off' as const },
       ...registries.map((registry) => ({
         id: registry.id,
         label: registry.label,
@@ -26,11 +27,12 @@ export class RegistryDirectory {
         builtIn: false,
         hasApiKey: registry.apiKeySecret !== null && this.secrets.get(registry.apiKeySecret) !== undefined,
         isDefault: defaultRegistryId === registry.id,
+        signaturePolicy: registry.signaturePolicy ?? 'off',
       })),
     ];
   }
 
-  async save(input: { id: string; label: string; url: string; apiKey?: string | null }): Promise<RegistryView[]> {
+  async save(input: { id: string; label: string; url: string; apiKey?: string | null; signaturePolicy?: SignaturePolicy }): Promise<RegistryView[]> {
     if (input.id === localId) throw new DepotError('VALIDATION_FAILED', 'The embedded registry is built in and cannot be changed here.');
     const url = normalizeRegistryUrl(input.url);
     const { registries } = this.settings.get();
@@ -41,7 +43,8 @@ export class RegistryDirectory {
       else await this.secrets.set(secretName, input.apiKey);
     }
     const apiKeySecret = input.apiKey === undefined ? (existing?.apiKeySecret ?? null) : input.apiKey === null ? null : secretName;
-    const next: RegistryConfig = { id: input.id, label: input.label, url, apiKeySecret };
+    const signaturePolicy = input.signaturePolicy ?? existing?.signaturePolicy;
+    const next: RegistryConfig = { id: input.id, label: input.label, url, apiKeySecret, ...(signaturePolicy ? { signaturePolicy } : {}) };
     await this.settings.update({ registries: existing ? registries.map((registry) => (registry.id === input.id ? next : registry)) : [...registries, next] });
     return this.list();
   }

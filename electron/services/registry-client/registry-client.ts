@@ -6,7 +6,9 @@ import {
   packageVersionMetadataSchema,
   packageVersionsListingSchema,
   searchResultSchema,
+  signatureSummarySchema,
   type PackageVersionMetadata,
+  type SignatureSummary,
   type PackageVersionsListing,
   type PublishMetadata,
   type PublishResult,
@@ -155,6 +157,19 @@ export class RegistryClient {
     }
   }
 
+  /** A version's minisign signature by `keyId` (or its best one); null when there is none. */
+  async getSignature(name: string, version: string, keyId?: string, options: { signal?: AbortSignal } = {}): Promise<string | null> {
+    const query = keyId === undefined ? '' : `?${new URLSearchParams({ key_id: keyId }).toString()}`;
+    return this.requestText('GET', `${versionPath(name, version)}/signature${query}`, null, `Signature of ${name}@${version}`, options.signal);
+  }
+
+  /** Uploads a minisign signature for a published version (needs a key that may publish it). */
+  async putSignature(name: string, version: string, signature: string, options: { signal?: AbortSignal } = {}): Promise<SignatureSummary> {
+    const what = `Signing ${name}@${version}`;
+    const text = await this.requestText('PUT', `${versionPath(name, version)}/signature`, signature, what, options.signal);
+    return parseJson(text ?? '', signatureSummarySchema, what);
+  }
+
   /** Downloads one version to `destPath` (see `downloadResumable`). */
   download(name: string, version: string, destPath: string, options: DownloadOptions = {}): Promise<DownloadResult> {
     const url = this.url(`/packages/${namePath(name)}/${encodeURIComponent(version)}/download`);
@@ -163,6 +178,41 @@ export class RegistryClient {
 
   private url(pathAndQuery: string): string {
     return `${this.baseUrl}/api/v1${pathAndQuery}`;
+  }
+
+  /** A small text exchange; a 404 on GET is null. Retried like JSON requests (PUTs of a signature are idempotent). */
+  private async requestText(method: 'GET' | 'PUT', pathAndQuery: string, body: string | null, what: string, signal: AbortSignal | undefined): Promise<string | null> {
+    const url = this.url(pathAndQuery);
+    const headers: Record<string, string> = body === null ? { Accept: 'text/plain, application/json' } : { Accept: 'application/json', 'Content-Type': 'text/plain; charset=utf-8' };
+    for (let attempt = 0; ; attempt += 1) {
+      throwIfCancelled(signal);
+      const timer = new AttemptTimer(signal, this.context.timeoutMs);
+      try {
+        try {
+          const response = await this.context.fetchImpl(url, { method, headers: this.context.headers(headers), ...(body === null ? {} : { body }), signal: timer.signal });
+          if (isRetryableStatus(response.status) && attempt < this.context.retries) {
+            await response.body?.cancel();
+            await this.context.backoff(attempt, signal);
+            continue;
+          }
+          if (method === 'GET' && response.status === 404) {
+            await response.body?.cancel();
+            return null;
+          }
+          if (!response.ok) throw await errorFromResponse(response, what);
+          return await response.text();
+        } catch (error) {
+          if (error instanceof DepotError) throw error;
+          await retryAfterNetworkError(this.context, attempt, error, timer, signal);
+          continue;
+        }
+      } catch (error) {
+        if (signal?.aborted && !(error instanceof DepotError && error.code !== 'CANCELLED')) throw cancelledError();
+        throw error;
+      } finally {
+        timer.dispose();
+      }
+    }
   }
 
   private async requestJson<Schema extends z.ZodType>(method: 'GET' | 'POST', pathAndQuery: string, schema: Schema, what: string, signal: AbortSignal | undefined): Promise<z.infer<Schema>> {
@@ -216,6 +266,10 @@ export function normalizeRegistryUrl(baseUrl: string): string {
     throw new DepotError('VALIDATION_FAILED', 'Put the API key in the key setting, not in the registry URL.', { reason: 'bad-registry-url' });
   }
   return `${parsed.origin}${parsed.pathname.replace(/\/+$/, '').replace(/\/api\/v1$/, '')}`;
+}
+
+function versionPath(name: string, version: string): string {
+  return `/packages/${namePath(name)}/${encodeURIComponent(version)}`;
 }
 
 /** Scoped names take two path segments (`vision/quokka`); each is encoded on its own. */

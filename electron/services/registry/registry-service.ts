@@ -8,6 +8,7 @@ import type {
   PublishMetadata,
   PublishResult,
   SearchResult,
+  SignatureSummary,
   VersionRow,
 } from '../../../shared/domain/registry';
 import { isValidPackageName } from '../../../shared/packages/manifest';
@@ -17,12 +18,15 @@ import type { ByteRange } from '../storage/storage-backend';
 import type { Logger } from '../logger';
 import type { RegistryRepository } from './registry-repository';
 import type { ReceivedUpload } from './upload-receiver';
+import type { RegistrySignatures } from './registry-signatures';
 
 export interface RegistryServiceOptions {
   repository: RegistryRepository;
   blobs: BlobStore;
   logger: Logger;
   now?: () => Date;
+  /** Signatures shown in version metadata (`signatures: [{key_id, trusted, signed_at}]`). */
+  signatures?: RegistrySignatures;
 }
 
 export function assertPackageName(name: string): void {
@@ -118,7 +122,12 @@ export class RegistryService {
     assertPackageName(name);
     const found = this.options.repository.findVersion(name, version);
     if (!found) throw new DepotError('NOT_FOUND', `${name}@${version} is not published here.`);
-    return found;
+    return this.withSignatures(found);
+  }
+
+  private withSignatures(metadata: PackageVersionMetadata): PackageVersionMetadata {
+    const signatures = this.options.signatures;
+    return signatures ? { ...metadata, signatures: signatures.summaries(metadata) } : metadata;
   }
 
   listVersions(name: string): PackageVersionsListing {
@@ -143,7 +152,7 @@ export class RegistryService {
     );
     const found = candidates.find((version) => version.version === best);
     if (!found) throw new DepotError('NOT_FOUND', `No version of ${name} matches ${range}.`);
-    return found;
+    return this.withSignatures(found);
   }
 
   search(query: string, page: number, perPage: number): SearchResult {
@@ -168,6 +177,24 @@ export class RegistryService {
     const metadata = this.getVersion(name, version);
     const stream = await this.options.blobs.open(metadata.digest.replace(/^sha256:/, ''), range);
     return { metadata, stream };
+  }
+
+  /** Adds (or, for the same key, replaces) a minisign signature of a published version. */
+  async putSignature(name: string, version: string, text: string, uploadedBy: string | null, signal?: AbortSignal): Promise<SignatureSummary> {
+    const metadata = this.getVersion(name, version);
+    const summary = await this.signatureStore().put(metadata, text, uploadedBy, signal);
+    this.options.logger.info(`signature by key ${summary.key_id} added to ${name}@${version}`);
+    return summary;
+  }
+
+  /** A version's signature by `keyId`, or its best one (trusted first, then newest). */
+  getSignature(name: string, version: string, keyId?: string): string {
+    return this.signatureStore().get(this.getVersion(name, version), keyId);
+  }
+
+  private signatureStore(): RegistrySignatures {
+    if (!this.options.signatures) throw new DepotError('NOT_FOUND', 'This registry does not keep signatures.');
+    return this.options.signatures;
   }
 
   recordDownload(name: string, version: string): void {

@@ -3,6 +3,7 @@ import type { RequestHandlers } from './request-router';
 import { jobParamsByKind } from '../../../shared/domain/jobs';
 import { DepotError } from '../../../shared/errors';
 import { exportVersion } from '../registry/export-version';
+import { signAllVersions } from '../signing/sign-versions-job';
 
 /** Maps every contract channel onto the services; thin on purpose. */
 export function createRequestHandlers(core: Omit<Core, 'router'>): RequestHandlers {
@@ -68,5 +69,24 @@ export function createRequestHandlers(core: Omit<Core, 'router'>): RequestHandle
     },
     'metrics.acknowledge': ({ id }) => core.metrics.alerts.acknowledge(id),
     'metrics.silence': ({ id, durationMs }) => core.metrics.alerts.silence(id, durationMs === null ? null : core.metrics.collector.now() + durationMs),
+    'signing.keys.list': () => core.keyring.list(),
+    'signing.keys.generate': ({ label }) => core.keyring.generate(label),
+    'signing.keys.export': ({ keyId }) => ({ publicKey: core.keyring.exportPublic(keyId) }),
+    'signing.keys.retire': ({ keyId }) => core.keyring.retire(keyId),
+    'signing.trust.list': () => core.trust.list(),
+    'signing.trust.add': ({ publicKey, label }) => {
+      core.trust.trust(publicKey, label);
+      return core.trust.list();
+    },
+    'signing.trust.retire': ({ keyId }) => {
+      core.trust.retire(keyId);
+      return core.trust.list();
+    },
+    'signing.trust.remove': ({ keyId }) => {
+      core.trust.remove(keyId);
+      return core.trust.list();
+    },
+    'signing.signAllVersions': ({ keyId, retireKeyId }) =>
+      core.jobs.start('sign-all-versions', `Sign every version with key ${keyId}`, { keyId, retireKeyId }, (context) => signAllVersions(core.registry, core.keyring, keyId, retireKeyId, context)).record,
   };
 }

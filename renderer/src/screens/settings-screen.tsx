@@ -9,6 +9,7 @@ import { isActive, useJobsStore } from '../stores/jobs-store';
 import { useSettingsStore } from '../stores/settings-store';
 import { CacheSettings } from './cache-settings';
 import { RegistriesSettings } from './registries-settings';
+import { SigningSettings } from './signing-settings';
 
 export function SettingsScreen() {
   const settings = useSettingsStore((state) => state.settings);
@@ -146,6 +147,7 @@ export function SettingsScreen() {
       </div>
       <div className="grid-2">
         <RegistriesSettings />
+        <SigningSettings />
         <CacheSettings />
       </div>
     </section>

@@ -1,9 +1,22 @@
 import { useState } from 'react';
 import { formatBytes, formatTime } from '../../lib/format';
 import { usePackagesStore } from '../../stores/packages-store';
+import type { SignatureSummary } from '../../../../shared/domain/registry';
 
 function downloadPath(name: string, version: string): string {
   return `/api/v1/packages/${name.split('/').map(encodeURIComponent).join('/')}/${encodeURIComponent(version)}/download`;
+}
+
+/** signed-trusted, signed-untrusted or unsigned, with the key ids; the registry judges trust with its trust store. */
+function SignatureBadge({ signatures }: { signatures: SignatureSummary[] }) {
+  if (signatures.length === 0) return <span className="badge">unsigned</span>;
+  const trusted = signatures.filter((signature) => signature.trusted);
+  return (
+    <>
+      {trusted.length > 0 ? <span className="badge badge-succeeded">signed · trusted</span> : <span className="badge badge-failed">signed · untrusted</span>}{' '}
+      <span className="mono muted">{signatures.map((signature) => `${signature.key_id}${signature.trusted ? ' ✓' : ''}`).join(', ')}</span>
+    </>
+  );
 }
 
 export function PackageDetail() {
@@ -64,6 +77,10 @@ export function PackageDetail() {
         </div>
       </header>
       <dl className="facts">
+        <dt>Signatures</dt>
+        <dd data-testid="signature-badge">
+          <SignatureBadge signatures={detail.signatures ?? []} />
+        </dd>
         <dt>Digest</dt>
         <dd className="mono" data-testid="detail-digest">{detail.digest}</dd>
         <dt>Size</dt>

@@ -1,0 +1,33 @@
+import { scrypt } from 'node:crypto';
+import { DepotError } from '../../../shared/errors';
+
+export interface ScryptParams {
+  log2N: number;
+  r: number;
+  p: number;
+}
+
+/**
+ * 2^14 × r=8 × p=5: one of OWASP's equivalents of 2^17/r=8/p=1 in guessing cost, with 16 MiB instead of
+ * 128 MiB of memory, so a whole encrypt or decrypt stays within the 100 MiB resident-memory budget.
+ */
+export const defaultScryptParams: ScryptParams = { log2N: 14, r: 8, p: 5 };
+
+/** Files come from strangers: refuse work factors that would eat more than 1 GiB or minutes of CPU. */
+const maxLog2N = 20;
+
+export function assertScryptParams(params: ScryptParams): void {
+  if (!Number.isInteger(params.log2N) || params.log2N < 10 || params.log2N > maxLog2N || params.r < 1 || params.r > 32 || params.p < 1 || params.p > 16) {
+    throw new DepotError('VALIDATION_FAILED', `Unsupported scrypt parameters (2^${params.log2N}, r=${params.r}, p=${params.p}).`, { reason: 'bad-kdf-params' });
+  }
+}
+
+/** scrypt on libuv's thread pool (never blocks the event loop), with enough `maxmem` for the parameters. */
+export function scryptKey(passphrase: Buffer | string, salt: Buffer, params: ScryptParams, length = 32): Promise<Buffer> {
+  assertScryptParams(params);
+  const N = 2 ** params.log2N;
+  const maxmem = 128 * N * params.r + 128 * params.r * params.p + 16 * 1024 * 1024;
+  return new Promise((resolve, reject) => {
+    scrypt(passphrase, salt, length, { N, r: params.r, p: params.p, maxmem }, (error, key) => (error ? reject(error) : resolve(key)));
+  });
+}
