@@ -8,6 +8,7 @@ import { createRegistryRoutes } from '../host/registry-routes';
 import { createStagingRoutes } from '../host/staging-routes';
 import { exitCodes, UsageError, type CliIo } from './cli-io';
 import { defaultDataDir } from './default-data-dir';
+import { visibilitySchema, type Visibility } from '../../shared/domain/access';
 
 export const serveUsage = `Usage: torsh-depot serve [--host 127.0.0.1] [--port 7878] [--data-dir DIR]
 
@@ -16,15 +17,17 @@ Runs the Torsh Depot core headless and serves its UI and contract.
   --port       TCP port, 0 for any free port (default 7878)
   --data-dir   data folder (default: $TORSH_DEPOT_DATA_DIR, else the platform's app-data folder)
   --max-package-size BYTES   largest package the registry accepts (default: the setting, 64 GiB)
+  --default-visibility public|internal|private   visibility of newly published packages (kept; default internal)
 
 Environment:
-  TORSH_DEPOT_ADMIN_KEY   creates (or keeps) an admin API key with this value (at least 16 characters)`;
+  TORSH_DEPOT_ADMIN_KEY   the API key of the \`admin\` user (created or kept; at least 16 characters)`;
 
 export interface ServeOptions {
   host: string;
   port: number;
   dataDir: string;
   maxPackageBytes: number | null;
+  defaultVisibility: Visibility | null;
 }
 
 export function parseServeArgs(args: string[], env: NodeJS.ProcessEnv): ServeOptions {
@@ -34,7 +37,7 @@ export function parseServeArgs(args: string[], env: NodeJS.ProcessEnv): ServeOpt
       args,
       strict: true,
       allowPositionals: false,
-      options: { host: { type: 'string' }, port: { type: 'string' }, 'data-dir': { type: 'string' }, 'max-package-size': { type: 'string' } },
+      options: { host: { type: 'string' }, port: { type: 'string' }, 'data-dir': { type: 'string' }, 'max-package-size': { type: 'string' }, 'default-visibility': { type: 'string' } },
     }));
   } catch (error) {
     throw new UsageError((error as Error).message);
@@ -46,7 +49,10 @@ export function parseServeArgs(args: string[], env: NodeJS.ProcessEnv): ServeOpt
   const dataDir = values['data-dir'] ?? env.TORSH_DEPOT_DATA_DIR ?? defaultDataDir(env);
   const maxText = values['max-package-size'];
   if (maxText !== undefined && (!/^\d+$/.test(maxText) || Number(maxText) < 1)) throw new UsageError(`--max-package-size must be a positive number of bytes, got "${maxText}"`);
-  return { host, port: Number(portText), dataDir: path.resolve(dataDir), maxPackageBytes: maxText === undefined ? null : Number(maxText) };
+  const visibilityText = values['default-visibility'];
+  const visibility = visibilityText === undefined ? undefined : visibilitySchema.safeParse(visibilityText);
+  if (visibility && !visibility.success) throw new UsageError(`--default-visibility must be public, internal or private, got "${visibilityText}"`);
+  return { host, port: Number(portText), dataDir: path.resolve(dataDir), maxPackageBytes: maxText === undefined ? null : Number(maxText), defaultVisibility: visibility?.data ?? null };
 }
 
 /** The built UI sits next to the bundled CLI (dist/renderer beside dist/cli.cjs). */
@@ -68,13 +74,14 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
   const adminKey = io.env.TORSH_DEPOT_ADMIN_KEY;
   if (adminKey !== undefined && adminKey !== '') {
     try {
-      core.apiKeys.ensureKey(adminKey, 'admin (TORSH_DEPOT_ADMIN_KEY)', 'admin');
+      core.access.ensureAdminKey(adminKey);
     } catch (error) {
       await core.close();
       io.stderr.write(`torsh-depot: TORSH_DEPOT_ADMIN_KEY: ${(error as Error).message}\n`);
       return exitCodes.failure;
     }
   }
+  if (options.defaultVisibility) core.access.configureDefaultVisibility(options.defaultVisibility);
   const staticDir = locateRenderer();
   const registryRoutes = createRegistryRoutes({
     registry: core.registry,

@@ -3,6 +3,7 @@ import type { RequestHandlers } from './request-router';
 import { jobParamsByKind } from '../../../shared/domain/jobs';
 import { DepotError } from '../../../shared/errors';
 import { exportVersion } from '../registry/export-version';
+import { localUserId } from '../access/access-control';
 
 /** Maps every contract channel onto the services; thin on purpose. */
 export function createRequestHandlers(core: Omit<Core, 'router'>): RequestHandlers {
@@ -32,12 +33,24 @@ export function createRequestHandlers(core: Omit<Core, 'router'>): RequestHandle
     'packages.version': ({ name, version }) => core.registry.getVersion(name, version),
     'packages.inspect': ({ source }) => core.staging.inspect(source),
     // The UI's user owns the app (desktop) or holds the session token (host): the local admin.
-    'packages.publish': ({ source, metadata }) => core.staging.publish(source, metadata, 'local-user').record,
+    'packages.publish': ({ source, metadata }) => {
+      const context = core.access.localContext();
+      const handle = core.staging.publish(source, metadata, core.access.describe(context.principal), localUserId);
+      handle.done.then(
+        (result) => result.created && core.access.record(context, 'package.publish', `package:${result.name}@${result.version}`, { digest: result.digest, size: result.size }),
+        () => undefined,
+      );
+      return handle.record;
+    },
     'packages.discardStaged': async ({ id }) => {
       await core.staging.discard(id);
       return {};
     },
-    'packages.setYanked': ({ name, version, yanked }) => core.registry.setYanked(name, version, yanked),
+    'packages.setYanked': ({ name, version, yanked }) => {
+      const updated = core.registry.setYanked(name, version, yanked);
+      core.access.record(core.access.localContext(), yanked ? 'package.yank' : 'package.unyank', `package:${name}@${version}`);
+      return updated;
+    },
     'packages.exportVersion': ({ name, version, directory }) =>
       core.jobs.start('package-export', `Save ${name}@${version}`, { name, version, directory }, (context) => exportVersion(core.registry, name, version, directory, context)).record,
     'packages.registryInfo': () => ({ httpBaseUrl: core.registryEndpoint.url() }),
