@@ -6,6 +6,9 @@ import { inspectCommand, inspectUsage } from './commands/inspect-command';
 import { publishCommand, publishUsage } from './commands/publish-command';
 import { pullCommand, pullUsage } from './commands/pull-command';
 import { searchCommand, searchUsage } from './commands/search-command';
+import { usersCommand, usersUsage } from './commands/users-command';
+import { rolesCommand, rolesUsage } from './commands/roles-command';
+import { keysCommand, keysUsage } from './commands/keys-command';
 
 type Command = (args: string[], io: CliIo) => Promise<number>;
 
@@ -17,6 +20,9 @@ const commands: Record<string, { run: Command; usage: string }> = {
   publish: { run: publishCommand, usage: publishUsage },
   pull: { run: pullCommand, usage: pullUsage },
   search: { run: searchCommand, usage: searchUsage },
+  users: { run: usersCommand, usage: usersUsage },
+  roles: { run: rolesCommand, usage: rolesUsage },
+  keys: { run: keysCommand, usage: keysUsage },
 };
 
 export const cliUsage = `Usage: torsh-depot <command> [options]
