@@ -57,6 +57,19 @@ const baselineRead: readonly Permission[] = ['ViewMetadata', 'DownloadPackage'];
 /** `last_used_at` is written at most this often per key: a write per request would cost more than the check. */
 const touchIntervalMs = 1_000;
 
+const maxKnownKeys = 10_000;
+const refusalMessages = { revoked: 'The API key is revoked.', 'user-inactive': "The API key's user is deactivated." } as const;
+
+interface KnownKey {
+  keyHash: string;
+  keyId: string;
+  /** null when refused. */
+  principal: Extract<AccessPrincipal, { kind: 'user' }> | null;
+  refusal: keyof typeof refusalMessages | null;
+  expiresAt: number | null;
+  lastUsedMs: number | null;
+}
+
 const httpStatusOf: Record<DenialReason, 'UNAUTHORIZED' | 'FORBIDDEN' | 'NOT_FOUND'> = {
   'authentication-required': 'UNAUTHORIZED',
   forbidden: 'FORBIDDEN',
@@ -71,6 +84,8 @@ export class AccessControl {
   private readonly repo: AccessRepository;
   private readonly limiter: FailedAuthLimiter;
   private readonly now: () => Date;
+  /** Authenticated keys by hash; emptied by every access change. */
+  private readonly principals = new Map<string, KnownKey>();
 
   constructor(options: AccessControlOptions) {
     this.repo = options.repository;
@@ -92,15 +107,38 @@ export class AccessControl {
     const match = /^Bearer\s+(\S+)$/i.exec(authorization.trim());
     if (!match?.[1]) return this.failAuthentication(address, 'malformed', 'Authorization must be "Bearer <api key>".');
     const hash = hashApiKey(match[1]);
-    const key = this.repo.keyByHash(hash);
-    if (!key || !hashesEqual(key.keyHash, hash)) return this.failAuthentication(address, 'unknown', 'The API key is invalid.');
-    if (key.revoked_at !== null) return this.failAuthentication(address, 'revoked', 'The API key is revoked.');
     const nowMs = this.now().getTime();
-    if (key.expires_at !== null && Date.parse(key.expires_at) <= nowMs) return this.failAuthentication(address, 'expired', 'The API key is expired.');
+    const known = this.principals.get(hash) ?? this.loadPrincipal(hash);
+    if (!known || !hashesEqual(known.keyHash, hash)) return this.failAuthentication(address, 'unknown', 'The API key is invalid.');
+    if (known.refusal || !known.principal) return this.failAuthentication(address, known.refusal ?? 'user-inactive', refusalMessages[known.refusal ?? 'user-inactive']);
+    if (known.expiresAt !== null && known.expiresAt <= nowMs) return this.failAuthentication(address, 'expired', 'The API key is expired.');
+    if (known.lastUsedMs === null || nowMs - known.lastUsedMs >= touchIntervalMs) {
+      this.repo.touchKey(known.keyId, new Date(nowMs).toISOString());
+      known.lastUsedMs = nowMs;
+    }
+    return known.principal;
+  }
+
+  /**
+   * Reads a key, its user and grants once; later requests with the same key reuse it until any
+   * access change (every change goes through this service, and the data folder has one process).
+   */
+  private loadPrincipal(hash: string): KnownKey | undefined {
+    const key = this.repo.keyByHash(hash);
+    if (!key) return undefined;
     const user = key.user_id === null ? undefined : this.repo.user(key.user_id);
-    if (!user?.active) return this.failAuthentication(address, 'user-inactive', "The API key's user is deactivated.");
-    if (key.last_used_at === null || nowMs - Date.parse(key.last_used_at) >= touchIntervalMs) this.repo.touchKey(key.id, this.now().toISOString());
-    return { kind: 'user', user, grants: this.resolveGrants(user.id), keyId: key.id, keyPermissions: key.permissions === null ? null : new Set(key.permissions) };
+    const refusal: KnownKey['refusal'] = key.revoked_at !== null ? 'revoked' : user?.active ? null : 'user-inactive';
+    const known: KnownKey = {
+      keyHash: key.keyHash,
+      keyId: key.id,
+      principal: user && refusal === null ? { kind: 'user', user, grants: this.resolveGrants(user.id), keyId: key.id, keyPermissions: key.permissions === null ? null : new Set(key.permissions) } : null,
+      refusal,
+      expiresAt: key.expires_at === null ? null : Date.parse(key.expires_at),
+      lastUsedMs: key.last_used_at === null ? null : Date.parse(key.last_used_at),
+    };
+    if (this.principals.size >= maxKnownKeys) this.principals.clear();
+    this.principals.set(hash, known);
+    return known;
   }
 
   private failAuthentication(address: string, reason: string, message: string): never {
@@ -216,6 +254,7 @@ export class AccessControl {
   ensureAdminKey(value: string): void {
     if (value.length < 16) throw new Error('An API key must be at least 16 characters long.');
     const context: AccessContext = { principal: { kind: 'anonymous' }, source: 'startup' };
+    this.principals.clear();
     this.repo.transaction(() => {
       const existing = this.repo.user(adminUserId);
       if (!existing) {
@@ -483,6 +522,9 @@ export class AccessControl {
 
   /** Appends one event; there is no way to change or remove it (the table refuses UPDATE and DELETE). */
   record(context: AccessContext, action: string, target: string | null, details: Record<string, unknown> = {}): void {
+    // Every change is recorded, so this is where authenticated keys are forgotten: revocation,
+    // deactivation and grant changes apply to the very next request.
+    this.principals.clear();
     const { principal } = context;
     this.repo.appendAudit({
       at: this.now().toISOString(),
