@@ -185,7 +185,8 @@ export const migrations: readonly Migration[] = [
         ) STRICT;
         CREATE INDEX package_owners_user ON package_owners (user_id);
         ALTER TABLE packages ADD COLUMN visibility TEXT NOT NULL DEFAULT 'internal' CHECK (visibility IN ('public', 'internal', 'private'));
-        CREATE INDEX packages_private ON packages (id) WHERE visibility = 'private';
+        -- Search finds the packages hidden from a caller (internal, private) without reading the rest.
+        CREATE INDEX packages_visibility ON packages (visibility, id);
         ALTER TABLE api_keys ADD COLUMN user_id TEXT REFERENCES users (id) ON DELETE CASCADE;
         ALTER TABLE api_keys ADD COLUMN permissions_json TEXT;
         ALTER TABLE api_keys ADD COLUMN prefix TEXT NOT NULL DEFAULT '';

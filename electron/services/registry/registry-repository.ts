@@ -55,6 +55,9 @@ interface SearchQueries {
 }
 
 const visibleCondition = `(p.visibility = 'public' OR (@internal = 1 AND p.visibility = 'internal') OR p.id IN (SELECT value FROM json_each(@private)))`;
+/** Up to this many hidden packages, search excludes them by id (FTS alone); beyond, it joins packages per match. */
+const excludeLimit = 1_000;
+const notHidden = (column: string): string => `${column} NOT IN (SELECT value FROM json_each(@hidden))`;
 
 /** Above this many matches, ranking every one costs more than a search may take. */
 const rankLimit = 5_000;
@@ -122,8 +125,14 @@ export class RegistryRepository {
   private readonly digestReferencedStmt;
   private readonly unrestricted: SearchQueries;
   private readonly filteredStmts;
+  private readonly excludingStmts;
+  private readonly hiddenStmt;
 
-  constructor(private readonly db: Database) {
+  /** `excludeLimit`: see queriesFor (tests lower it to exercise both filtered strategies). */
+  constructor(
+    private readonly db: Database,
+    private readonly options: { excludeLimit?: number } = {},
+  ) {
     this.findVersionStmt = db.prepare(`SELECT ${versionColumns} FROM package_versions v JOIN packages p ON p.id = v.package_id WHERE p.name = ? AND v.version = ?`);
     this.versionsOfStmt = db.prepare(`SELECT ${versionColumns} FROM package_versions v JOIN packages p ON p.id = v.package_id WHERE p.name = ?`);
     this.versionIdStmt = db.prepare('SELECT v.id, v.package_id FROM package_versions v JOIN packages p ON p.id = v.package_id WHERE p.name = ? AND v.version = ?');
@@ -199,11 +208,49 @@ export class RegistryRepository {
         CROSS JOIN packages p ON p.id = hit.id
         ORDER BY hit.id DESC`),
     };
+    this.hiddenStmt = db.prepare(`SELECT p.id FROM packages p WHERE p.visibility IN ('internal', 'private') AND NOT ${visibleCondition} LIMIT @limit`);
+    this.excludingStmts = {
+      countListed: db.prepare(`SELECT (SELECT COUNT(*) FROM packages WHERE latest_version IS NOT NULL)
+        - (SELECT COUNT(*) FROM packages WHERE latest_version IS NOT NULL AND id IN (SELECT value FROM json_each(@hidden))) AS total`),
+      browse: db.prepare(`SELECT ${summaryColumns}
+        FROM (SELECT id, name FROM packages WHERE latest_version IS NOT NULL AND ${notHidden('id')} ORDER BY name LIMIT @limit OFFSET @offset) page
+        CROSS JOIN packages p ON p.id = page.id
+        ORDER BY page.name`),
+      countMatches: db.prepare(`SELECT COUNT(*) AS total FROM (SELECT 1 FROM package_search WHERE package_search MATCH @match AND ${notHidden('rowid')} LIMIT @limit)`),
+      ranked: db.prepare(`SELECT ${summaryColumns}
+        FROM (SELECT rowid AS id, rowid = (SELECT id FROM packages WHERE name = @exact) AS exact, rank FROM package_search
+          WHERE package_search MATCH @match AND ${notHidden('rowid')} ORDER BY exact DESC, rank, rowid DESC LIMIT @limit OFFSET @offset) hit
+        CROSS JOIN packages p ON p.id = hit.id
+        ORDER BY hit.exact DESC, hit.rank, hit.id DESC`),
+      newest: db.prepare(`SELECT ${summaryColumns}
+        FROM (SELECT rowid AS id FROM package_search WHERE package_search MATCH @match AND ${notHidden('rowid')} ORDER BY rowid DESC LIMIT @limit OFFSET @offset) hit
+        CROSS JOIN packages p ON p.id = hit.id
+        ORDER BY hit.id DESC`),
+    };
   }
 
+  /**
+   * Most callers are hidden from few packages (a handful of private ones), often none: then search
+   * runs unrestricted, or excludes those ids inside FTS5. Only when many are hidden (anonymous on an
+   * internal registry) does it join every match with its package row to check visibility.
+   */
   private queriesFor(filter: PackageFilter | undefined): SearchQueries {
     if (!filter) return this.unrestricted;
     const bound = { internal: filter.internal ? 1 : 0, private: JSON.stringify(filter.privateIds) };
+    const limit = this.options.excludeLimit ?? excludeLimit;
+    const hidden = (this.hiddenStmt.all({ ...bound, limit: limit + 1 }) as Array<{ id: number }>).map((row) => row.id);
+    if (hidden.length === 0) return this.unrestricted;
+    if (hidden.length <= limit) {
+      const excluded = { hidden: JSON.stringify(hidden) };
+      const statements = this.excludingStmts;
+      return {
+        countListed: () => (statements.countListed.get(excluded) as { total: number }).total,
+        browse: (limit, offset) => statements.browse.all({ ...excluded, limit, offset }) as SummaryRowDb[],
+        countMatches: (match, limit) => (statements.countMatches.get({ ...excluded, match, limit }) as { total: number }).total,
+        ranked: (match, exact, limit, offset) => statements.ranked.all({ ...excluded, match, exact, limit, offset }) as SummaryRowDb[],
+        newest: (match, limit, offset) => statements.newest.all({ ...excluded, match, limit, offset }) as SummaryRowDb[],
+      };
+    }
     const statements = this.filteredStmts;
     return {
       countListed: () => (statements.countListed.get(bound) as { total: number }).total,
