@@ -7,7 +7,7 @@ import type { RegistryAuthorizer, RegistryAction, RegistryPrincipal } from '../s
 import { receiveUpload } from '../services/registry/upload-receiver';
 import type { Logger } from '../services/logger';
 import { appVersion } from '../services/version';
-import type { ApiRouteHandler } from './http-host';
+import { carriesSession, type ApiRouteHandler } from './http-host';
 import { discardUnreadBody, requireMethod, sendError, sendJson } from './http-json';
 import { createAccessRoutes } from './access-routes';
 import { readJsonBody } from './json-body';
@@ -55,9 +55,15 @@ export function createRegistryRoutes(options: RegistryRouteOptions): ApiRouteHan
   const { access } = authorizer;
   const accessRoutes = createAccessRoutes(access);
   const sourceOf = (request: IncomingMessage): string | null => request.socket.remoteAddress ?? null;
-  const contextOf = (request: IncomingMessage): AccessContext => ({ principal: authorizer.authenticate(request.headers.authorization, sourceOf(request)), source: sourceOf(request) });
-  const principalFor = (request: IncomingMessage, action: RegistryAction, name?: string): RegistryPrincipal => {
+  /** A bearer key's user; else, for reads from the app's own UI (session cookie, same site only), the local user; else anonymous. */
+  const principalOf = (request: IncomingMessage): RegistryPrincipal => {
     const principal = authorizer.authenticate(request.headers.authorization, sourceOf(request));
+    const isRead = request.method === 'GET' || request.method === 'HEAD';
+    return principal.kind === 'anonymous' && isRead && carriesSession(request) ? access.localPrincipal() : principal;
+  };
+  const contextOf = (request: IncomingMessage): AccessContext => ({ principal: principalOf(request), source: sourceOf(request) });
+  const principalFor = (request: IncomingMessage, action: RegistryAction, name?: string): RegistryPrincipal => {
+    const principal = principalOf(request);
     authorizer.authorize(principal, action, name);
     return principal;
   };
@@ -88,7 +94,7 @@ export function createRegistryRoutes(options: RegistryRouteOptions): ApiRouteHan
     if (resource === 'search' && rest.length === 0) {
       requireMethod(method, ['GET']);
       // Search lists only what the caller may see (anonymous: public packages).
-      const visibility = access.searchVisibility(authorizer.authenticate(request.headers.authorization, sourceOf(request)));
+      const visibility = access.searchVisibility(principalOf(request));
       const page = intParam(url, 'page', 1, 1, 100_000);
       const perPage = intParam(url, 'per_page', 20, 1, 100);
       sendJson(response, 200, registry.search(url.searchParams.get('q') ?? '', page, perPage, visibility.all ? undefined : visibility));

@@ -13,7 +13,7 @@ const screens = [
   ['cdn', 'CDN', true],
   ['replication', 'Replication', true],
   ['backups', 'Backups', true],
-  ['access', 'Access', true],
+  ['access', 'Access', false],
   ['metrics', 'Metrics', true],
   ['settings', 'Settings', false],
 ] as const;

@@ -62,5 +62,26 @@ export function createRequestHandlers(core: Omit<Core, 'router'>): RequestHandle
     'registries.remove': ({ id }) => core.registries.remove(id),
     'registries.setDefault': ({ id }) => core.registries.setDefault(id),
     'registries.test': ({ id }) => core.registries.test(id),
+    'access.listUsers': () => core.access.listUsers(core.access.localContext()),
+    'access.createUser': (input) => core.access.createUser(core.access.localContext(), input),
+    'access.updateUser': ({ id, ...changes }) => core.access.updateUser(core.access.localContext(), id, changes),
+    'access.listRoles': () => core.access.listRoles(core.access.localContext()),
+    'access.createRole': ({ name, permissions }) => core.access.createRole(core.access.localContext(), name, permissions),
+    'access.updateRole': ({ name, permissions }) => core.access.updateRole(core.access.localContext(), name, permissions),
+    'access.deleteRole': ({ name }) => (core.access.deleteRole(core.access.localContext(), name), {}),
+    'access.grantRole': ({ userId, role, scope }) => core.access.grantUserRole(core.access.localContext(), userId, role, scope),
+    'access.revokeGrant': ({ userId, grantId }) => (core.access.revokeGrant(core.access.localContext(), userId, grantId), {}),
+    'access.listKeys': ({ userId }) => core.access.listKeys(core.access.localContext(), userId),
+    'access.createKey': ({ userId, label, expiresAt, permissions }) =>
+      core.access.createKey(core.access.localContext(), { userId, ...(label !== undefined ? { label } : {}), ...(expiresAt !== undefined ? { expiresAt } : {}), ...(permissions !== undefined ? { permissions } : {}) }),
+    'access.revokeKey': ({ id }) => (core.access.revokeKey(core.access.localContext(), id), {}),
+    'access.listPackages': () => core.access.listPackageAccess(core.access.localContext()),
+    'access.updatePackage': ({ name, ...changes }) => core.access.setPackageAccess(core.access.localContext(), name, changes),
+    'access.settings': () => ({ defaultVisibility: core.access.defaultVisibility() }),
+    'access.setDefaultVisibility': ({ visibility }) => {
+      core.access.setDefaultVisibility(core.access.localContext(), visibility);
+      return { defaultVisibility: core.access.defaultVisibility() };
+    },
+    'access.audit': (filter) => core.access.audit(core.access.localContext(), filter),
   };
 }

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import http from 'node:http';
+import { sessionCookieName } from '../../../electron/host/session-token';
 import { adminKey, startAccessTestHost, type AccessTestHost } from './access-test-host';
 
 let t: AccessTestHost;
@@ -126,6 +127,17 @@ describe('scopes and ownership', () => {
     expect((await t.call('DELETE', `/users/${userId}/grants/${(grant.body as { id: string }).id}`, adminKey)).status).toBe(204);
     expect((await t.call('DELETE', '/roles/yanker', adminKey)).status).toBe(204);
     expect((await t.call('POST', '/packages/yank-me/1.0.0/unyank', key)).status).toBe(403);
+  });
+});
+
+describe('the app\'s own UI (session cookie)', () => {
+  it('reads (e.g. the download link) as the local admin, but never writes without a key', async () => {
+    expect((await t.publish('session-read', '1.0.0', adminKey)).status).toBe(201);
+    expect((await t.call('PATCH', '/packages/session-read', adminKey, { visibility: 'private' })).status).toBe(200);
+    const cookie = { Cookie: `${sessionCookieName}=${encodeURIComponent(t.host.token)}` };
+    expect((await fetch(`${t.base}/packages/session-read/1.0.0/download`, { headers: cookie })).status).toBe(200);
+    expect((await fetch(`${t.base}/packages/session-read/1.0.0/download`, { headers: { Cookie: `${sessionCookieName}=not-the-token` } })).status).toBe(404);
+    expect((await fetch(`${t.base}/packages/session-read/1.0.0/yank`, { method: 'POST', headers: cookie })).status).toBe(404);
   });
 });
 
