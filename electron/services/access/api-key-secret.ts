@@ -9,9 +9,12 @@ export function generateApiKey(): string {
   return `tdk_${randomBytes(32).toString('base64url')}`;
 }
 
-/** What may be shown of a key after creation: enough to recognise it, useless to use it. */
+/**
+ * What may be shown of a key after creation: enough to recognise it, useless to use it. Generated
+ * keys show 8 of their 43 random characters; a chosen key (TORSH_DEPOT_ADMIN_KEY) only 4.
+ */
 export function apiKeyPrefix(key: string): string {
-  return key.slice(0, 12);
+  return key.startsWith('tdk_') ? key.slice(0, 12) : key.slice(0, 4);
 }
 
 /** Constant-time comparison of two hex hashes of equal length. */
