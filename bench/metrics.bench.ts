@@ -119,7 +119,7 @@ async function downloadLatency(dir: string): Promise<{ rows: BenchRow[]; details
   const core = createCore({ dataDir: path.join(dir, 'data'), shell: 'headless', logger: silentLogger });
   const client: ChildProcess = spawn(process.execPath, ['-e', clientSource], { stdio: ['pipe', 'pipe', 'inherit'] });
   try {
-    core.apiKeys.ensureKey(adminKey, 'bench', 'admin');
+    core.access.ensureAdminKey(adminKey);
     const routes = (withMetrics: boolean) =>
       createRegistryRoutes({
         registry: core.registry,

@@ -11,6 +11,7 @@ export const errorCodes = [
   'PAYLOAD_TOO_LARGE',
   'UNAUTHORIZED',
   'FORBIDDEN',
+  'RATE_LIMITED',
   'CANCELLED',
   'UNAVAILABLE',
   'INTERNAL',

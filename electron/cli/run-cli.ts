@@ -10,6 +10,9 @@ import { keygenCommand, keygenUsage } from './commands/keygen-command';
 import { signCommand, signUsage } from './commands/sign-command';
 import { verifyCommand, verifyUsage } from './commands/verify-command';
 import { decryptCommand, decryptUsage, encryptCommand, encryptUsage } from './commands/encrypt-command';
+import { usersCommand, usersUsage } from './commands/users-command';
+import { rolesCommand, rolesUsage } from './commands/roles-command';
+import { keysCommand, keysUsage } from './commands/keys-command';
 
 type Command = (args: string[], io: CliIo) => Promise<number>;
 
@@ -26,6 +29,9 @@ const commands: Record<string, { run: Command; usage: string }> = {
   verify: { run: verifyCommand, usage: verifyUsage },
   encrypt: { run: encryptCommand, usage: encryptUsage },
   decrypt: { run: decryptCommand, usage: decryptUsage },
+  users: { run: usersCommand, usage: usersUsage },
+  roles: { run: rolesCommand, usage: rolesUsage },
+  keys: { run: keysCommand, usage: keysUsage },
 };
 
 export const cliUsage = `Usage: torsh-depot <command> [options]

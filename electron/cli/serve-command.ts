@@ -9,6 +9,7 @@ import { createStagingRoutes } from '../host/staging-routes';
 import { createMetricsRoute } from '../host/metrics-route';
 import { exitCodes, UsageError, type CliIo } from './cli-io';
 import { defaultDataDir } from './default-data-dir';
+import { visibilitySchema, type Visibility } from '../../shared/domain/access';
 
 export const serveUsage = `Usage: torsh-depot serve [--host 127.0.0.1] [--port 7878] [--data-dir DIR]
 
@@ -19,9 +20,10 @@ Runs the Torsh Depot core headless and serves its UI and contract.
   --max-package-size BYTES   largest package the registry accepts (default: the setting, 64 GiB)
   --trusted-key FILE         add a publisher's minisign public key to the trust store (repeatable);
                              signatures by trusted keys show as trusted in version metadata
+  --default-visibility public|internal|private   visibility of newly published packages (kept; default internal)
 
 Environment:
-  TORSH_DEPOT_ADMIN_KEY   creates (or keeps) an admin API key with this value (at least 16 characters)`;
+  TORSH_DEPOT_ADMIN_KEY   the API key of the \`admin\` user (created or kept; at least 16 characters)`;
 
 export interface ServeOptions {
   host: string;
@@ -30,6 +32,7 @@ export interface ServeOptions {
   maxPackageBytes: number | null;
   /** Minisign public key files to trust at start-up. */
   trustedKeyFiles?: string[];
+  defaultVisibility: Visibility | null;
 }
 
 export function parseServeArgs(args: string[], env: NodeJS.ProcessEnv): ServeOptions {
@@ -39,7 +42,7 @@ export function parseServeArgs(args: string[], env: NodeJS.ProcessEnv): ServeOpt
       args,
       strict: true,
       allowPositionals: false,
-      options: { host: { type: 'string' }, port: { type: 'string' }, 'data-dir': { type: 'string' }, 'max-package-size': { type: 'string' }, 'trusted-key': { type: 'string', multiple: true } },
+      options: { host: { type: 'string' }, port: { type: 'string' }, 'data-dir': { type: 'string' }, 'max-package-size': { type: 'string' }, 'trusted-key': { type: 'string', multiple: true }, 'default-visibility': { type: 'string' } },
     }));
   } catch (error) {
     throw new UsageError((error as Error).message);
@@ -52,11 +55,15 @@ export function parseServeArgs(args: string[], env: NodeJS.ProcessEnv): ServeOpt
   const maxText = values['max-package-size'];
   if (maxText !== undefined && (!/^\d+$/.test(maxText) || Number(maxText) < 1)) throw new UsageError(`--max-package-size must be a positive number of bytes, got "${maxText}"`);
   const trustedKeyFiles = (values['trusted-key'] ?? []).map((file) => path.resolve(file));
+  const visibilityText = values['default-visibility'];
+  const visibility = visibilityText === undefined ? undefined : visibilitySchema.safeParse(visibilityText);
+  if (visibility && !visibility.success) throw new UsageError(`--default-visibility must be public, internal or private, got "${visibilityText}"`);
   return {
     host,
     port: Number(portText),
     dataDir: path.resolve(dataDir),
     maxPackageBytes: maxText === undefined ? null : Number(maxText),
+    defaultVisibility: visibility?.data ?? null,
     ...(trustedKeyFiles.length > 0 ? { trustedKeyFiles } : {}),
   };
 }
@@ -80,7 +87,7 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
   const adminKey = io.env.TORSH_DEPOT_ADMIN_KEY;
   if (adminKey !== undefined && adminKey !== '') {
     try {
-      core.apiKeys.ensureKey(adminKey, 'admin (TORSH_DEPOT_ADMIN_KEY)', 'admin');
+      core.access.ensureAdminKey(adminKey);
     } catch (error) {
       await core.close();
       io.stderr.write(`torsh-depot: TORSH_DEPOT_ADMIN_KEY: ${(error as Error).message}\n`);
@@ -97,6 +104,7 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
       return exitCodes.failure;
     }
   }
+  if (options.defaultVisibility) core.access.configureDefaultVisibility(options.defaultVisibility);
   const staticDir = locateRenderer();
   const registryRoutes = createRegistryRoutes({
     registry: core.registry,

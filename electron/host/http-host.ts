@@ -7,6 +7,14 @@ import { createSessionToken, readCookie, sessionCookieName, tokensMatch } from '
 import { serveStaticFile } from './static-files';
 import { discardUnreadBody } from './http-json';
 
+/** Requests that carry this host's session token (the UI's cookie): the registry treats them as the local user. */
+const sessionRequests = new WeakSet<IncomingMessage>();
+
+/** True when the request came with the host's session token (the app's own UI, e.g. a download link). */
+export function carriesSession(request: IncomingMessage): boolean {
+  return sessionRequests.has(request);
+}
+
 /** A handler for API routes that authenticate on their own (bearer keys), e.g. the registry. */
 export type ApiRouteHandler = (request: IncomingMessage, response: ServerResponse, url: URL) => Promise<boolean>;
 
@@ -70,10 +78,11 @@ export async function startHttpHost(options: HostOptions): Promise<RunningHost> 
       sendText(response, 421, 'Misdirected request: unexpected Host header.');
       return;
     }
+    const presented = presentedToken(request, url);
+    if (tokensMatch(token, presented)) sessionRequests.add(request);
     for (const route of options.apiRoutes ?? []) {
       if (await route(request, response, url)) return;
     }
-    const presented = presentedToken(request, url);
     if (!tokensMatch(token, presented)) {
       sendText(response, 401, 'Unauthorized: open the URL printed by `torsh-depot serve` (it carries the session token).');
       discardUnreadBody(request);

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DepotError, toErrorEnvelope, type ErrorCode } from '../../shared/errors';
+import { RateLimitedError } from '../services/access/failed-auth-limiter';
 
 const statusByCode: Record<ErrorCode, number> = {
   VALIDATION_FAILED: 400,
@@ -11,6 +12,7 @@ const statusByCode: Record<ErrorCode, number> = {
   PAYLOAD_TOO_LARGE: 413,
   UNAUTHORIZED: 401,
   FORBIDDEN: 403,
+  RATE_LIMITED: 429,
   CANCELLED: 499,
   UNAVAILABLE: 503,
   INTERNAL: 500,
@@ -34,6 +36,7 @@ export function sendError(response: ServerResponse, error: unknown): void {
   const status = error instanceof DepotError ? (error.reason === 'method-not-allowed' ? 405 : statusByCode[error.code]) : 500;
   const headers: Record<string, string> = {};
   if (status === 401) headers['WWW-Authenticate'] = 'Bearer realm="torsh-depot"';
+  if (error instanceof RateLimitedError) headers['Retry-After'] = String(error.retryAfterSeconds);
   if (response.headersSent) {
     response.destroy();
     return;
@@ -57,4 +60,8 @@ export function discardUnreadBody(request: IncomingMessage, maxBytes = 64 * 1024
   request.on('end', () => clearTimeout(timer));
   request.on('close', () => clearTimeout(timer));
   request.resume();
+}
+
+export function requireMethod(method: string, allowed: string[]): void {
+  if (!allowed.includes(method)) throw new DepotError('VALIDATION_FAILED', `Method ${method} is not allowed here (use ${allowed.join(' or ')}).`, { reason: 'method-not-allowed' });
 }

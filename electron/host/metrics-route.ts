@@ -23,7 +23,7 @@ export function createMetricsRoute(options: MetricsRouteOptions): ApiRouteHandle
       const method = request.method ?? 'GET';
       if (method !== 'GET' && method !== 'HEAD') throw new DepotError('VALIDATION_FAILED', `Method ${method} is not allowed here (use GET).`, { reason: 'method-not-allowed' });
       if (options.requireKey() || !fromLoopback(request)) {
-        options.authorizer.authorize(options.authorizer.authenticate(request.headers.authorization), 'stats');
+        options.authorizer.authorize(options.authorizer.authenticate(request.headers.authorization), 'ViewStats');
       }
       const body = options.metrics.renderPrometheus();
       response.writeHead(200, {

@@ -8,8 +8,12 @@ import { receiveUpload } from '../services/registry/upload-receiver';
 import type { Logger } from '../services/logger';
 import type { MetricsCollector } from '../services/metrics/metrics-collector';
 import { appVersion } from '../services/version';
-import type { ApiRouteHandler } from './http-host';
-import { discardUnreadBody, sendError, sendJson } from './http-json';
+import { carriesSession, type ApiRouteHandler } from './http-host';
+import { discardUnreadBody, requireMethod, sendError, sendJson } from './http-json';
+import { createAccessRoutes } from './access-routes';
+import { readJsonBody } from './json-body';
+import { updatePackageAccessRequestSchema } from '../../shared/domain/access';
+import type { AccessContext } from '../services/access/access-control';
 import { parseRangeHeader } from './byte-range';
 
 export interface RegistryRouteOptions {
@@ -51,8 +55,18 @@ export function parsePackagePath(segments: string[]): PackageTarget | null {
 export function createRegistryRoutes(options: RegistryRouteOptions): ApiRouteHandler {
   const { registry, authorizer } = options;
 
+  const { access } = authorizer;
+  const accessRoutes = createAccessRoutes(access);
+  const sourceOf = (request: IncomingMessage): string | null => request.socket.remoteAddress ?? null;
+  /** A bearer key's user; else, for reads from the app's own UI (session cookie, same site only), the local user; else anonymous. */
+  const principalOf = (request: IncomingMessage): RegistryPrincipal => {
+    const principal = authorizer.authenticate(request.headers.authorization, sourceOf(request));
+    const isRead = request.method === 'GET' || request.method === 'HEAD';
+    return principal.kind === 'anonymous' && isRead && carriesSession(request) ? access.localPrincipal() : principal;
+  };
+  const contextOf = (request: IncomingMessage): AccessContext => ({ principal: principalOf(request), source: sourceOf(request) });
   const principalFor = (request: IncomingMessage, action: RegistryAction, name?: string): RegistryPrincipal => {
-    const principal = authorizer.authenticate(request.headers.authorization);
+    const principal = principalOf(request);
     authorizer.authorize(principal, action, name);
     return principal;
   };
@@ -62,7 +76,7 @@ export function createRegistryRoutes(options: RegistryRouteOptions): ApiRouteHan
     try {
       await route(request, response, url);
     } catch (error) {
-      const bodyUnread = request.method === 'PUT' && !request.readableEnded;
+      const bodyUnread = request.method !== 'GET' && request.method !== 'HEAD' && !request.readableEnded;
       options.metrics?.recordError(operationOf(request.method, url.pathname), 'registry', error instanceof DepotError ? error.code : 'INTERNAL');
       sendError(response, error);
       if (bodyUnread) discardUnreadBody(request);
@@ -83,10 +97,11 @@ export function createRegistryRoutes(options: RegistryRouteOptions): ApiRouteHan
     }
     if (resource === 'search' && rest.length === 0) {
       requireMethod(method, ['GET']);
-      principalFor(request, 'read');
+      // Search lists only what the caller may see (anonymous: public packages).
+      const visibility = access.searchVisibility(principalOf(request));
       const page = intParam(url, 'page', 1, 1, 100_000);
       const perPage = intParam(url, 'per_page', 20, 1, 100);
-      sendJson(response, 200, registry.search(url.searchParams.get('q') ?? '', page, perPage));
+      sendJson(response, 200, registry.search(url.searchParams.get('q') ?? '', page, perPage, visibility.all ? undefined : visibility));
       return;
     }
     if (resource === 'resolve' && rest.length >= 1 && rest.length <= 2) {
@@ -96,6 +111,7 @@ export function createRegistryRoutes(options: RegistryRouteOptions): ApiRouteHan
       sendJson(response, 200, registry.resolve(name, url.searchParams.get('range') ?? '*'));
       return;
     }
+    if (await accessRoutes({ request, response, url, method, resource, rest, context: () => contextOf(request) })) return;
     if (resource === 'packages') {
       const target = parsePackagePath(rest);
       if (!target) throw new DepotError('NOT_FOUND', `No API at ${url.pathname}.`);
@@ -107,16 +123,25 @@ export function createRegistryRoutes(options: RegistryRouteOptions): ApiRouteHan
 
   async function packageRoute(request: IncomingMessage, response: ServerResponse, method: string, target: PackageTarget, url: URL): Promise<void> {
     const { name, version, action } = target;
+    if (version === undefined && method === 'PATCH') {
+      const context = contextOf(request);
+      // Visibility and owners: AccessControl decides (owners, or ManageSecurity); refused before the body is read.
+      access.enforcePackageAdministration(context.principal, name, false);
+      sendJson(response, 200, access.setPackageAccess(context, name, await readJsonBody(request, updatePackageAccessRequestSchema)));
+      return;
+    }
     if (version === undefined) {
-      requireMethod(method, ['GET']);
+      requireMethod(method, ['GET', 'PATCH']);
       principalFor(request, 'read', name);
       sendJson(response, 200, registry.listVersions(name));
       return;
     }
     if (action === 'yank' || action === 'unyank') {
       requireMethod(method, ['POST']);
-      principalFor(request, 'yank', name);
-      sendJson(response, 200, registry.setYanked(name, version, action === 'yank'));
+      const principal = principalFor(request, 'yank', name);
+      const updated = registry.setYanked(name, version, action === 'yank');
+      access.record({ principal, source: sourceOf(request) }, `package.${action}`, `package:${name}@${version}`);
+      sendJson(response, 200, updated);
       return;
     }
     if (action === 'signature') {
@@ -155,8 +180,11 @@ export function createRegistryRoutes(options: RegistryRouteOptions): ApiRouteHan
     request.on('close', onClose);
     try {
       const upload = await receiveUpload(request, { tmpDir: options.tmpDir, maxBytes: limit, signal: aborted.signal, name: 'publish' });
-      const result = await registry.publishUpload(upload, { name, version, ...(metadata ? { metadata } : {}), publisher: authorizer.describe(principal), signal: aborted.signal });
+      const ownerUserId = principal.kind === 'user' ? principal.user.id : null;
+      const result = await registry.publishUpload(upload, { name, version, ...(metadata ? { metadata } : {}), publisher: authorizer.describe(principal), ownerUserId, signal: aborted.signal });
       const { created, ...body } = result;
+      // Re-publishing the same bytes changes nothing, so it is not an event.
+      if (created) access.record({ principal, source: sourceOf(request) }, 'package.publish', `package:${name}@${version}`, { digest: result.digest, size: result.size });
       sendJson(response, created ? 201 : 200, body);
       options.metrics?.recordUpload(name, version, upload.size, performance.now() - started, 'registry');
     } finally {
@@ -261,10 +289,6 @@ function decodeSegment(segment: string): string {
   } catch {
     throw new DepotError('VALIDATION_FAILED', 'Malformed URL encoding.');
   }
-}
-
-function requireMethod(method: string, allowed: string[]): void {
-  if (!allowed.includes(method)) throw new DepotError('VALIDATION_FAILED', `Method ${method} is not allowed here (use ${allowed.join(' or ')}).`, { reason: 'method-not-allowed' });
 }
 
 function intParam(url: URL, name: string, fallback: number, min: number, max: number): number {

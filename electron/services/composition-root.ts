@@ -23,7 +23,9 @@ import type { StorageBackend } from './storage/storage-backend';
 import { BlobStore } from './blobs/blob-store';
 import { RegistryRepository } from './registry/registry-repository';
 import { RegistryService } from './registry/registry-service';
-import { ApiKeyStore } from './registry/api-keys';
+import { AccessRepository } from './access/access-repository';
+import { AccessControl } from './access/access-control';
+import { FailedAuthLimiter } from './access/failed-auth-limiter';
 import { RegistryAuthorizer } from './registry/registry-authorizer';
 import { StagingArea } from './registry/staging-area';
 import { StagedFolders } from './registry/staged-folders';
@@ -57,6 +59,8 @@ export interface CoreOptions {
   blobStorage?: StorageBackend;
   /** Tests pass a fake clock and turn the metrics timers off. */
   metrics?: { clock?: () => number; flushIntervalMs?: number; evaluationIntervalMs?: number; retentionIntervalMs?: number };
+  /** Failed authentications per address before 429 (default 20 a minute); tests lower it. */
+  failedAuthLimit?: { maxFailures: number; windowMs: number };
 }
 
 export interface Core {
@@ -71,7 +75,8 @@ export interface Core {
   readonly logger: Logger;
   readonly blobs: BlobStore;
   readonly registry: RegistryService;
-  readonly apiKeys: ApiKeyStore;
+  /** Users, roles, grants, keys, package visibility and owners, audit: every permission decision. */
+  readonly access: AccessControl;
   readonly authorizer: RegistryAuthorizer;
   readonly staging: StagingArea;
   /** Folders dropped for packing (browser uploads or desktop paths) before they become staged packages. */
@@ -127,9 +132,16 @@ export function createCore(options: CoreOptions): Core {
   const blobStorage = options.blobStorage ?? new LocalStorage(dataDir);
   const blobs = new BlobStore(blobStorage, { verifyOnRead: () => settings.get().registry.verifyOnRead });
   const trust = new TrustStore(db);
-  const registry = new RegistryService({ repository: new RegistryRepository(db), blobs, logger, signatures: new RegistrySignatures(db, blobs, trust) });
-  const apiKeys = new ApiKeyStore(db);
-  const authorizer = new RegistryAuthorizer(apiKeys);
+  const access = new AccessControl({ repository: new AccessRepository(db), ...(options.failedAuthLimit ? { limiter: new FailedAuthLimiter(options.failedAuthLimit) } : {}) });
+  access.ensureLocalUser();
+  const registry = new RegistryService({
+    repository: new RegistryRepository(db),
+    blobs,
+    logger,
+    signatures: new RegistrySignatures(db, blobs, trust),
+    packageCreated: (name, owner) => access.initializePackage(name, owner),
+  });
+  const authorizer = new RegistryAuthorizer(access);
   const staging = new StagingArea({ tmpDir, registry, jobs, maxPackageBytes: () => settings.get().registry.maxPackageBytes });
   const stagedFolders = new StagedFolders({ tmpDir, staging, jobs, maxPackageBytes: () => settings.get().registry.maxPackageBytes });
   const cache = new PackageCache({
@@ -188,7 +200,7 @@ export function createCore(options: CoreOptions): Core {
     logger,
     blobs,
     registry,
-    apiKeys,
+    access,
     authorizer,
     staging,
     stagedFolders,

@@ -16,12 +16,14 @@ import { SettingsScreen } from './screens/settings-screen';
 import { PackagesScreen } from './screens/packages/packages-screen';
 import { MetricsScreen } from './screens/metrics/metrics-screen';
 import { startMetricsUpdates } from './stores/metrics-store';
+import { AccessScreen } from './screens/access/access-screen';
 import { NotBuiltScreen, notBuiltScreens } from './screens/not-built-screen';
 
 function Screen({ id }: { id: ScreenId }) {
   if (id === 'packages') return <PackagesScreen />;
   if (id === 'settings') return <SettingsScreen />;
   if (id === 'metrics') return <MetricsScreen />;
+  if (id === 'access') return <AccessScreen />;
   const spec = notBuiltScreens[id];
   return <NotBuiltScreen title={spec.title} summary={spec.summary} arrives={spec.arrives} />;
 }

@@ -149,7 +149,7 @@ export const migrations: readonly Migration[] = [
       db.exec(`INSERT INTO package_search (package_search) VALUES ('optimize')`);
     },
   },
-  // 6 (storage) and 8 (access control) arrive with their branches; placeholders keep the list gap-free until then.
+  // 6 (storage) arrives with its branch; the placeholder keeps the list gap-free until then.
   { version: 6, name: 'reserved (merged from another branch)', up: () => undefined },
   {
     version: 7,
@@ -180,7 +180,74 @@ export const migrations: readonly Migration[] = [
       `);
     },
   },
-  { version: 8, name: 'reserved (merged from another branch)', up: () => undefined },
+  {
+    version: 8,
+    name: 'access control: users, roles, grants, owners, visibility, scoped keys, audit log',
+    up(db) {
+      db.exec(`
+        CREATE TABLE users (
+          id TEXT PRIMARY KEY,
+          name TEXT NOT NULL UNIQUE,
+          email TEXT NOT NULL,
+          active INTEGER NOT NULL DEFAULT 1,
+          created_at TEXT NOT NULL
+        ) STRICT;
+        -- Built-in roles live in code; only custom roles are rows.
+        CREATE TABLE custom_roles (
+          name TEXT PRIMARY KEY,
+          permissions_json TEXT NOT NULL,
+          created_at TEXT NOT NULL
+        ) STRICT;
+        CREATE TABLE role_grants (
+          id TEXT PRIMARY KEY,
+          user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+          role TEXT NOT NULL,
+          scope TEXT NOT NULL,
+          created_at TEXT NOT NULL,
+          UNIQUE (user_id, role, scope)
+        ) STRICT;
+        CREATE INDEX role_grants_role ON role_grants (role);
+        CREATE TABLE package_owners (
+          package_id INTEGER NOT NULL REFERENCES packages (id) ON DELETE CASCADE,
+          user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+          PRIMARY KEY (package_id, user_id)
+        ) STRICT;
+        CREATE INDEX package_owners_user ON package_owners (user_id);
+        ALTER TABLE packages ADD COLUMN visibility TEXT NOT NULL DEFAULT 'internal' CHECK (visibility IN ('public', 'internal', 'private'));
+        -- Search finds the packages hidden from a caller (internal, private) without reading the rest.
+        CREATE INDEX packages_visibility ON packages (visibility, id);
+        ALTER TABLE api_keys ADD COLUMN user_id TEXT REFERENCES users (id) ON DELETE CASCADE;
+        ALTER TABLE api_keys ADD COLUMN permissions_json TEXT;
+        ALTER TABLE api_keys ADD COLUMN prefix TEXT NOT NULL DEFAULT '';
+        CREATE INDEX api_keys_user ON api_keys (user_id);
+        CREATE TABLE access_settings (
+          key TEXT PRIMARY KEY,
+          value TEXT NOT NULL
+        ) STRICT;
+        CREATE TABLE audit_events (
+          id INTEGER PRIMARY KEY AUTOINCREMENT,
+          at TEXT NOT NULL,
+          actor_id TEXT,
+          actor TEXT,
+          action TEXT NOT NULL,
+          target TEXT,
+          source TEXT,
+          details_json TEXT NOT NULL DEFAULT '{}'
+        );
+        CREATE INDEX audit_events_at ON audit_events (at);
+        CREATE TRIGGER audit_events_append_only_update BEFORE UPDATE ON audit_events BEGIN SELECT RAISE (ABORT, 'the audit log is append-only'); END;
+        CREATE TRIGGER audit_events_append_only_delete BEFORE DELETE ON audit_events BEGIN SELECT RAISE (ABORT, 'the audit log is append-only'); END;
+      `);
+      // Keys made before users existed were admin keys: each becomes the key of its own admin user.
+      const keys = db.prepare('SELECT id, label, role, created_at FROM api_keys').all() as Array<{ id: string; label: string; role: string; created_at: string }>;
+      for (const key of keys) {
+        const userId = `key-${key.id.slice(0, 8)}`;
+        db.prepare('INSERT INTO users (id, name, email, active, created_at) VALUES (?, ?, ?, 1, ?)').run(userId, `${key.label} (${key.id.slice(0, 8)})`, '', key.created_at);
+        db.prepare(`INSERT INTO role_grants (id, user_id, role, scope, created_at) VALUES (?, ?, ?, '*', ?)`).run(`grant-${key.id.slice(0, 8)}`, userId, key.role === 'admin' ? 'admin' : 'viewer', key.created_at);
+        db.prepare('UPDATE api_keys SET user_id = ? WHERE id = ?').run(userId, key.id);
+      }
+    },
+  },
   metricsMigration,
 ];
 

@@ -215,8 +215,26 @@ export class RegistryClient {
     }
   }
 
-  private async requestJson<Schema extends z.ZodType>(method: 'GET' | 'POST', pathAndQuery: string, schema: Schema, what: string, signal: AbortSignal | undefined): Promise<z.infer<Schema>> {
+  /**
+   * A JSON call of the API with a JSON body (access control: users, roles, keys…). Never retried
+   * once sent: creating a user or a key twice is not harmless.
+   */
+  sendJson<Schema extends z.ZodType>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', pathAndQuery: string, schema: Schema, what: string, options: { body?: unknown; signal?: AbortSignal } = {}): Promise<z.infer<Schema>> {
+    return this.requestJson(method, pathAndQuery, schema, what, options.signal, options.body === undefined ? undefined : JSON.stringify(options.body), method === 'GET');
+  }
+
+  private async requestJson<Schema extends z.ZodType>(
+    method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
+    pathAndQuery: string,
+    schema: Schema,
+    what: string,
+    signal: AbortSignal | undefined,
+    body?: string,
+    retry = true,
+  ): Promise<z.infer<Schema>> {
     const url = this.url(pathAndQuery);
+    const retries = retry ? this.context.retries : 0;
+    const headers = this.context.headers({ Accept: 'application/json', ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) });
     for (let attempt = 0; ; attempt += 1) {
       throwIfCancelled(signal);
       const timer = new AttemptTimer(signal, this.context.timeoutMs);
@@ -224,8 +242,8 @@ export class RegistryClient {
         let response: Response;
         let text: string;
         try {
-          response = await this.context.fetchImpl(url, { method, headers: this.context.headers({ Accept: 'application/json' }), signal: timer.signal });
-          if (isRetryableStatus(response.status) && attempt < this.context.retries) {
+          response = await this.context.fetchImpl(url, { method, headers, ...(body === undefined ? {} : { body }), signal: timer.signal });
+          if (isRetryableStatus(response.status) && attempt < retries) {
             await response.body?.cancel();
             await this.context.backoff(attempt, signal);
             continue;
@@ -234,10 +252,11 @@ export class RegistryClient {
           text = await response.text();
         } catch (error) {
           if (error instanceof DepotError) throw error;
-          await retryAfterNetworkError(this.context, attempt, error, timer, signal);
+          await retryAfterNetworkError(retry ? this.context : { ...this.context, retries: 0 }, attempt, error, timer, signal);
           continue;
         }
-        return parseJson(text, schema, what);
+        // 204 No Content (a revocation): nothing to parse.
+        return parseJson(text === '' && response.status === 204 ? 'null' : text, schema, what);
       } catch (error) {
         if (signal?.aborted && !(error instanceof DepotError && error.code !== 'CANCELLED')) throw cancelledError();
         throw error;

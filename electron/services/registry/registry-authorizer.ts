@@ -1,38 +1,38 @@
-import { DepotError } from '../../../shared/errors';
-import type { ApiKeyPrincipal, ApiKeyStore } from './api-keys';
+import type { Permission } from '../../../shared/domain/access';
+import type { AccessControl, AccessPrincipal } from '../access/access-control';
 
-/** `stats`: read the monitoring endpoint (`GET /metrics`); access control maps it to ViewStats. */
-export type RegistryAction = 'read' | 'download' | 'publish' | 'yank' | 'stats';
+/** The registry's original action names; each is one access-control permission. Permissions may be named directly too. */
+export type RegistryAction = 'read' | 'download' | 'publish' | 'yank' | Permission;
 
-/** Who is asking: a key's holder, the desktop app's own user, or nobody. */
-export type RegistryPrincipal = { kind: 'key'; key: ApiKeyPrincipal } | { kind: 'local-user' } | { kind: 'anonymous' };
+export const permissionForAction: Record<'read' | 'download' | 'publish' | 'yank', Permission> = {
+  read: 'ViewMetadata',
+  download: 'DownloadPackage',
+  publish: 'UploadPackage',
+  yank: 'YankPackage',
+};
+
+/** Who is asking: an API key's user, the app's local user, or nobody. */
+export type RegistryPrincipal = AccessPrincipal;
 
 /**
- * Every registry permission decision, in one place, deny by default. Until access control lands:
- * anyone may read and download, admin keys (and the desktop's local user) may publish and yank.
+ * The registry routes' entry point into access control: authenticate a request, then
+ * `authorize(principal, action, package)`. Every decision is AccessControl.check's.
  */
 export class RegistryAuthorizer {
-  constructor(private readonly keys: ApiKeyStore) {}
+  constructor(readonly access: AccessControl) {}
 
-  /** Turns an `Authorization` header into a principal; a presented but bad key is a 401, not anonymous. */
-  authenticate(authorization: string | undefined): RegistryPrincipal {
-    if (authorization === undefined || authorization.trim() === '') return { kind: 'anonymous' };
-    const match = /^Bearer\s+(\S+)$/i.exec(authorization.trim());
-    if (!match?.[1]) throw new DepotError('UNAUTHORIZED', 'Authorization must be "Bearer <api key>".');
-    const lookup = this.keys.lookup(match[1]);
-    if (lookup.status !== 'valid') throw new DepotError('UNAUTHORIZED', `The API key is ${lookup.status}.`, { reason: `key-${lookup.status}` });
-    return { kind: 'key', key: lookup.principal };
+  /** A presented but bad key is a 401 (never anonymous); `source` is the remote address (rate limit, audit). */
+  authenticate(authorization: string | undefined, source: string | null = null): RegistryPrincipal {
+    return this.access.authenticate(authorization, source);
   }
 
-  authorize(principal: RegistryPrincipal, action: RegistryAction, _packageName?: string): void {
-    if (action === 'read' || action === 'download') return;
-    if (principal.kind === 'local-user') return;
-    if (principal.kind === 'anonymous') throw new DepotError('UNAUTHORIZED', `An API key is required to ${action}.`);
-    if (principal.key.role !== 'admin') throw new DepotError('FORBIDDEN', `This key may not ${action} packages.`);
+  /** Throws 401 (no/bad key), 403 (known key, no permission) or 404 (a package the principal may not see). */
+  authorize(principal: RegistryPrincipal, action: RegistryAction, packageName?: string): void {
+    const permission = action in permissionForAction ? permissionForAction[action as keyof typeof permissionForAction] : (action as Permission);
+    this.access.enforce(principal, permission, packageName);
   }
 
   describe(principal: RegistryPrincipal): string | null {
-    if (principal.kind === 'key') return `key:${principal.key.label}`;
-    return principal.kind === 'local-user' ? 'local-user' : null;
+    return this.access.describe(principal);
   }
 }

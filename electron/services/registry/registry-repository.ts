@@ -36,6 +36,29 @@ export interface NewVersion {
   publishedBy: string | null;
 }
 
+/**
+ * Which packages a search may list (access control): public ones, internal ones when `internal`, and
+ * the private ones in `privateIds`. Absent means every package.
+ */
+export interface PackageFilter {
+  internal: boolean;
+  privateIds: number[];
+}
+
+/** The statements one search runs, unrestricted or bound to a PackageFilter. */
+interface SearchQueries {
+  countListed(): number;
+  browse(limit: number, offset: number): SummaryRowDb[];
+  countMatches(match: string, limit: number): number;
+  ranked(match: string, exact: string, limit: number, offset: number): SummaryRowDb[];
+  newest(match: string, limit: number, offset: number): SummaryRowDb[];
+}
+
+const visibleCondition = `(p.visibility = 'public' OR (@internal = 1 AND p.visibility = 'internal') OR p.id IN (SELECT value FROM json_each(@private)))`;
+/** Up to this many hidden packages, search excludes them by id (FTS alone); beyond, it joins packages per match. */
+const excludeLimit = 1_000;
+const notHidden = (column: string): string => `${column} NOT IN (SELECT value FROM json_each(@hidden))`;
+
 /** Above this many matches, ranking every one costs more than a search may take. */
 const rankLimit = 5_000;
 /** Totals are exact up to here. */
@@ -100,8 +123,16 @@ export class RegistryRepository {
   private readonly listRowsStmt;
   private readonly countVersionsStmt;
   private readonly digestReferencedStmt;
+  private readonly unrestricted: SearchQueries;
+  private readonly filteredStmts;
+  private readonly excludingStmts;
+  private readonly hiddenStmt;
 
-  constructor(private readonly db: Database) {
+  /** `excludeLimit`: see queriesFor (tests lower it to exercise both filtered strategies). */
+  constructor(
+    private readonly db: Database,
+    private readonly options: { excludeLimit?: number } = {},
+  ) {
     this.findVersionStmt = db.prepare(`SELECT ${versionColumns} FROM package_versions v JOIN packages p ON p.id = v.package_id WHERE p.name = ? AND v.version = ?`);
     this.versionsOfStmt = db.prepare(`SELECT ${versionColumns} FROM package_versions v JOIN packages p ON p.id = v.package_id WHERE p.name = ?`);
     this.versionIdStmt = db.prepare('SELECT v.id, v.package_id FROM package_versions v JOIN packages p ON p.id = v.package_id WHERE p.name = ? AND v.version = ?');
@@ -149,6 +180,85 @@ export class RegistryRepository {
       ORDER BY page.package_name, page.major DESC, page.minor DESC, page.patch DESC, page.is_release DESC, page.prerelease DESC`);
     this.countVersionsStmt = db.prepare('SELECT COUNT(*) AS total FROM package_versions');
     this.digestReferencedStmt = db.prepare('SELECT 1 FROM package_versions WHERE digest = ? LIMIT 1');
+    this.unrestricted = {
+      countListed: () => (this.countListedStmt.get() as { total: number }).total,
+      browse: (limit, offset) => this.browseStmt.all(limit, offset) as SummaryRowDb[],
+      countMatches: (match, limit) => (this.countMatchesStmt.get(match, limit) as { total: number }).total,
+      ranked: (match, exact, limit, offset) => this.rankedStmt.all({ match, exact, limit, offset }) as SummaryRowDb[],
+      newest: (match, limit, offset) => this.newestStmt.all(match, limit, offset) as SummaryRowDb[],
+    };
+    // The same queries restricted to what one caller may see (a join on packages per match).
+    this.filteredStmts = {
+      countListed: db.prepare(`SELECT COUNT(*) AS total FROM packages p WHERE p.latest_version IS NOT NULL AND ${visibleCondition}`),
+      browse: db.prepare(`SELECT ${summaryColumns}
+        FROM (SELECT p.id, p.name FROM packages p WHERE p.latest_version IS NOT NULL AND ${visibleCondition} ORDER BY p.name LIMIT @limit OFFSET @offset) page
+        CROSS JOIN packages p ON p.id = page.id
+        ORDER BY page.name`),
+      countMatches: db.prepare(`SELECT COUNT(*) AS total FROM (SELECT 1 FROM package_search JOIN packages p ON p.id = package_search.rowid
+        WHERE package_search MATCH @match AND ${visibleCondition} LIMIT @limit)`),
+      ranked: db.prepare(`SELECT ${summaryColumns}
+        FROM (SELECT package_search.rowid AS id, package_search.rowid = (SELECT id FROM packages WHERE name = @exact) AS exact, package_search.rank AS rank
+          FROM package_search JOIN packages p ON p.id = package_search.rowid
+          WHERE package_search MATCH @match AND ${visibleCondition} ORDER BY exact DESC, rank, id DESC LIMIT @limit OFFSET @offset) hit
+        CROSS JOIN packages p ON p.id = hit.id
+        ORDER BY hit.exact DESC, hit.rank, hit.id DESC`),
+      newest: db.prepare(`SELECT ${summaryColumns}
+        FROM (SELECT package_search.rowid AS id FROM package_search JOIN packages p ON p.id = package_search.rowid
+          WHERE package_search MATCH @match AND ${visibleCondition} ORDER BY package_search.rowid DESC LIMIT @limit OFFSET @offset) hit
+        CROSS JOIN packages p ON p.id = hit.id
+        ORDER BY hit.id DESC`),
+    };
+    this.hiddenStmt = db.prepare(`SELECT p.id FROM packages p WHERE p.visibility IN ('internal', 'private') AND NOT ${visibleCondition} LIMIT @limit`);
+    this.excludingStmts = {
+      countListed: db.prepare(`SELECT (SELECT COUNT(*) FROM packages WHERE latest_version IS NOT NULL)
+        - (SELECT COUNT(*) FROM packages WHERE latest_version IS NOT NULL AND id IN (SELECT value FROM json_each(@hidden))) AS total`),
+      browse: db.prepare(`SELECT ${summaryColumns}
+        FROM (SELECT id, name FROM packages WHERE latest_version IS NOT NULL AND ${notHidden('id')} ORDER BY name LIMIT @limit OFFSET @offset) page
+        CROSS JOIN packages p ON p.id = page.id
+        ORDER BY page.name`),
+      countMatches: db.prepare(`SELECT COUNT(*) AS total FROM (SELECT 1 FROM package_search WHERE package_search MATCH @match AND ${notHidden('rowid')} LIMIT @limit)`),
+      ranked: db.prepare(`SELECT ${summaryColumns}
+        FROM (SELECT rowid AS id, rowid = (SELECT id FROM packages WHERE name = @exact) AS exact, rank FROM package_search
+          WHERE package_search MATCH @match AND ${notHidden('rowid')} ORDER BY exact DESC, rank, rowid DESC LIMIT @limit OFFSET @offset) hit
+        CROSS JOIN packages p ON p.id = hit.id
+        ORDER BY hit.exact DESC, hit.rank, hit.id DESC`),
+      newest: db.prepare(`SELECT ${summaryColumns}
+        FROM (SELECT rowid AS id FROM package_search WHERE package_search MATCH @match AND ${notHidden('rowid')} ORDER BY rowid DESC LIMIT @limit OFFSET @offset) hit
+        CROSS JOIN packages p ON p.id = hit.id
+        ORDER BY hit.id DESC`),
+    };
+  }
+
+  /**
+   * Most callers are hidden from few packages (a handful of private ones), often none: then search
+   * runs unrestricted, or excludes those ids inside FTS5. Only when many are hidden (anonymous on an
+   * internal registry) does it join every match with its package row to check visibility.
+   */
+  private queriesFor(filter: PackageFilter | undefined): SearchQueries {
+    if (!filter) return this.unrestricted;
+    const bound = { internal: filter.internal ? 1 : 0, private: JSON.stringify(filter.privateIds) };
+    const limit = this.options.excludeLimit ?? excludeLimit;
+    const hidden = (this.hiddenStmt.all({ ...bound, limit: limit + 1 }) as Array<{ id: number }>).map((row) => row.id);
+    if (hidden.length === 0) return this.unrestricted;
+    if (hidden.length <= limit) {
+      const excluded = { hidden: JSON.stringify(hidden) };
+      const statements = this.excludingStmts;
+      return {
+        countListed: () => (statements.countListed.get(excluded) as { total: number }).total,
+        browse: (limit, offset) => statements.browse.all({ ...excluded, limit, offset }) as SummaryRowDb[],
+        countMatches: (match, limit) => (statements.countMatches.get({ ...excluded, match, limit }) as { total: number }).total,
+        ranked: (match, exact, limit, offset) => statements.ranked.all({ ...excluded, match, exact, limit, offset }) as SummaryRowDb[],
+        newest: (match, limit, offset) => statements.newest.all({ ...excluded, match, limit, offset }) as SummaryRowDb[],
+      };
+    }
+    const statements = this.filteredStmts;
+    return {
+      countListed: () => (statements.countListed.get(bound) as { total: number }).total,
+      browse: (limit, offset) => statements.browse.all({ ...bound, limit, offset }) as SummaryRowDb[],
+      countMatches: (match, limit) => (statements.countMatches.get({ ...bound, match, limit }) as { total: number }).total,
+      ranked: (match, exact, limit, offset) => statements.ranked.all({ ...bound, match, exact, limit, offset }) as SummaryRowDb[],
+      newest: (match, limit, offset) => statements.newest.all({ ...bound, match, limit, offset }) as SummaryRowDb[],
+    };
   }
 
   findVersion(name: string, version: string): PackageVersionMetadata | undefined {
@@ -162,7 +272,7 @@ export class RegistryRepository {
   }
 
   /** Inserts the version and refreshes the package's summary and search row in one transaction: visible all at once or not at all. */
-  insertVersion(entry: NewVersion): void {
+  insertVersion(entry: NewVersion, onNewPackage?: () => void): void {
     const parsed = semver.parse(entry.version);
     if (!parsed) throw new Error(`insertVersion got an unchecked version ${entry.version}`);
     this.db.transaction(() => {
@@ -190,6 +300,8 @@ export class RegistryRepository {
         published_by: entry.publishedBy,
       });
       this.refreshPackage(packageId, entry.name);
+      // In the same transaction: a new package is never visible before its visibility and owner are set.
+      if (!existing) onNewPackage?.();
     })();
   }
 
@@ -248,39 +360,31 @@ export class RegistryRepository {
    * come first, ranked, then the rest newest first; and totals are counted up to `countLimit`
    * (as search engines do), flagged by `totalCapped`.
    */
-  search(query: string, page: number, perPage: number): { total: number; totalCapped: boolean; packages: PackageSummary[] } {
+  search(query: string, page: number, perPage: number, filter?: PackageFilter): { total: number; totalCapped: boolean; packages: PackageSummary[] } {
+    const queries = this.queriesFor(filter);
     const terms = query.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
     const offset = (page - 1) * perPage;
     if (terms.length === 0) {
-      const total = (this.countListedStmt.get() as { total: number }).total;
-      return { total, totalCapped: false, packages: toSummaries(this.browseStmt.all(perPage, offset) as SummaryRowDb[]) };
+      return { total: queries.countListed(), totalCapped: false, packages: toSummaries(queries.browse(perPage, offset)) };
     }
     const match = terms.map((term) => `"${term}"*`).join(' ');
-    const { total, capped } = this.countMatches(match);
+    const { total, capped } = this.countMatches(queries, match);
     const exactName = query.trim().toLowerCase();
     if (total <= rankLimit) {
-      return { total, totalCapped: capped, packages: toSummaries(this.ranked(match, exactName, perPage, offset)) };
+      return { total, totalCapped: capped, packages: toSummaries(queries.ranked(match, exactName, perPage, offset)) };
     }
     const nameMatch = `{name} : (${match})`;
-    const names = this.countMatches(nameMatch);
+    const names = this.countMatches(queries, nameMatch);
     // Nothing to fetch past the last name hit (common: a description word in no name).
     const namesLeft = names.capped || offset < names.total;
-    const fromNames = !namesLeft ? [] : names.total <= rankLimit ? this.ranked(nameMatch, exactName, perPage, offset) : this.newest(nameMatch, perPage, offset);
-    const rest = fromNames.length < perPage ? this.newest(`(${match}) NOT (${nameMatch})`, perPage - fromNames.length, Math.max(0, offset - names.total)) : [];
+    const fromNames = !namesLeft ? [] : names.total <= rankLimit ? queries.ranked(nameMatch, exactName, perPage, offset) : queries.newest(nameMatch, perPage, offset);
+    const rest = fromNames.length < perPage ? queries.newest(`(${match}) NOT (${nameMatch})`, perPage - fromNames.length, Math.max(0, offset - names.total)) : [];
     return { total, totalCapped: capped, packages: toSummaries([...fromNames, ...rest]) };
   }
 
-  private countMatches(match: string): { total: number; capped: boolean } {
-    const row = this.countMatchesStmt.get(match, countLimit + 1) as { total: number };
-    return row.total > countLimit ? { total: countLimit, capped: true } : { total: row.total, capped: false };
-  }
-
-  private ranked(match: string, exactName: string, limit: number, offset: number): SummaryRowDb[] {
-    return this.rankedStmt.all({ match, exact: exactName, limit, offset }) as SummaryRowDb[];
-  }
-
-  private newest(match: string, limit: number, offset: number): SummaryRowDb[] {
-    return this.newestStmt.all(match, limit, offset) as SummaryRowDb[];
+  private countMatches(queries: SearchQueries, match: string): { total: number; capped: boolean } {
+    const total = queries.countMatches(match, countLimit + 1);
+    return total > countLimit ? { total: countLimit, capped: true } : { total, capped: false };
   }
 
   /** Every version, for the virtualized Packages list. */

@@ -16,7 +16,7 @@ import { inspectPackage, type PackageResourceInfo } from '../packages/format';
 import type { BlobStore } from '../blobs/blob-store';
 import type { ByteRange } from '../storage/storage-backend';
 import type { Logger } from '../logger';
-import type { RegistryRepository } from './registry-repository';
+import type { PackageFilter, RegistryRepository } from './registry-repository';
 import type { ReceivedUpload } from './upload-receiver';
 import type { RegistrySignatures } from './registry-signatures';
 
@@ -27,6 +27,8 @@ export interface RegistryServiceOptions {
   now?: () => Date;
   /** Signatures shown in version metadata (`signatures: [{key_id, trusted, signed_at}]`). */
   signatures?: RegistrySignatures;
+  /** Runs inside the transaction that creates a package (access control: default visibility, owner). */
+  packageCreated?: (name: string, ownerUserId: string | null) => void;
 }
 
 export function assertPackageName(name: string): void {
@@ -55,7 +57,7 @@ export class RegistryService {
    */
   async publishUpload(
     upload: ReceivedUpload,
-    request: { name?: string; version?: string; metadata?: PublishMetadata; publisher: string | null; signal?: AbortSignal; onProgress?: (fraction: number, message: string) => void },
+    request: { name?: string; version?: string; metadata?: PublishMetadata; publisher: string | null; ownerUserId?: string | null; signal?: AbortSignal; onProgress?: (fraction: number, message: string) => void },
   ): Promise<PublishResult> {
     try {
       if (request.name !== undefined) assertPackageName(request.name);
@@ -97,7 +99,7 @@ export class RegistryService {
           dependencies: inspection.dependencies,
           publishedAt: this.now().toISOString(),
           publishedBy: request.publisher,
-        });
+        }, () => this.options.packageCreated?.(manifest.name, request.ownerUserId ?? null));
       } catch (error) {
         // Two publishers raced for the same version: the loser gets the same answer as a later retry.
         const winner = this.options.repository.findVersion(manifest.name, manifest.version);
@@ -155,8 +157,8 @@ export class RegistryService {
     return this.withSignatures(found);
   }
 
-  search(query: string, page: number, perPage: number): SearchResult {
-    const { total, totalCapped, packages } = this.options.repository.search(query.slice(0, 200), page, perPage);
+  search(query: string, page: number, perPage: number, filter?: PackageFilter): SearchResult {
+    const { total, totalCapped, packages } = this.options.repository.search(query.slice(0, 200), page, perPage, filter);
     return { total, total_capped: totalCapped, page, per_page: perPage, packages };
   }
 

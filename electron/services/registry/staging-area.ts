@@ -73,7 +73,7 @@ export class StagingArea {
   }
 
   /** Publishes as a job: copies a local file in first (with progress), then validates and stores. */
-  publish(source: PackageSource, metadata: PublishMetadata, publisher: string | null): JobHandle<PublishResult> {
+  publish(source: PackageSource, metadata: PublishMetadata, publisher: string | null, ownerUserId: string | null = null): JobHandle<PublishResult> {
     const label = source.kind === 'staged' ? (this.staged.get(source.id)?.fileName ?? 'package') : path.basename(source.path);
     if (source.kind === 'staged' && !this.staged.has(source.id)) throw new DepotError('NOT_FOUND', 'That upload is no longer staged; drop the package again.');
     return this.options.jobs.start('package-publish', `Publish ${label}`, { source: source.kind, label }, async (context) => {
@@ -98,6 +98,7 @@ export class StagingArea {
       return this.options.registry.publishUpload(upload, {
         metadata,
         publisher,
+        ownerUserId,
         signal: context.signal,
         onProgress: (fraction, message) => context.reportProgress(base + (1 - base) * fraction, message),
       });

@@ -4,6 +4,7 @@ import { jobParamsByKind } from '../../../shared/domain/jobs';
 import { DepotError } from '../../../shared/errors';
 import { exportVersion } from '../registry/export-version';
 import { signAllVersions } from '../signing/sign-versions-job';
+import { localUserId } from '../access/access-control';
 
 /** Maps every contract channel onto the services; thin on purpose. */
 export function createRequestHandlers(core: Omit<Core, 'router'>): RequestHandlers {
@@ -33,7 +34,15 @@ export function createRequestHandlers(core: Omit<Core, 'router'>): RequestHandle
     'packages.version': ({ name, version }) => core.registry.getVersion(name, version),
     'packages.inspect': ({ source }) => core.staging.inspect(source),
     // The UI's user owns the app (desktop) or holds the session token (host): the local admin.
-    'packages.publish': ({ source, metadata }) => core.staging.publish(source, metadata, 'local-user').record,
+    'packages.publish': ({ source, metadata }) => {
+      const context = core.access.localContext();
+      const handle = core.staging.publish(source, metadata, core.access.describe(context.principal), localUserId);
+      handle.done.then(
+        (result) => result.created && core.access.record(context, 'package.publish', `package:${result.name}@${result.version}`, { digest: result.digest, size: result.size }),
+        () => undefined,
+      );
+      return handle.record;
+    },
     'packages.createFolderUpload': ({ folderName }) => core.stagedFolders.create(folderName),
     'packages.inspectFolder': ({ source }) => core.stagedFolders.inspect(source),
     'packages.packFolder': ({ source, ...fields }) => core.stagedFolders.pack(source, fields).record,
@@ -45,7 +54,11 @@ export function createRequestHandlers(core: Omit<Core, 'router'>): RequestHandle
       await core.staging.discard(id);
       return {};
     },
-    'packages.setYanked': ({ name, version, yanked }) => core.registry.setYanked(name, version, yanked),
+    'packages.setYanked': ({ name, version, yanked }) => {
+      const updated = core.registry.setYanked(name, version, yanked);
+      core.access.record(core.access.localContext(), yanked ? 'package.yank' : 'package.unyank', `package:${name}@${version}`);
+      return updated;
+    },
     'packages.exportVersion': ({ name, version, directory }) =>
       core.jobs.start('package-export', `Save ${name}@${version}`, { name, version, directory }, (context) => exportVersion(core.registry, name, version, directory, context)).record,
     'packages.registryInfo': () => ({ httpBaseUrl: core.registryEndpoint.url() }),
@@ -88,5 +101,26 @@ export function createRequestHandlers(core: Omit<Core, 'router'>): RequestHandle
     },
     'signing.signAllVersions': ({ keyId, retireKeyId }) =>
       core.jobs.start('sign-all-versions', `Sign every version with key ${keyId}`, { keyId, retireKeyId }, (context) => signAllVersions(core.registry, core.keyring, keyId, retireKeyId, context)).record,
+    'access.listUsers': () => core.access.listUsers(core.access.localContext()),
+    'access.createUser': (input) => core.access.createUser(core.access.localContext(), input),
+    'access.updateUser': ({ id, ...changes }) => core.access.updateUser(core.access.localContext(), id, changes),
+    'access.listRoles': () => core.access.listRoles(core.access.localContext()),
+    'access.createRole': ({ name, permissions }) => core.access.createRole(core.access.localContext(), name, permissions),
+    'access.updateRole': ({ name, permissions }) => core.access.updateRole(core.access.localContext(), name, permissions),
+    'access.deleteRole': ({ name }) => (core.access.deleteRole(core.access.localContext(), name), {}),
+    'access.grantRole': ({ userId, role, scope }) => core.access.grantUserRole(core.access.localContext(), userId, role, scope),
+    'access.revokeGrant': ({ userId, grantId }) => (core.access.revokeGrant(core.access.localContext(), userId, grantId), {}),
+    'access.listKeys': ({ userId }) => core.access.listKeys(core.access.localContext(), userId),
+    'access.createKey': ({ userId, label, expiresAt, permissions }) =>
+      core.access.createKey(core.access.localContext(), { userId, ...(label !== undefined ? { label } : {}), ...(expiresAt !== undefined ? { expiresAt } : {}), ...(permissions !== undefined ? { permissions } : {}) }),
+    'access.revokeKey': ({ id }) => (core.access.revokeKey(core.access.localContext(), id), {}),
+    'access.listPackages': () => core.access.listPackageAccess(core.access.localContext()),
+    'access.updatePackage': ({ name, ...changes }) => core.access.setPackageAccess(core.access.localContext(), name, changes),
+    'access.settings': () => ({ defaultVisibility: core.access.defaultVisibility() }),
+    'access.setDefaultVisibility': ({ visibility }) => {
+      core.access.setDefaultVisibility(core.access.localContext(), visibility);
+      return { defaultVisibility: core.access.defaultVisibility() };
+    },
+    'access.audit': (filter) => core.access.audit(core.access.localContext(), filter),
   };
 }

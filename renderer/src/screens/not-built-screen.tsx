@@ -45,9 +45,4 @@ export const notBuiltScreens = {
     summary: 'Deduplicated, compressed, encrypted backups (including write-only ones with public keys), retention policies with a dry run, verification and restore points.',
     arrives: 'Arrives with backup and recovery, after storage and signing.',
   },
-  access: {
-    title: 'Access',
-    summary: 'Users, built-in and custom roles, scoped API keys shown once and stored hashed, package ownership and visibility, and an audit log you can filter and export.',
-    arrives: 'Arrives with access control. Until then the registry accepts writes with the admin key only.',
-  },
 } as const;

@@ -133,14 +133,17 @@ describe('torsh-depot publish / pull / search against the real registry', () => 
   it('pulls a range into a folder and an exact version to a file, bytes and digest intact', async () => {
     const folder = path.join(work, 'pulled');
     mkdirSync(folder, { recursive: true });
-    const range = await cli(['pull', 'vision/remote@^1', '--registry', registry, '-o', folder]);
+    // New packages are internal by default: anonymous pulls are refused, a key's holder pulls.
+    const anonymous = expectOneLineError(await cli(['pull', 'vision/remote@^1', '--registry', registry, '-o', folder]), 'pull', 1);
+    expect(anonymous.toLowerCase()).toContain('key');
+    const range = await cli(['pull', 'vision/remote@^1', '--registry', registry, '-o', folder], { TORSH_DEPOT_API_KEY: adminKey });
     expect(range).toMatchObject({ code: 0, stderr: '' });
     const rangeFile = path.join(folder, 'vision__remote-1.1.0.torshpkg');
     expect(range.stdout).toContain(`pulled vision/remote@1.1.0: ${rangeFile}`);
     expect(sha256(rangeFile)).toBe(sha256(v11));
 
     const exactFile = path.join(folder, 'exact.torshpkg');
-    const exact = await cli(['pull', 'vision/remote@1.0.0', '--registry', registry, '--output', exactFile]);
+    const exact = await cli(['pull', 'vision/remote@1.0.0', '--registry', registry, '--output', exactFile, '--api-key', adminKey]);
     expect(exact.code).toBe(0);
     expect(readFileSync(exactFile).equals(readFileSync(v1))).toBe(true);
     expect(readdirSync(folder).filter((name) => name.endsWith('.partial'))).toEqual([]);
@@ -148,7 +151,7 @@ describe('torsh-depot publish / pull / search against the real registry', () => 
 
   it('pull failures: unknown version exits 1 with one line, a bad spec exits 2, an unreachable registry exits 1', async () => {
     const out = path.join(work, 'never.torshpkg');
-    const missing = expectOneLineError(await cli(['pull', 'vision/remote@^7', '--registry', registry, '-o', out]), 'pull', 1);
+    const missing = expectOneLineError(await cli(['pull', 'vision/remote@^7', '--registry', registry, '-o', out], { TORSH_DEPOT_API_KEY: adminKey }), 'pull', 1);
     expect(missing).toContain('vision/remote');
     expect(existsSync(out)).toBe(false);
     expectOneLineError(await cli(['pull', 'Bad Name@1.0.0', '--registry', registry]), 'pull', 2);
@@ -162,13 +165,15 @@ describe('torsh-depot publish / pull / search against the real registry', () => 
     expect(unreachable).toContain('Cannot reach the registry');
   });
 
-  it('searches (text and --json)', async () => {
-    const json = await cli(['search', 'remote', '--registry', registry, '--json']);
+  it('searches (text and --json); anonymous searches see only public packages', async () => {
+    const anonymous = JSON.parse((await cli(['search', 'remote', '--registry', registry, '--json'])).stdout) as { total: number };
+    expect(anonymous.total).toBe(0);
+    const json = await cli(['search', 'remote', '--registry', registry, '--json'], { TORSH_DEPOT_API_KEY: adminKey });
     expect(json.code).toBe(0);
     const result = JSON.parse(json.stdout) as { total: number; packages: Array<{ name: string; version: string; tags: string[] }> };
     expect(result.packages).toContainEqual(expect.objectContaining({ name: 'vision/remote', version: '1.1.0', tags: ['satellite', 'remote-sensing'] }));
 
-    const text = await cli(['search', 'satellite', '--registry', registry]);
+    const text = await cli(['search', 'satellite', '--registry', registry], { TORSH_DEPOT_API_KEY: adminKey });
     expect(text).toMatchObject({ code: 0, stderr: '' });
     expect(text.stdout).toContain('vision/remote@1.1.0');
     expect(text.stdout).toContain('A remote sensing model');

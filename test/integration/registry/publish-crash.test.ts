@@ -55,8 +55,9 @@ describe('publish crash safety', () => {
     cleanups.push(() => second.stop());
     const base = `${new URL(second.url).origin}/api/v1`;
     expect(readdirSync(path.join(data.dir, 'tmp'))).toEqual([]);
-    expect((await fetch(`${base}/packages/crashy/1.0.0`)).status).toBe(404);
-    expect((await fetch(`${base}/packages/crashy`)).status).toBe(404);
+    const auth = { headers: { Authorization: `Bearer ${adminKey}` } };
+    expect((await fetch(`${base}/packages/crashy/1.0.0`, auth)).status).toBe(404);
+    expect((await fetch(`${base}/packages/crashy`, auth)).status).toBe(404);
     const blobs = path.join(data.dir, 'blobs', 'sha256');
     expect(existsSync(blobs) ? readdirSync(blobs) : []).toEqual([]);
 
@@ -69,6 +70,6 @@ describe('publish crash safety', () => {
       createReadStream(file).pipe(request);
     });
     expect(retry).toBe(201);
-    expect((await (await fetch(`${base}/packages/crashy/1.0.0`)).json()).size).toBe(statSync(file).size);
+    expect((await (await fetch(`${base}/packages/crashy/1.0.0`, auth)).json()).size).toBe(statSync(file).size);
   });
 });

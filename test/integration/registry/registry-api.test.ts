@@ -20,7 +20,12 @@ beforeAll(async () => {
   cleanups.push(data.cleanup, scratch.cleanup);
   dataDir = data.dir;
   work = scratch.dir;
-  host = await startServe(['--port', '0', '--data-dir', dataDir, '--max-package-size', String(maxPackageBytes)], { ...process.env, TORSH_DEPOT_ADMIN_KEY: adminKey });
+  // This suite is about the registry protocol, so its packages are public (anonymously readable);
+  // test/integration/access covers internal and private packages.
+  host = await startServe(['--port', '0', '--data-dir', dataDir, '--max-package-size', String(maxPackageBytes), '--default-visibility', 'public'], {
+    ...process.env,
+    TORSH_DEPOT_ADMIN_KEY: adminKey,
+  });
   base = `${new URL(host.url).origin}/api/v1`;
 });
 
