@@ -20,7 +20,7 @@ const work = makeTempDir('torsh-depot-e2e-metrics-work-');
 
 beforeAll(async () => {
   browser = await launchChromium();
-  host = await startServe(['--port', '0', '--data-dir', data.dir], { ...process.env, TORSH_DEPOT_ADMIN_KEY: adminKey });
+  host = await startServe(['--port', '0', '--data-dir', data.dir, '--default-visibility', 'public'], { ...process.env, TORSH_DEPOT_ADMIN_KEY: adminKey });
   origin = new URL(host.url).origin;
   // A real Alertmanager-style webhook receiver on loopback.
   receiver = createServer((request, response) => {

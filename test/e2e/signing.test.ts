@@ -14,7 +14,7 @@ const work = makeTempDir('torsh-depot-e2e-signing-work-');
 
 beforeAll(async () => {
   browser = await launchChromium();
-  host = await startServe(['--port', '0', '--data-dir', data.dir], { ...process.env, TORSH_DEPOT_ADMIN_KEY: adminKey });
+  host = await startServe(['--port', '0', '--data-dir', data.dir, '--default-visibility', 'public'], { ...process.env, TORSH_DEPOT_ADMIN_KEY: adminKey });
   const file = await makeTestPackage(work.dir, { name: 'signed-model', version: '1.0.0', description: 'A model to sign' });
   const origin = new URL(host.url).origin;
   const published = await fetch(`${origin}/api/v1/packages/signed-model/1.0.0`, { method: 'PUT', headers: { Authorization: `Bearer ${adminKey}` }, body: readFileSync(file) });

@@ -50,7 +50,7 @@ beforeAll(async () => {
   for (const [name, pair] of [['alice', alice], ['mallory', mallory], ['carol', carol]] as const) writeFileSync(at(`${name}.pub`), encodePublicKey(pair));
   v1 = await makeTestPackage(work, { name: 'demo', version: '1.0.0' });
   v2 = await makeTestPackage(work, { name: 'demo', version: '2.0.0' });
-  host = await startServe(['--port', '0', '--data-dir', data.dir, '--trusted-key', at('alice.pub')], { ...process.env, TORSH_DEPOT_ADMIN_KEY: adminKey });
+  host = await startServe(['--port', '0', '--data-dir', data.dir, '--default-visibility', 'public', '--trusted-key', at('alice.pub')], { ...process.env, TORSH_DEPOT_ADMIN_KEY: adminKey });
   registry = new URL(host.url).origin;
   for (const file of [v1, v2]) expect((await cli(['publish', file, '--registry', registry, '--api-key', adminKey])).code).toBe(0);
 });

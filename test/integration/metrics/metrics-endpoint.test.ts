@@ -17,7 +17,7 @@ beforeAll(async () => {
   const scratch = makeTempDir('torsh-depot-metrics-work-');
   cleanups.push(data.cleanup, scratch.cleanup);
   work = scratch.dir;
-  const host = await startServe(['--port', '0', '--data-dir', data.dir], { ...process.env, TORSH_DEPOT_ADMIN_KEY: adminKey });
+  const host = await startServe(['--port', '0', '--data-dir', data.dir, '--default-visibility', 'public'], { ...process.env, TORSH_DEPOT_ADMIN_KEY: adminKey });
   hosts.push(host);
   origin = new URL(host.url).origin;
 });
@@ -84,7 +84,7 @@ describe('GET /metrics on the registry host', () => {
     const data = makeTempDir('torsh-depot-metrics-locked-');
     cleanups.push(data.cleanup);
     writeFileSync(path.join(data.dir, 'settings.json'), JSON.stringify({ metrics: { requireKeyForEndpoint: true } }));
-    const locked = await startServe(['--port', '0', '--data-dir', data.dir], { ...process.env, TORSH_DEPOT_ADMIN_KEY: adminKey });
+    const locked = await startServe(['--port', '0', '--data-dir', data.dir, '--default-visibility', 'public'], { ...process.env, TORSH_DEPOT_ADMIN_KEY: adminKey });
     hosts.push(locked);
     const lockedOrigin = new URL(locked.url).origin;
     const anonymous = await fetch(`${lockedOrigin}/metrics`);

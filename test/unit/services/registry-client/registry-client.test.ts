@@ -312,6 +312,9 @@ describe.each(downloadPaths)('RegistryClient.download ($label)', ({ id, download
 describe('RegistryClient.download behind a redirect', () => {
   it('follows a redirect (presigned URL, CDN) on the socket-reader path by handing over to fetch', async () => {
     const file = await published('redirected', '1.0.0', 256 * 1024);
+    // fetch drops Authorization on a cross-origin redirect (as a presigned URL expects): make the package public.
+    const made = await fetch(`${host.origin}/api/v1/packages/redirected`, { method: 'PATCH', headers: { Authorization: `Bearer ${testAdminKey}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ visibility: 'public' }) });
+    expect(made.status).toBe(200);
     const redirects: string[] = [];
     const redirector = http.createServer((request, response) => {
       redirects.push(request.url ?? '');
@@ -322,7 +325,7 @@ describe('RegistryClient.download behind a redirect', () => {
     try {
       const origin = `http://127.0.0.1:${(redirector.address() as AddressInfo).port}`;
       const dest = path.join(work, 'redirected.torshpkg');
-      const result = await new RegistryClient({ baseUrl: origin, downloads: { rawHttp: true, workerSinkFromBytes: 0 } }).download('redirected', '1.0.0', dest, { expectedDigest: sha256(file) });
+      const result = await new RegistryClient({ baseUrl: origin, apiKey: testAdminKey, downloads: { rawHttp: true, workerSinkFromBytes: 0 } }).download('redirected', '1.0.0', dest, { expectedDigest: sha256(file) });
       expect(result.digest).toBe(sha256(file));
       expect(readFileSync(dest).equals(readFileSync(file))).toBe(true);
       // Once by the socket reader (which declines the 302), once by fetch (which follows it).
