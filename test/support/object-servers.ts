@@ -78,7 +78,7 @@ export function startAzurite(): Promise<RunningServer> {
 /** Azurite's well-known development account. */
 export const azuriteAccount = {
   name: 'devstoreaccount1',
-  key: 'Eby8vdM02xNOcqFlqUwJPLlmEXlVZPB6jUbhwOkUSoaOnmNKQSGYNdBmJBPmsHQsPnYZjovdA3v3jlRz5kgAOQ==',
+  key: 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==',
 };
 
 export const s3rverCredentials = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };

@@ -20,7 +20,10 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { isAbortError } from '../../../shared/errors';
+import { cancelledError } from '../registry-client/retry-backoff';
 import { StorageError, isNetworkError, kindForHttpStatus } from './storage-errors';
+import { normalizePrefix, prefixedKey } from './object-key';
+import { usageByListing } from './usage-by-listing';
 import type { MultipartJournal, JournalPart } from './multipart-journal';
 import type { ByteRange, PutOptions, StorageBackend, StorageListPage, StorageUsage, StoredObjectInfo } from './storage-backend';
 
@@ -103,10 +106,7 @@ export class S3Storage implements StorageBackend {
   }
 
   private fullKey(key: string): string {
-    if (key === '' || key.startsWith('/') || key.split('/').some((segment) => segment === '..' || segment === '.')) {
-      throw new StorageError('InvalidConfig', `Invalid object key ${JSON.stringify(key.slice(0, 200))}`);
-    }
-    return this.prefix + key;
+    return prefixedKey(this.prefix, key);
   }
 
   private writeParams(options: PutOptions): {
@@ -241,13 +241,22 @@ export class S3Storage implements StorageBackend {
       await this.client.send(new CompleteMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId: uploadId, MultipartUpload: { Parts: parts } }));
       if (row !== null) journal?.finish(row);
     } catch (error) {
-      const translated = isAbortError(error) && options.signal?.aborted ? error : this.translate(error, `Upload of ${Key} to ${this.description} failed`);
-      const keepForResume = translated instanceof StorageError && translated.kind === 'Unavailable' && !options.signal?.aborted;
+      const cancelled = options.signal?.aborted === true;
+      let failure: unknown = error;
+      if (!cancelled) {
+        try {
+          failure = this.translate(error, `Upload of ${Key} to ${this.description} failed`);
+        } catch (thrown) {
+          failure = thrown;
+        }
+      }
+      // A transient failure keeps the upload so a retry or a later run resumes it.
+      const keepForResume = !cancelled && failure instanceof StorageError && failure.kind === 'Unavailable';
       if (!keepForResume) {
         await this.abortUpload(Key, uploadId);
         if (row !== null) journal?.finish(row);
       }
-      throw translated;
+      throw cancelled ? cancelledError() : failure;
     } finally {
       options.signal?.removeEventListener('abort', onAbort);
       await handle.close();
@@ -355,17 +364,8 @@ export class S3Storage implements StorageBackend {
     return getSignedUrl(this.client, new PutObjectCommand({ Bucket: this.bucket, Key: this.fullKey(key) }), { expiresIn: expiresInSeconds });
   }
 
-  async usage(prefix = ''): Promise<StorageUsage> {
-    let objects = 0;
-    let bytes = 0;
-    let cursor: string | null = null;
-    do {
-      const page: StorageListPage = await this.list(prefix, cursor ? { cursor } : {});
-      objects += page.objects.length;
-      bytes += page.objects.reduce((sum, object) => sum + object.size, 0);
-      cursor = page.nextCursor;
-    } while (cursor);
-    return { objects, bytes, capacityBytes: null };
+  usage(prefix = ''): Promise<StorageUsage> {
+    return usageByListing((cursor) => this.list(prefix, cursor ? { cursor } : {}));
   }
 
   async check(): Promise<void> {
@@ -382,7 +382,8 @@ export class S3Storage implements StorageBackend {
       return new StorageError(kind, context, { backendMessage: `${error.name}${error.message && error.message !== error.name ? `: ${error.message}` : ''}`, cause: error });
     }
     if (isNetworkError(error)) return new StorageError('Unavailable', `${context}: ${this.config.endpoint ?? 'S3'} is unreachable`, { backendMessage: (error as Error).message, cause: error });
-    if (isAbortError(error)) return new StorageError('Unavailable', `${context}: cancelled`, { cause: error });
+    // A cancel is not a storage failure: it must never be retried or counted as an outage.
+    if (isAbortError(error)) throw cancelledError();
     return new StorageError('Unavailable', context, { backendMessage: error instanceof Error ? error.message : String(error), cause: error });
   }
 }
@@ -393,11 +394,4 @@ function isMissingBucket(error: unknown): boolean {
 
 function unquote(etag: string | undefined): string | null {
   return etag ? etag.replace(/^"|"$/g, '') : null;
-}
-
-/** '' or 'a/b/' (always ending with one slash). */
-export function normalizePrefix(prefix: string): string {
-  const trimmed = prefix.replace(/^\/+|\/+$/g, '');
-  if (trimmed.split('/').some((segment) => segment === '..' || segment === '.')) throw new StorageError('InvalidConfig', `Invalid prefix "${prefix}"`);
-  return trimmed ? `${trimmed}/` : '';
 }
