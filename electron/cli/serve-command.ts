@@ -8,6 +8,8 @@ import { createRegistryRoutes } from '../host/registry-routes';
 import { createStagingRoutes } from '../host/staging-routes';
 import { exitCodes, UsageError, type CliIo } from './cli-io';
 import { defaultDataDir } from './default-data-dir';
+import { parseBlobStoreUrl } from '../services/storage/blob-store-url';
+import type { StorageLocation } from '../services/storage/storage-factory';
 
 export const serveUsage = `Usage: torsh-depot serve [--host 127.0.0.1] [--port 7878] [--data-dir DIR]
 
@@ -16,15 +18,28 @@ Runs the Torsh Depot core headless and serves its UI and contract.
   --port       TCP port, 0 for any free port (default 7878)
   --data-dir   data folder (default: $TORSH_DEPOT_DATA_DIR, else the platform's app-data folder)
   --max-package-size BYTES   largest package the registry accepts (default: the setting, 64 GiB)
+  --blob-store URL   where package blobs live (default: the data folder), under <prefix>/blobs/sha256/<hex>:
+                     file:///path
+                     s3://bucket/prefix?endpoint=http://127.0.0.1:4568&path_style=true&region=us-east-1
+                     azure://account/container/prefix[?endpoint=URL]
+                     gs://bucket/prefix
+  --presigned-downloads   answer downloads with a redirect to a short-lived presigned URL of the blob store
 
 Environment:
-  TORSH_DEPOT_ADMIN_KEY   creates (or keeps) an admin API key with this value (at least 16 characters)`;
+  TORSH_DEPOT_ADMIN_KEY   creates (or keeps) an admin API key with this value (at least 16 characters)
+  AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY [, AWS_SESSION_TOKEN]   s3:// credentials
+  AZURE_STORAGE_KEY or AZURE_STORAGE_SAS_TOKEN                     azure:// credentials
+  GCS_HMAC_ACCESS_KEY, GCS_HMAC_SECRET                             gs:// credentials (HMAC keys)`;
 
 export interface ServeOptions {
   host: string;
   port: number;
   dataDir: string;
   maxPackageBytes: number | null;
+  /** Present only with --blob-store. */
+  blobStore?: StorageLocation;
+  /** Present only with --presigned-downloads. */
+  presignedDownloads?: true;
 }
 
 export function parseServeArgs(args: string[], env: NodeJS.ProcessEnv): ServeOptions {
@@ -34,7 +49,14 @@ export function parseServeArgs(args: string[], env: NodeJS.ProcessEnv): ServeOpt
       args,
       strict: true,
       allowPositionals: false,
-      options: { host: { type: 'string' }, port: { type: 'string' }, 'data-dir': { type: 'string' }, 'max-package-size': { type: 'string' } },
+      options: {
+        host: { type: 'string' },
+        port: { type: 'string' },
+        'data-dir': { type: 'string' },
+        'max-package-size': { type: 'string' },
+        'blob-store': { type: 'string' },
+        'presigned-downloads': { type: 'boolean' },
+      },
     }));
   } catch (error) {
     throw new UsageError((error as Error).message);
@@ -46,7 +68,22 @@ export function parseServeArgs(args: string[], env: NodeJS.ProcessEnv): ServeOpt
   const dataDir = values['data-dir'] ?? env.TORSH_DEPOT_DATA_DIR ?? defaultDataDir(env);
   const maxText = values['max-package-size'];
   if (maxText !== undefined && (!/^\d+$/.test(maxText) || Number(maxText) < 1)) throw new UsageError(`--max-package-size must be a positive number of bytes, got "${maxText}"`);
-  return { host, port: Number(portText), dataDir: path.resolve(dataDir), maxPackageBytes: maxText === undefined ? null : Number(maxText) };
+  let blobStore: StorageLocation | undefined;
+  if (values['blob-store'] !== undefined) {
+    try {
+      blobStore = parseBlobStoreUrl(values['blob-store'], env);
+    } catch (error) {
+      throw new UsageError(`--blob-store: ${(error as Error).message}`);
+    }
+  }
+  return {
+    host,
+    port: Number(portText),
+    dataDir: path.resolve(dataDir),
+    maxPackageBytes: maxText === undefined ? null : Number(maxText),
+    ...(blobStore ? { blobStore } : {}),
+    ...(values['presigned-downloads'] === true ? { presignedDownloads: true as const } : {}),
+  };
 }
 
 /** The built UI sits next to the bundled CLI (dist/renderer beside dist/cli.cjs). */
@@ -60,9 +97,17 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
   const logger = createConsoleLogger('torsh-depot', io.stderr);
   let core: Core;
   try {
-    core = createCore({ dataDir: options.dataDir, shell: 'headless', logger });
+    core = createCore({ dataDir: options.dataDir, shell: 'headless', logger, ...(options.blobStore ? { blobStoreLocation: options.blobStore } : {}) });
   } catch (error) {
     io.stderr.write(`torsh-depot: cannot open data folder ${options.dataDir}: ${(error as Error).message}\n`);
+    return exitCodes.failure;
+  }
+  try {
+    // A remote blob store that does not answer (or refuses the credentials) must stop start-up, not the first publish.
+    await core.blobs.check();
+  } catch (error) {
+    await core.close();
+    io.stderr.write(`torsh-depot: blob store ${core.blobs.description} is not usable: ${(error as Error).message.replace(/\s+/g, " ")}\n`);
     return exitCodes.failure;
   }
   const adminKey = io.env.TORSH_DEPOT_ADMIN_KEY;
@@ -82,6 +127,7 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
     tmpDir: core.tmpDir,
     maxPackageBytes: () => options.maxPackageBytes ?? core.settings.get().registry.maxPackageBytes,
     logger,
+    presignedDownloads: () => options.presignedDownloads === true || core.settings.get().storage.presignedDownloads,
   });
   let host: RunningHost;
   try {
@@ -98,6 +144,7 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
     logger.warn(`bound to ${options.host}: the host is reachable from other machines`);
   }
   logger.info(`data folder ${core.dataDir}`);
+  logger.info(`blob store ${core.blobs.description}`);
   core.registryEndpoint.set(host.url.replace(/\/$/, ''));
   io.stdout.write(`listening on ${host.url}?token=${host.token}\n`);
 

@@ -17,6 +17,8 @@ export interface RegistryRouteOptions {
   tmpDir: string;
   maxPackageBytes: () => number;
   logger: Logger;
+  /** Answer full downloads with a redirect to a presigned blob URL (S3/GCS/Azure blob stores). */
+  presignedDownloads?: () => boolean;
 }
 
 type PackageTarget = { name: string; version?: string; action?: 'download' | 'yank' | 'unyank' | 'signature' };
@@ -179,6 +181,15 @@ export function createRegistryRoutes(options: RegistryRouteOptions): ApiRouteHan
       return;
     }
     const range = rangeRequest.kind === 'range' ? rangeRequest.range : undefined;
+    if (method === 'GET' && !range && options.presignedDownloads?.()) {
+      const location = await registry.presignedDownloadUrl(name, version, presignedUrlSeconds);
+      if (location) {
+        registry.recordDownload(name, version);
+        response.writeHead(302, { Location: location, ETag: etag, 'Cache-Control': 'no-store' });
+        response.end();
+        return;
+      }
+    }
     const length = range ? range.end - range.start + 1 : metadata.size;
     const status = range ? 206 : 200;
     response.writeHead(status, {
@@ -201,6 +212,9 @@ export function createRegistryRoutes(options: RegistryRouteOptions): ApiRouteHan
     }
   }
 }
+
+/** Long enough for a slow start on a large file; the client gets a fresh one on every request. */
+const presignedUrlSeconds = 15 * 60;
 
 function decodeSegment(segment: string): string {
   try {

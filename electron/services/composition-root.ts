@@ -30,6 +30,8 @@ import { PackageCache } from './cache/package-cache';
 import { RegistryDirectory } from './registries/registry-directory';
 import { RegistryClient, normalizeRegistryUrl } from './registry-client/registry-client';
 import { appVersion } from './version';
+import { StorageManager, builtInBackendId } from './storage/storage-manager';
+import type { StorageLocation } from './storage/storage-factory';
 
 export interface ShellDialogs {
   chooseFolder(title: string): Promise<string | null>;
@@ -50,6 +52,8 @@ export interface CoreOptions {
   dialogs?: ShellDialogs;
   /** Where package blobs live; default: the data folder (`<dataDir>/blobs/sha256/…`). */
   blobStorage?: StorageBackend;
+  /** `serve --blob-store <url>`: the registry's blobs on this backend instead of the setting's choice. */
+  blobStoreLocation?: StorageLocation;
 }
 
 export interface Core {
@@ -71,6 +75,8 @@ export interface Core {
   readonly cache: PackageCache;
   /** Registries configured in Settings (keys in the secret store). */
   readonly registries: RegistryDirectory;
+  /** Storage backends (local, S3, Azure, GCS): retries, stats, multi-cloud copies. */
+  readonly storage: StorageManager;
   /** The HTTP base URL of the registry, once a shell serves it (null in a desktop app without a server). */
   readonly registryEndpoint: { url(): string | null; set(url: string | null): void };
   readonly dialogs: ShellDialogs | null;
@@ -109,7 +115,15 @@ export function createCore(options: CoreOptions): Core {
     maxConcurrent: options.maxConcurrentJobs ?? 2,
     historyLimit: () => settings.get().jobHistoryLimit,
   });
-  const blobStorage = options.blobStorage ?? new LocalStorage(dataDir);
+  const storage = new StorageManager({ db, settings, secrets, logger, builtIn: new LocalStorage(dataDir) });
+  let blobStorage: StorageBackend;
+  try {
+    blobStorage = options.blobStorage ?? chooseBlobStorage(storage, options.blobStoreLocation, settings.get().storage.blobStoreBackendId);
+  } catch (error) {
+    db.close();
+    lock.release();
+    throw error;
+  }
   const blobs = new BlobStore(blobStorage, { verifyOnRead: () => settings.get().registry.verifyOnRead });
   const registry = new RegistryService({ repository: new RegistryRepository(db), blobs, logger });
   const apiKeys = new ApiKeyStore(db);
@@ -160,6 +174,7 @@ export function createCore(options: CoreOptions): Core {
     staging,
     cache,
     registries: new RegistryDirectory(settings, secrets, () => registryUrl),
+    storage,
     registryEndpoint,
     dialogs: options.dialogs ?? null,
     startDataFolderCheck: (sizeMiB: number) =>
@@ -175,6 +190,17 @@ export function createCore(options: CoreOptions): Core {
   };
   const router = new RequestRouter(createRequestHandlers(partial), logger);
   return { ...partial, router };
+}
+
+/** The command line's `--blob-store` wins; else the setting names a configured backend; else the data folder. */
+function chooseBlobStorage(storage: StorageManager, location: StorageLocation | undefined, settingId: string): StorageBackend {
+  if (location) {
+    storage.markBlobStore('blob-store');
+    return storage.open(location, 'blob-store');
+  }
+  const id = storage.list().some((view) => view.id === settingId) ? settingId : builtInBackendId;
+  storage.markBlobStore(id);
+  return storage.backend(id);
 }
 
 function sweepTempDir(tmpDir: string, logger: Logger): void {

@@ -38,7 +38,7 @@ export function createEmbeddedRegistry(core: Core, logger: Logger): EmbeddedRegi
         host: '127.0.0.1',
         port: desktopPort,
         staticDir: null,
-        apiRoutes: [createRegistryRoutes({ registry: core.registry, authorizer: core.authorizer, tmpDir: core.tmpDir, maxPackageBytes: () => core.settings.get().registry.maxPackageBytes, logger })],
+        apiRoutes: [createRegistryRoutes({ registry: core.registry, authorizer: core.authorizer, tmpDir: core.tmpDir, maxPackageBytes: () => core.settings.get().registry.maxPackageBytes, logger, presignedDownloads: () => core.settings.get().storage.presignedDownloads })],
       });
       runningPort = desktopPort;
       core.registryEndpoint.set(running.url.replace(/\/$/, ''));

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { storageSettingsSchema } from './storage';
 
 /** A registry the app talks to. The API key is a secret: only its secret-store name is kept here. */
 export const registryConfigSchema = z.object({
@@ -37,6 +38,8 @@ export const settingsSchema = z.object({
       desktopPort: z.number().int().min(0).max(65_535).default(7879),
     })
     .default({ maxPackageBytes: 64 * 1024 ** 3, verifyOnRead: false, serveFromDesktop: false, desktopPort: 7879 }),
+  /** Storage backends (no secrets here) and where the registry keeps its blobs. */
+  storage: storageSettingsSchema,
 });
 export type Settings = z.infer<typeof settingsSchema>;
 export const settingsUpdateSchema = settingsSchema.partial().strict();

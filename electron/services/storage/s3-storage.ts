@@ -92,6 +92,9 @@ export class S3Storage implements StorageBackend {
     if (endpoint !== null && !/^https?:\/\/[^/]+/.test(endpoint)) throw new StorageError('InvalidConfig', `Invalid endpoint "${endpoint}" (expected http(s)://host[:port])`);
     this.storeId = `${this.kind}:${endpoint ?? `aws:${config.region}`}/${this.bucket}`;
     this.description = `${this.kind === 'gcs' ? 'gs' : 's3'}://${this.bucket}${this.prefix ? `/${this.prefix.replace(/\/$/, '')}` : ''}${endpoint && this.kind === 's3' ? ` at ${endpoint}` : ''}`;
+    // The SDK warns once per process that its 2027 releases will need Node 22: noise for our users,
+    // who get the SDK version pinned in our lockfile. Respect an explicit setting.
+    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
     const checksums = config.streamedChecksums ?? true;
     this.client = new S3Client({
       region: config.region,
