@@ -46,7 +46,7 @@ export class LocalStorage implements StorageBackend {
     // A symlinked folder inside the root could point anywhere: check the real parent path.
     const parent = path.dirname(target);
     const realParent = await fsp.realpath(parent).catch(() => null);
-    const realRoot = await fsp.realpath(this.root);
+    const realRoot = await fsp.realpath(this.root).catch(() => this.root);
     if (realParent !== null && realParent !== realRoot && !realParent.startsWith(realRoot + path.sep)) {
       throw new DepotError('FORBIDDEN', `Storage key ${key} leaves the storage folder.`, { reason: 'symlink-escape' });
     }
