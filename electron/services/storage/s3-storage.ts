@@ -1,4 +1,4 @@
-import { createReadStream, promises as fsp } from 'node:fs';
+import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import {
@@ -103,7 +103,9 @@ export class S3Storage implements StorageBackend {
       ...(config.credentials ? { credentials: config.credentials } : {}),
       requestChecksumCalculation: checksums ? 'WHEN_SUPPORTED' : 'WHEN_REQUIRED',
       responseChecksumValidation: checksums ? 'WHEN_SUPPORTED' : 'WHEN_REQUIRED',
-      maxAttempts: 1, // StorageManager retries, with stats; the SDK must not hide retries.
+      // One SDK retry absorbs a pooled keep-alive connection the server already closed ("socket hang
+      // up"); longer outages are retried by StorageManager, which counts them in the stats.
+      maxAttempts: 2,
       requestHandler: { requestTimeout: config.requestTimeoutMs ?? 120_000, connectionTimeout: 10_000 },
     });
   }
@@ -160,7 +162,8 @@ export class S3Storage implements StorageBackend {
     if (stats.size <= this.partSizeBytes) {
       try {
         await this.client.send(
-          new PutObjectCommand({ Bucket: this.bucket, Key, Body: createReadStream(filePath), ContentLength: stats.size, ...this.writeParams(options) }),
+          // At most one part in memory, and a buffer can be re-sent if the request is retried.
+          new PutObjectCommand({ Bucket: this.bucket, Key, Body: await fsp.readFile(filePath), ContentLength: stats.size, ...this.writeParams(options) }),
           options.signal ? { abortSignal: options.signal } : {},
         );
       } catch (error) {
@@ -217,11 +220,14 @@ export class S3Storage implements StorageBackend {
     options.signal?.addEventListener('abort', onAbort, { once: true });
     try {
       const worker = async (): Promise<void> => {
+        // One buffer per worker, reused for every part: memory stays at part size × concurrency
+        // instead of growing with garbage buffers awaiting collection.
+        const reusable = Buffer.allocUnsafe(Math.min(partSize, source.size));
         for (let number = pending.shift(); number !== undefined; number = pending.shift()) {
           controller.signal.throwIfAborted();
           const offset = (number - 1) * partSize;
           const length = Math.min(partSize, source.size - offset);
-          const buffer = Buffer.allocUnsafe(length);
+          const buffer = reusable.subarray(0, length);
           const { bytesRead } = await handle.read(buffer, 0, length, offset);
           if (bytesRead !== length) throw new StorageError('Conflict', `${sourcePath} changed while it was uploaded`);
           const answer = await this.client.send(new UploadPartCommand({ Bucket: this.bucket, Key, UploadId: uploadId, PartNumber: number, Body: buffer, ContentLength: length }), {
