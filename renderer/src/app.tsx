@@ -12,11 +12,13 @@ import { useNavigationStore, type ScreenId } from './stores/navigation-store';
 import { usePackagesStore } from './stores/packages-store';
 import { SettingsScreen } from './screens/settings-screen';
 import { PackagesScreen } from './screens/packages/packages-screen';
+import { StorageScreen } from './screens/storage/storage-screen';
 import { NotBuiltScreen, notBuiltScreens } from './screens/not-built-screen';
 
 function Screen({ id }: { id: ScreenId }) {
   if (id === 'packages') return <PackagesScreen />;
   if (id === 'settings') return <SettingsScreen />;
+  if (id === 'storage') return <StorageScreen />;
   const spec = notBuiltScreens[id];
   return <NotBuiltScreen title={spec.title} summary={spec.summary} arrives={spec.arrives} />;
 }

@@ -4,12 +4,13 @@ import { jobsChannels } from './jobs-channels';
 import { packagesChannels } from './packages-channels';
 import { cacheChannels } from './cache-channels';
 import { registriesChannels } from './registries-channels';
+import { storageChannels } from './storage-channels';
 import { defineEvents } from './define';
 import { jobRecordSchema } from '../domain/jobs';
 import { healthSchema, notificationSchema } from '../domain/health';
 
 /** Every request channel (UI → core), defined once. Capabilities add their map here. */
-export const requestChannels = { ...appChannels, ...jobsChannels, ...packagesChannels, ...cacheChannels, ...registriesChannels };
+export const requestChannels = { ...appChannels, ...jobsChannels, ...packagesChannels, ...cacheChannels, ...registriesChannels, ...storageChannels };
 
 /** Events (core → UI). Never mixed with requests. */
 export const eventChannels = defineEvents({

@@ -92,3 +92,39 @@ export const storageStatsSchema = z.object({
   lastErrorAt: z.string().nullable(),
 });
 export type StorageStats = z.infer<typeof storageStatsSchema>;
+
+export const storageBackendViewSchema = z.object({
+  id: z.string(),
+  label: z.string(),
+  kind: z.enum(['local', 's3', 'azure', 'gcs']),
+  builtIn: z.boolean(),
+  description: z.string(),
+  /** The settings entry (never a secret); null for the built-in data folder store. */
+  config: storageBackendConfigSchema.nullable(),
+  /** Names of the secrets that are set; values never leave the core. */
+  secretsSet: z.array(z.string()),
+  isBlobStore: z.boolean(),
+  canPresign: z.boolean(),
+});
+export type StorageBackendView = z.infer<typeof storageBackendViewSchema>;
+
+export const storageObjectViewSchema = z.object({
+  key: z.string(),
+  size: z.number().int(),
+  lastModified: z.string().nullable(),
+  etag: z.string().nullable(),
+  contentType: z.string().nullable(),
+  cacheControl: z.string().nullable(),
+  metadata: z.record(z.string(), z.string()),
+});
+export type StorageObjectView = z.infer<typeof storageObjectViewSchema>;
+
+export const storageUsageSchema = z.object({ objects: z.number().int(), bytes: z.number().int(), capacityBytes: z.number().nullable() });
+
+export const storageCopyResultSchema = z.object({
+  backendId: z.string(),
+  ok: z.boolean(),
+  size: z.number().int().nullable(),
+  attempts: z.number().int(),
+  error: z.object({ code: z.string(), message: z.string() }).nullable(),
+});

@@ -8,7 +8,7 @@ import { startHost, stopAllHosts, type HostProcess } from './support/host-proces
 const screens = [
   ['packages', 'Packages', false],
   ['deploy', 'Deploy', true],
-  ['storage', 'Storage', true],
+  ['storage', 'Storage', false],
   ['mirrors', 'Mirrors', true],
   ['cdn', 'CDN', true],
   ['replication', 'Replication', true],

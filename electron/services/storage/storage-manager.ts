@@ -5,6 +5,7 @@ import {
   storageSecretNames,
   type StorageBackendConfig,
   type StorageBackendConfigInput,
+  type StorageBackendView,
   type StorageCredentials,
   type StorageSecretName,
   type StorageStats,
@@ -22,20 +23,6 @@ import type { StorageBackend, StorageListPage, StorageUsage, StoredObjectInfo } 
 
 /** The data folder's own store (where the registry's blobs live by default). */
 export const builtInBackendId = 'local';
-
-export interface StorageBackendView {
-  id: string;
-  label: string;
-  kind: StorageBackend['kind'];
-  builtIn: boolean;
-  description: string;
-  /** The settings entry (no secrets); null for the built-in store. */
-  config: StorageBackendConfig | null;
-  /** Which secrets are set (names only, never values). */
-  secretsSet: StorageSecretName[];
-  isBlobStore: boolean;
-  canPresign: boolean;
-}
 
 export interface CopyTargetResult {
   backendId: string;
