@@ -1,4 +1,4 @@
-import { useEffect, useState, type FormEvent } from 'react';
+import { Fragment, useEffect, useState, type FormEvent } from 'react';
 import { ScreenHeader } from '../../components/screen-header';
 import { ProgressBar } from '../../components/progress-bar';
 import { formatBytes, formatTime } from '../../lib/format';
@@ -149,10 +149,10 @@ function KeyBrowser() {
             <dt>Cache-Control</dt>
             <dd>{browser.selected.cacheControl ?? '—'}</dd>
             {Object.entries(browser.selected.metadata).map(([name, value]) => (
-              <div key={name}>
+              <Fragment key={name}>
                 <dt>{name}</dt>
                 <dd className="mono">{value}</dd>
-              </div>
+              </Fragment>
             ))}
           </dl>
           <fieldset>
