@@ -50,13 +50,4 @@ export class MultipartJournal {
   finish(row: number): void {
     this.db.prepare('DELETE FROM storage_multipart_uploads WHERE id = ?').run(row);
   }
-
-  /** Uploads of a store older than the cut-off (for cleanup: their parts cost money until aborted). */
-  olderThan(store: string, before: Date): Array<{ row: number; key: string; uploadId: string }> {
-    return (this.db.prepare('SELECT id, object_key, upload_id FROM storage_multipart_uploads WHERE store = ? AND created_at < ?').all(store, before.toISOString()) as Array<{
-      id: number;
-      object_key: string;
-      upload_id: string;
-    }>).map((row) => ({ row: row.id, key: row.object_key, uploadId: row.upload_id }));
-  }
 }

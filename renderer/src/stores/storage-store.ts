@@ -37,6 +37,10 @@ interface StorageStore {
   previousPage(): Promise<void>;
   select(key: string): Promise<void>;
   copy(key: string, targetIds: string[]): Promise<string | null>;
+  /** The registry-blob settings (a new blob store takes effect at the next start). */
+  blobSettings: { blobStoreBackendId: string; presignedDownloads: boolean } | null;
+  loadBlobSettings(): Promise<void>;
+  updateBlobSettings(patch: Partial<{ blobStoreBackendId: string; presignedDownloads: boolean }>): Promise<void>;
 }
 
 const pageSize = 50;
@@ -58,6 +62,25 @@ export const useStorageStore = create<StorageStore>((set, get) => {
     testResults: {},
     usage: {},
     browser: null,
+    blobSettings: null,
+    async loadBlobSettings() {
+      try {
+        const { storage } = await requireClient().request('settings.get', {});
+        set({ blobSettings: { blobStoreBackendId: storage.blobStoreBackendId, presignedDownloads: storage.presignedDownloads } });
+      } catch (error) {
+        set({ error: errorMessage(error) });
+      }
+    },
+    async updateBlobSettings(patch) {
+      try {
+        const client = requireClient();
+        const { storage } = await client.request('settings.get', {});
+        const next = await client.request('settings.update', { storage: { ...storage, ...patch } });
+        set({ blobSettings: { blobStoreBackendId: next.storage.blobStoreBackendId, presignedDownloads: next.storage.presignedDownloads }, error: null });
+      } catch (error) {
+        set({ error: errorMessage(error) });
+      }
+    },
     async refresh() {
       try {
         const client = requireClient();

@@ -8,12 +8,14 @@ import { StorageBackendForm } from './storage-backend-form';
 
 /** Storage backends: status, usage, a paginated key browser, multi-backend copies and statistics. */
 export function StorageScreen() {
-  const { backends, stats, error, testResults, usage, refresh, test, loadUsage, remove, browse } = useStorageStore();
+  const { backends, stats, error, testResults, usage, refresh, test, loadUsage, remove, browse, blobSettings, loadBlobSettings, updateBlobSettings } = useStorageStore();
   const browser = useStorageStore((state) => state.browser);
 
   useEffect(() => {
     void refresh();
-  }, [refresh]);
+    void loadBlobSettings();
+  }, [refresh, loadBlobSettings]);
+  const runningBlobStore = backends.find((backend) => backend.isBlobStore);
 
   return (
     <section className="screen storage-screen" aria-labelledby="screen-title" data-testid="storage-screen">
@@ -67,6 +69,31 @@ export function StorageScreen() {
           })}
         </ul>
       </div>
+      {blobSettings ? (
+        <div className="card" data-testid="storage-blob-settings">
+          <h2>Registry blobs</h2>
+          <p className="muted">
+            Now on: {runningBlobStore ? `${runningBlobStore.label} (${runningBlobStore.description})` : 'a store given on the command line'}. Blobs are stored under
+            <span className="mono"> blobs/sha256/&lt;digest&gt;</span>.
+          </p>
+          <div className="row">
+            <label className="field">
+              <span>Store new and existing blobs on (takes effect at the next start; existing blobs are not moved)</span>
+              <select value={blobSettings.blobStoreBackendId} onChange={(event) => void updateBlobSettings({ blobStoreBackendId: event.target.value })}>
+                {backends.map((backend) => (
+                  <option key={backend.id} value={backend.id}>
+                    {backend.label}
+                  </option>
+                ))}
+              </select>
+            </label>
+            <label className="checkbox">
+              <input type="checkbox" checked={blobSettings.presignedDownloads} onChange={(event) => void updateBlobSettings({ presignedDownloads: event.target.checked })} /> Redirect
+              registry downloads to presigned URLs (S3, GCS, Azure with an account key)
+            </label>
+          </div>
+        </div>
+      ) : null}
       {browser ? <KeyBrowser /> : null}
       <StatsTable stats={stats} />
       <StorageBackendForm />

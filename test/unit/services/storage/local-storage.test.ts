@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { readdirSync, symlinkSync, mkdirSync } from 'node:fs';
+import { existsSync, readdirSync, statSync, symlinkSync, mkdirSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { build } from 'esbuild';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
@@ -57,5 +59,38 @@ describe('LocalStorage', () => {
     expect(await storage.head('dir/object')).toBeNull();
     mkdirSync(path.join(root, 'dir'), { recursive: true });
     expect(readdirSync(path.join(root, 'dir'))).toEqual([]);
+  });
+});
+
+describe('LocalStorage under a kill', () => {
+  it('a writer killed mid-object leaves no object and no metadata, only a temp file that listing ignores', async () => {
+    const { root, storage } = setup();
+    const scratch = makeTempDir();
+    cleanups.push(scratch.cleanup);
+    const bundle = path.join(scratch.dir, 'local-put-child.cjs');
+    await build({ entryPoints: [path.join(__dirname, 'fixtures', 'local-put-child.ts')], outfile: bundle, bundle: true, platform: 'node', target: 'node20', format: 'cjs', logLevel: 'error' });
+    const child = spawn(process.execPath, [bundle, root, 'models/big.bin'], { stdio: 'ignore' });
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    try {
+      // Wait until the temp file holds some bytes (polling, not a fixed sleep), then kill.
+      const deadline = Date.now() + 30_000;
+      let tempBytes = 0;
+      while (tempBytes < 4 * 1024 * 1024 && Date.now() < deadline) {
+        const names = existsSync(path.join(root, 'models')) ? readdirSync(path.join(root, 'models')) : [];
+        const temp = names.find((name) => name.includes('.tmp-'));
+        tempBytes = temp ? statSync(path.join(root, 'models', temp)).size : 0;
+        if (tempBytes < 4 * 1024 * 1024) await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      expect(tempBytes).toBeGreaterThanOrEqual(4 * 1024 * 1024);
+    } finally {
+      child.kill('SIGKILL');
+      await exited;
+    }
+    expect(await storage.head('models/big.bin')).toBeNull();
+    expect((await storage.list('')).objects).toEqual([]);
+    expect(existsSync(path.join(root, '.storage-meta', 'models', 'big.bin.json'))).toBe(false);
+    // The store still works for that key afterwards.
+    await storage.put('models/big.bin', Readable.from([Buffer.from('done')]));
+    expect((await buffer(await storage.get('models/big.bin'))).toString()).toBe('done');
   });
 });
