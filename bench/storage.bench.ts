@@ -1,13 +1,13 @@
 // S3Storage against rclone on the same s3rver, same run: a BENCH_STORAGE_MIB file (default 1 GiB)
-// uploaded (multipart, same part size and concurrency for both) and downloaded to disk; throughput
+// uploaded (multipart, same part size and concurrency for both) and downloaded to disk (ours: parallel
+// ranged GETs with the same part size and concurrency; rclone: its multi-thread download); throughput
 // ratio target ≥ 1.0. Then the peak RSS (VmHWM) of a fresh process uploading a BENCH_STORAGE_RSS_MIB
 // file (default 4 GiB, sparse) with S3Storage.putFile: target ≤ part size × concurrency + 100 MiB.
 import { spawnSync } from 'node:child_process';
-import { createWriteStream, closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync, ftruncateSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync, ftruncateSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { S3Storage } from '../electron/services/storage/s3-storage';
 import { ProcessGroup, drainOutput, waitForOutput } from './support/processes';
 import { envNumber, log, ratioOf, writeRows, type BenchRow } from './support/report';
@@ -89,7 +89,7 @@ async function main(): Promise<void> {
         const target = path.join(dir, `down-${who}.bin`);
         if (who === 'ours') {
           seconds.ourUp.push(await timed(() => s3.putFile(`ours/round-${round}`, file).then(() => undefined)));
-          seconds.ourDown.push(await timed(async () => pipeline(await s3.get(`ours/round-${round}`), createWriteStream(target))));
+          seconds.ourDown.push(await timed(() => s3.downloadToFile(`ours/round-${round}`, target).then(() => undefined)));
         } else {
           seconds.rcloneUp.push(await timed(() => rclone(configFile, ['copyto', ...rcloneTuning, file, `bench:${bucket}/rclone/round-${round}`])));
           seconds.rcloneDown.push(await timed(() => rclone(configFile, ['copyto', `bench:${bucket}/rclone/round-${round}`, target])));

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFileSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -131,6 +131,13 @@ describe('S3Storage against s3rver', () => {
     expect(progress).toBe(256 * MiB);
     expect(await sha256Of(await s3.get('big/from-file'))).toBe(digest);
     expect((await s3.head('big/from-file'))?.cacheControl).toBe('no-store');
+
+    // Parallel ranged download to a file (16 parts, 4 at a time), atomic.
+    const downloaded = path.join(scratch.dir, 'downloaded.bin');
+    expect((await s3.downloadToFile('big/from-file', downloaded)).size).toBe(256 * MiB);
+    expect(await sha256OfFile(downloaded)).toBe(digest);
+    await expect(s3.downloadToFile('big/missing', path.join(scratch.dir, 'missing.bin'))).rejects.toMatchObject({ kind: 'NotFound' });
+    expect(readdirSync(scratch.dir).filter((name) => name.includes('missing') || name.includes('.tmp-'))).toEqual([]);
 
     const fromStream = await s3.put('big/from-stream', (await import('node:fs')).createReadStream(file), { metadata: { origin: 'stream' } });
     expect(fromStream).toMatchObject({ size: 256 * MiB, metadata: { origin: 'stream' } });
