@@ -21,6 +21,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { isAbortError } from '../../../shared/errors';
 import { fsyncDirectory, tempPathFor } from '../fs/atomic-write';
+import { BatchedWriter } from '../registry-client/batched-writer';
 import { cancelledError } from '../registry-client/retry-backoff';
 import { StorageError, isNetworkError, kindForHttpStatus } from './storage-errors';
 import { normalizePrefix, prefixedKey } from './object-key';
@@ -307,15 +308,12 @@ export class S3Storage implements StorageBackend {
       const worker = async (): Promise<void> => {
         for (let range = ranges.shift(); range !== undefined; range = ranges.shift()) {
           controller.signal.throwIfAborted();
-          let position = range.start;
           // Pin the version read: a ranged GET of a replaced object must fail, not mix two objects.
           const body = await this.getRange(key, range, info.etag ?? null, controller.signal);
-          for await (const chunk of body) {
-            const bytes = chunk as Buffer;
-            await handle.write(bytes, 0, bytes.length, position);
-            position += bytes.length;
-          }
-          if (position !== range.end + 1) throw new StorageError('Unavailable', `${key}: a ranged read ended early at byte ${position}`);
+          const writer = new BatchedWriter(handle, range.start);
+          for await (const chunk of body) await writer.push(chunk as Buffer);
+          await writer.drain();
+          if (writer.written !== range.end + 1) throw new StorageError('Unavailable', `${key}: a ranged read ended early at byte ${writer.written}`);
         }
       };
       await Promise.all(
