@@ -50,4 +50,14 @@ export class MultipartJournal {
   finish(row: number): void {
     this.db.prepare('DELETE FROM storage_multipart_uploads WHERE id = ?').run(row);
   }
+
+  /** Every upload of a store still in the journal (to abort those whose source file is gone). */
+  uploadsOf(store: string): Array<{ row: number; key: string; uploadId: string; sourcePath: string }> {
+    return (this.db.prepare('SELECT id, object_key, upload_id, source_path FROM storage_multipart_uploads WHERE store = ?').all(store) as Array<{
+      id: number;
+      object_key: string;
+      upload_id: string;
+      source_path: string;
+    }>).map((row) => ({ row: row.id, key: row.object_key, uploadId: row.upload_id, sourcePath: row.source_path }));
+  }
 }

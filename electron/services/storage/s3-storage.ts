@@ -187,6 +187,7 @@ export class S3Storage implements StorageBackend {
     const journal = this.config.journal ?? null;
     // Large files get larger parts so they stay within 10,000 parts.
     const partSize = Math.max(this.partSizeBytes, Math.ceil(source.size / maxParts));
+    if (journal) await this.abortOrphans(journal);
     let entry = journal?.find(this.storeId, Key, sourcePath) ?? null;
     if (entry && (entry.sourceSize !== source.size || entry.sourceMtimeMs !== Math.floor(source.mtimeMs) || entry.partSize !== partSize)) {
       // The file changed since: its old parts are worthless.
@@ -271,6 +272,18 @@ export class S3Storage implements StorageBackend {
     } finally {
       options.signal?.removeEventListener('abort', onAbort);
       await handle.close();
+    }
+  }
+
+  /**
+   * Uploads interrupted by a crash whose source file is gone (a registry publish's temp file is swept
+   * at start) can never resume: abort them so their parts do not stay in the bucket.
+   */
+  private async abortOrphans(journal: MultipartJournal): Promise<void> {
+    for (const upload of journal.uploadsOf(this.storeId)) {
+      if (await fsp.access(upload.sourcePath).then(() => true, () => false)) continue;
+      await this.abortUpload(upload.key, upload.uploadId);
+      journal.finish(upload.row);
     }
   }
 

@@ -199,6 +199,12 @@ describe('S3Storage against s3rver', () => {
       expect(progress[0]).toBeGreaterThanOrEqual(journaledParts * 5 * MiB);
       expect(await sha256Of(await s3.get('resumed/object'))).toBe(digest);
       expect((db.prepare('SELECT COUNT(*) AS n FROM storage_multipart_uploads').get() as { n: number }).n).toBe(0);
+
+      // An interrupted upload whose source file is gone can never resume: the next multipart upload aborts it.
+      const journal = new MultipartJournal(db);
+      journal.begin('s3:' + server.endpoint + '/depot-resume', 'gone/object', { path: path.join(scratch.dir, 'deleted-source.bin'), size: 1, mtimeMs: 0 }, 'orphan-upload-id', 5 * MiB);
+      await s3.putFile('resumed/again', file);
+      expect((db.prepare('SELECT COUNT(*) AS n FROM storage_multipart_uploads').get() as { n: number }).n).toBe(0);
     } finally {
       db.close();
     }
