@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { makeTempDir } from '../support/temp-dir';
 import { launchChromium, screenshotPath } from './support/browser';
@@ -195,6 +197,8 @@ describe('app shell in Chromium against torsh-depot serve', () => {
     await page.getByTestId('history-limit').fill('50');
     await page.getByTestId('history-limit').press('Enter');
     await expect.poll(() => page.evaluate(() => document.querySelectorAll('[aria-invalid="true"]').length)).toBe(0);
+    // Saved before the host is stopped below (on a loaded machine the request can still be in flight).
+    await expect.poll(() => (JSON.parse(readFileSync(path.join(data.dir, 'settings.json'), 'utf8')) as { jobHistoryLimit?: number }).jobHistoryLimit, { timeout: 15_000 }).toBe(50);
 
     // The host goes away: the status bar says so while the page keeps trying.
     const port = host.port;
