@@ -10,6 +10,8 @@ import { createMetricsRoute } from '../host/metrics-route';
 import { exitCodes, UsageError, type CliIo } from './cli-io';
 import { defaultDataDir } from './default-data-dir';
 import { visibilitySchema, type Visibility } from '../../shared/domain/access';
+import { parseBlobStoreUrl } from '../services/storage/blob-store-url';
+import type { StorageLocation } from '../services/storage/storage-factory';
 
 export const serveUsage = `Usage: torsh-depot serve [--host 127.0.0.1] [--port 7878] [--data-dir DIR]
 
@@ -22,8 +24,19 @@ Runs the Torsh Depot core headless and serves its UI and contract.
                              signatures by trusted keys show as trusted in version metadata
   --default-visibility public|internal|private   visibility of newly published packages (kept; default internal)
 
+  --blob-store URL   where package blobs live (default: the data folder), under <prefix>/blobs/sha256/<hex>:
+                     file:///path
+                     s3://bucket/prefix?endpoint=http://127.0.0.1:4568&path_style=true&region=us-east-1
+                     azure://account/container/prefix[?endpoint=URL]
+                     gs://bucket/prefix
+  --presigned-downloads   answer downloads with a redirect to a short-lived presigned URL of the blob store
+
+
 Environment:
-  TORSH_DEPOT_ADMIN_KEY   the API key of the \`admin\` user (created or kept; at least 16 characters)`;
+  TORSH_DEPOT_ADMIN_KEY   the API key of the \`admin\` user (created or kept; at least 16 characters)
+  AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY [, AWS_SESSION_TOKEN]   s3:// credentials
+  AZURE_STORAGE_KEY or AZURE_STORAGE_SAS_TOKEN                     azure:// credentials
+  GCS_HMAC_ACCESS_KEY, GCS_HMAC_SECRET                             gs:// credentials (HMAC keys)`;
 
 export interface ServeOptions {
   host: string;
@@ -33,6 +46,10 @@ export interface ServeOptions {
   /** Minisign public key files to trust at start-up. */
   trustedKeyFiles?: string[];
   defaultVisibility: Visibility | null;
+  /** Present only with --blob-store. */
+  blobStore?: StorageLocation;
+  /** Present only with --presigned-downloads. */
+  presignedDownloads?: true;
 }
 
 export function parseServeArgs(args: string[], env: NodeJS.ProcessEnv): ServeOptions {
@@ -42,7 +59,16 @@ export function parseServeArgs(args: string[], env: NodeJS.ProcessEnv): ServeOpt
       args,
       strict: true,
       allowPositionals: false,
-      options: { host: { type: 'string' }, port: { type: 'string' }, 'data-dir': { type: 'string' }, 'max-package-size': { type: 'string' }, 'trusted-key': { type: 'string', multiple: true }, 'default-visibility': { type: 'string' } },
+      options: {
+        host: { type: 'string' },
+        port: { type: 'string' },
+        'data-dir': { type: 'string' },
+        'max-package-size': { type: 'string' },
+        'trusted-key': { type: 'string', multiple: true },
+        'default-visibility': { type: 'string' },
+        'blob-store': { type: 'string' },
+        'presigned-downloads': { type: 'boolean' },
+      },
     }));
   } catch (error) {
     throw new UsageError((error as Error).message);
@@ -58,6 +84,14 @@ export function parseServeArgs(args: string[], env: NodeJS.ProcessEnv): ServeOpt
   const visibilityText = values['default-visibility'];
   const visibility = visibilityText === undefined ? undefined : visibilitySchema.safeParse(visibilityText);
   if (visibility && !visibility.success) throw new UsageError(`--default-visibility must be public, internal or private, got "${visibilityText}"`);
+  let blobStore: StorageLocation | undefined;
+  if (values['blob-store'] !== undefined) {
+    try {
+      blobStore = parseBlobStoreUrl(values['blob-store'], env);
+    } catch (error) {
+      throw new UsageError(`--blob-store: ${(error as Error).message}`);
+    }
+  }
   return {
     host,
     port: Number(portText),
@@ -65,6 +99,8 @@ export function parseServeArgs(args: string[], env: NodeJS.ProcessEnv): ServeOpt
     maxPackageBytes: maxText === undefined ? null : Number(maxText),
     defaultVisibility: visibility?.data ?? null,
     ...(trustedKeyFiles.length > 0 ? { trustedKeyFiles } : {}),
+    ...(blobStore ? { blobStore } : {}),
+    ...(values['presigned-downloads'] === true ? { presignedDownloads: true as const } : {}),
   };
 }
 
@@ -79,9 +115,17 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
   const logger = createConsoleLogger('torsh-depot', io.stderr);
   let core: Core;
   try {
-    core = createCore({ dataDir: options.dataDir, shell: 'headless', logger });
+    core = createCore({ dataDir: options.dataDir, shell: 'headless', logger, ...(options.blobStore ? { blobStoreLocation: options.blobStore } : {}) });
   } catch (error) {
     io.stderr.write(`torsh-depot: cannot open data folder ${options.dataDir}: ${(error as Error).message}\n`);
+    return exitCodes.failure;
+  }
+  try {
+    // A remote blob store that does not answer (or refuses the credentials) must stop start-up, not the first publish.
+    await core.blobs.check();
+  } catch (error) {
+    await core.close();
+    io.stderr.write(`torsh-depot: blob store ${core.blobs.description} is not usable: ${(error as Error).message.replace(/\s+/g, " ")}\n`);
     return exitCodes.failure;
   }
   const adminKey = io.env.TORSH_DEPOT_ADMIN_KEY;
@@ -113,6 +157,7 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
     maxPackageBytes: () => options.maxPackageBytes ?? core.settings.get().registry.maxPackageBytes,
     logger,
     metrics: core.metrics.collector,
+    presignedDownloads: () => options.presignedDownloads === true || core.settings.get().storage.presignedDownloads,
   });
   const metricsRoute = createMetricsRoute({ metrics: core.metrics.collector, authorizer: core.authorizer, requireKey: () => core.settings.get().metrics.requireKeyForEndpoint });
   let host: RunningHost;
@@ -130,6 +175,7 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
     logger.warn(`bound to ${options.host}: the host is reachable from other machines`);
   }
   logger.info(`data folder ${core.dataDir}`);
+  logger.info(`blob store ${core.blobs.description}`);
   core.registryEndpoint.set(host.url.replace(/\/$/, ''));
   io.stdout.write(`listening on ${host.url}?token=${host.token}\n`);
 

@@ -24,6 +24,8 @@ export interface RegistryRouteOptions {
   logger: Logger;
   /** Records downloads, uploads and failures (absent: nothing recorded). */
   metrics?: MetricsCollector;
+  /** Answer full downloads with a redirect to a presigned blob URL (S3/GCS/Azure blob stores). */
+  presignedDownloads?: () => boolean;
 }
 
 type PackageTarget = { name: string; version?: string; action?: 'download' | 'yank' | 'unyank' | 'signature' };
@@ -238,6 +240,15 @@ export function createRegistryRoutes(options: RegistryRouteOptions): ApiRouteHan
       return;
     }
     const range = rangeRequest.kind === 'range' ? rangeRequest.range : undefined;
+    if (method === 'GET' && !range && options.presignedDownloads?.()) {
+      const location = await registry.presignedDownloadUrl(name, version, presignedUrlSeconds);
+      if (location) {
+        registry.recordDownload(name, version);
+        response.writeHead(302, { Location: location, ETag: etag, 'Cache-Control': 'no-store' });
+        response.end();
+        return;
+      }
+    }
     const length = range ? range.end - range.start + 1 : metadata.size;
     const status = range ? 206 : 200;
     response.writeHead(status, {
@@ -282,6 +293,8 @@ async function readSmallTextBody(request: IncomingMessage, maxBytes: number): Pr
   }
   return Buffer.concat(chunks).toString('utf8');
 }
+/** Long enough for a slow start on a large file; the client gets a fresh one on every request. */
+const presignedUrlSeconds = 15 * 60;
 
 function decodeSegment(segment: string): string {
   try {

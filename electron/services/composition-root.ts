@@ -37,6 +37,8 @@ import { MetricsService } from './metrics/metrics-service';
 import { TrustStore } from './signing/trust-store';
 import { SigningKeyring } from './signing/signing-keyring';
 import { RegistrySignatures } from './registry/registry-signatures';
+import { StorageManager, builtInBackendId } from './storage/storage-manager';
+import type { StorageLocation } from './storage/storage-factory';
 
 export interface ShellDialogs {
   chooseFolder(title: string): Promise<string | null>;
@@ -61,6 +63,8 @@ export interface CoreOptions {
   metrics?: { clock?: () => number; flushIntervalMs?: number; evaluationIntervalMs?: number; retentionIntervalMs?: number };
   /** Failed authentications per address before 429 (default 20 a minute); tests lower it. */
   failedAuthLimit?: { maxFailures: number; windowMs: number };
+  /** `serve --blob-store <url>`: the registry's blobs on this backend instead of the setting's choice. */
+  blobStoreLocation?: StorageLocation;
 }
 
 export interface Core {
@@ -85,6 +89,8 @@ export interface Core {
   readonly cache: PackageCache;
   /** Registries configured in Settings (keys in the secret store). */
   readonly registries: RegistryDirectory;
+  /** Storage backends (local, S3, Azure, GCS): retries, stats, multi-cloud copies. */
+  readonly storage: StorageManager;
   /** The HTTP base URL of the registry, once a shell serves it (null in a desktop app without a server). */
   readonly registryEndpoint: { url(): string | null; set(url: string | null): void };
   /** Publisher keys this install trusts (registry `trusted` flags, download signature policies). */
@@ -129,7 +135,15 @@ export function createCore(options: CoreOptions): Core {
     maxConcurrent: options.maxConcurrentJobs ?? 2,
     historyLimit: () => settings.get().jobHistoryLimit,
   });
-  const blobStorage = options.blobStorage ?? new LocalStorage(dataDir);
+  const storage = new StorageManager({ db, settings, secrets, logger, builtIn: new LocalStorage(dataDir) });
+  let blobStorage: StorageBackend;
+  try {
+    blobStorage = options.blobStorage ?? chooseBlobStorage(storage, options.blobStoreLocation, settings.get().storage.blobStoreBackendId);
+  } catch (error) {
+    db.close();
+    lock.release();
+    throw error;
+  }
   const blobs = new BlobStore(blobStorage, { verifyOnRead: () => settings.get().registry.verifyOnRead });
   const trust = new TrustStore(db);
   const access = new AccessControl({ repository: new AccessRepository(db), ...(options.failedAuthLimit ? { limiter: new FailedAuthLimiter(options.failedAuthLimit) } : {}) });
@@ -206,6 +220,7 @@ export function createCore(options: CoreOptions): Core {
     stagedFolders,
     cache,
     registries: new RegistryDirectory(settings, secrets, () => registryUrl),
+    storage,
     registryEndpoint,
     trust,
     keyring: new SigningKeyring(secrets, trust),
@@ -226,6 +241,17 @@ export function createCore(options: CoreOptions): Core {
   };
   const router = new RequestRouter(createRequestHandlers(partial), logger);
   return { ...partial, router };
+}
+
+/** The command line's `--blob-store` wins; else the setting names a configured backend; else the data folder. */
+function chooseBlobStorage(storage: StorageManager, location: StorageLocation | undefined, settingId: string): StorageBackend {
+  if (location) {
+    storage.markBlobStore('blob-store');
+    return storage.open(location, 'blob-store');
+  }
+  const id = storage.list().some((view) => view.id === settingId) ? settingId : builtInBackendId;
+  storage.markBlobStore(id);
+  return storage.backend(id);
 }
 
 function sweepTempDir(tmpDir: string, logger: Logger): void {

@@ -40,7 +40,7 @@ export function createEmbeddedRegistry(core: Core, logger: Logger): EmbeddedRegi
         port: desktopPort,
         staticDir: null,
         apiRoutes: [
-          createRegistryRoutes({ registry: core.registry, authorizer: core.authorizer, tmpDir: core.tmpDir, maxPackageBytes: () => core.settings.get().registry.maxPackageBytes, logger, metrics: core.metrics.collector }),
+          createRegistryRoutes({ registry: core.registry, authorizer: core.authorizer, tmpDir: core.tmpDir, maxPackageBytes: () => core.settings.get().registry.maxPackageBytes, logger, metrics: core.metrics.collector, presignedDownloads: () => core.settings.get().storage.presignedDownloads }),
           createMetricsRoute({ metrics: core.metrics.collector, authorizer: core.authorizer, requireKey: () => core.settings.get().metrics.requireKeyForEndpoint }),
         ],
       });

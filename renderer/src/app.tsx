@@ -17,6 +17,7 @@ import { PackagesScreen } from './screens/packages/packages-screen';
 import { MetricsScreen } from './screens/metrics/metrics-screen';
 import { startMetricsUpdates } from './stores/metrics-store';
 import { AccessScreen } from './screens/access/access-screen';
+import { StorageScreen } from './screens/storage/storage-screen';
 import { NotBuiltScreen, notBuiltScreens } from './screens/not-built-screen';
 
 function Screen({ id }: { id: ScreenId }) {
@@ -24,6 +25,7 @@ function Screen({ id }: { id: ScreenId }) {
   if (id === 'settings') return <SettingsScreen />;
   if (id === 'metrics') return <MetricsScreen />;
   if (id === 'access') return <AccessScreen />;
+  if (id === 'storage') return <StorageScreen />;
   const spec = notBuiltScreens[id];
   return <NotBuiltScreen title={spec.title} summary={spec.summary} arrives={spec.arrives} />;
 }

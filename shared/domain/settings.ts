@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { signaturePolicySchema } from './signing';
+import { storageSettingsSchema } from './storage';
 
 /** A registry the app talks to. The API key is a secret: only its secret-store name is kept here. */
 export const registryConfigSchema = z.object({
@@ -54,6 +55,8 @@ export const settingsSchema = z.object({
         .default(null),
     })
     .default({ rawRetentionHours: 24, requireKeyForEndpoint: false, alertWebhookUrl: null }),
+  /** Storage backends (no secrets here) and where the registry keeps its blobs. */
+  storage: storageSettingsSchema,
 });
 export type Settings = z.infer<typeof settingsSchema>;
 export const settingsUpdateSchema = settingsSchema.partial().strict();

@@ -59,6 +59,16 @@ export class BlobStore {
     return stream.pipe(verifier);
   }
 
+  /** Proves the backend answers (start-up of a host with a remote blob store). */
+  check(): Promise<void> {
+    return this.backend.check();
+  }
+
+  /** A short-lived URL for the whole blob, where the backend can sign one (S3, GCS, Azure with a key). */
+  async presignedUrl(digestHex: string, expiresInSeconds: number): Promise<string | null> {
+    return this.backend.presignGet ? this.backend.presignGet(this.keyFor(digestHex), expiresInSeconds) : null;
+  }
+
   async delete(digestHex: string): Promise<void> {
     await this.backend.delete(this.keyFor(digestHex));
   }

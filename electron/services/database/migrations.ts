@@ -149,8 +149,51 @@ export const migrations: readonly Migration[] = [
       db.exec(`INSERT INTO package_search (package_search) VALUES ('optimize')`);
     },
   },
-  // 6 (storage) arrives with its branch; the placeholder keeps the list gap-free until then.
-  { version: 6, name: 'reserved (merged from another branch)', up: () => undefined },
+  {
+    version: 6,
+    name: 'storage: resumable multipart uploads, per-backend statistics',
+    up(db) {
+      // A multipart upload survives a restart: its upload id and every finished part are kept
+      // until the object is complete (or the upload is aborted).
+      db.exec(`
+        CREATE TABLE storage_multipart_uploads (
+          id INTEGER PRIMARY KEY,
+          store TEXT NOT NULL,
+          object_key TEXT NOT NULL,
+          upload_id TEXT NOT NULL,
+          source_path TEXT NOT NULL,
+          source_size INTEGER NOT NULL,
+          source_mtime_ms INTEGER NOT NULL,
+          part_size INTEGER NOT NULL,
+          created_at TEXT NOT NULL,
+          UNIQUE (store, object_key, source_path)
+        );
+        CREATE TABLE storage_multipart_parts (
+          upload_row INTEGER NOT NULL REFERENCES storage_multipart_uploads (id) ON DELETE CASCADE,
+          part_number INTEGER NOT NULL,
+          etag TEXT NOT NULL,
+          size INTEGER NOT NULL,
+          PRIMARY KEY (upload_row, part_number)
+        ) WITHOUT ROWID;
+        CREATE TABLE storage_stats (
+          backend_id TEXT PRIMARY KEY,
+          gets INTEGER NOT NULL DEFAULT 0,
+          puts INTEGER NOT NULL DEFAULT 0,
+          deletes INTEGER NOT NULL DEFAULT 0,
+          other_calls INTEGER NOT NULL DEFAULT 0,
+          bytes_read INTEGER NOT NULL DEFAULT 0,
+          bytes_written INTEGER NOT NULL DEFAULT 0,
+          errors INTEGER NOT NULL DEFAULT 0,
+          retries INTEGER NOT NULL DEFAULT 0,
+          latency_ms_total REAL NOT NULL DEFAULT 0,
+          calls INTEGER NOT NULL DEFAULT 0,
+          last_error TEXT,
+          last_error_at TEXT,
+          updated_at TEXT NOT NULL
+        );
+      `);
+    },
+  },
   {
     version: 7,
     name: 'signing: trusted publisher keys, package version signatures',

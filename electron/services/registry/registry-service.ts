@@ -199,6 +199,12 @@ export class RegistryService {
     return this.options.signatures;
   }
 
+  /** A presigned URL for a version's bytes when the blob store can sign one (S3, GCS, Azure with a key). */
+  async presignedDownloadUrl(name: string, version: string, expiresInSeconds: number): Promise<string | null> {
+    const metadata = this.getVersion(name, version);
+    return this.options.blobs.presignedUrl(metadata.digest.replace(/^sha256:/, ''), expiresInSeconds);
+  }
+
   recordDownload(name: string, version: string): void {
     this.options.repository.addDownloads(name, version);
   }

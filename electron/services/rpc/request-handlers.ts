@@ -5,6 +5,7 @@ import { DepotError } from '../../../shared/errors';
 import { exportVersion } from '../registry/export-version';
 import { signAllVersions } from '../signing/sign-versions-job';
 import { localUserId } from '../access/access-control';
+import { startStorageCopyJob, storageObjectView } from '../storage/storage-copy-job';
 
 /** Maps every contract channel onto the services; thin on purpose. */
 export function createRequestHandlers(core: Omit<Core, 'router'>): RequestHandlers {
@@ -62,6 +63,21 @@ export function createRequestHandlers(core: Omit<Core, 'router'>): RequestHandle
     'packages.exportVersion': ({ name, version, directory }) =>
       core.jobs.start('package-export', `Save ${name}@${version}`, { name, version, directory }, (context) => exportVersion(core.registry, name, version, directory, context)).record,
     'packages.registryInfo': () => ({ httpBaseUrl: core.registryEndpoint.url() }),
+    'storage.list': () => core.storage.list(),
+    'storage.save': ({ config, secrets }) => core.storage.save(config, secrets),
+    'storage.remove': ({ id }) => core.storage.remove(id),
+    'storage.test': ({ id }) => core.storage.test(id),
+    'storage.usage': ({ id, prefix }) => core.storage.usage(id, prefix),
+    'storage.browse': async ({ id, prefix, cursor, limit }) => {
+      const page = await core.storage.browse(id, prefix, cursor, limit);
+      return { objects: page.objects.map(storageObjectView), nextCursor: page.nextCursor };
+    },
+    'storage.head': async ({ id, key }) => {
+      const info = await core.storage.head(id, key);
+      return info ? storageObjectView(info) : null;
+    },
+    'storage.copy': (input) => startStorageCopyJob(core.jobs, core.storage, input).record,
+    'storage.stats': () => core.storage.statistics(),
     'cache.stats': () => core.cache.stats(),
     'cache.list': () => core.cache.list().map(({ path: _path, ...entry }) => entry),
     'cache.clean': () => core.cache.clean(),

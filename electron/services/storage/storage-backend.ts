@@ -10,6 +10,12 @@ export interface StoredObjectInfo {
   key: string;
   size: number;
   lastModified: Date | null;
+  /** The store's entity tag, without quotes (null when the backend has none, e.g. a local folder). */
+  etag?: string | null;
+  contentType?: string | null;
+  cacheControl?: string | null;
+  /** User metadata (S3 `x-amz-meta-*`, Azure metadata); names in lower case. */
+  metadata?: Record<string, string>;
 }
 
 export interface StorageListPage {
@@ -18,17 +24,47 @@ export interface StorageListPage {
   nextCursor: string | null;
 }
 
+export interface PutOptions {
+  contentType?: string;
+  cacheControl?: string;
+  metadata?: Record<string, string>;
+  signal?: AbortSignal;
+  /** Called with the bytes sent so far (progress for long uploads). */
+  onProgress?: (bytesSent: number) => void;
+}
+
+export interface StorageUsage {
+  objects: number;
+  bytes: number;
+  /** Known only for a local disk; object stores have no fixed capacity. */
+  capacityBytes: number | null;
+}
+
+export type StorageBackendKind = 'local' | 's3' | 'azure' | 'gcs';
+
 /**
  * Where bytes live. The registry's blob store, backups and mirrors all write through this, so a
- * backend (local folder now; S3, Azure, GCS next) can be swapped without touching them.
+ * backend (local folder, S3-compatible, Azure Blob, GCS) can be swapped without touching them.
+ * Failures are `StorageError`s (NotFound, AccessDenied, Unavailable, Conflict, InvalidConfig).
  */
 export interface StorageBackend {
+  readonly kind: StorageBackendKind;
   readonly description: string;
-  put(key: string, body: Readable, options?: { signal?: AbortSignal }): Promise<StoredObjectInfo>;
+  put(key: string, body: Readable, options?: PutOptions): Promise<StoredObjectInfo>;
   /** Stores a finished local file; backends may move it in (it is the caller's temp file). */
-  putFile(key: string, filePath: string, options?: { signal?: AbortSignal }): Promise<StoredObjectInfo>;
+  putFile(key: string, filePath: string, options?: PutOptions): Promise<StoredObjectInfo>;
   get(key: string, options?: { range?: ByteRange; signal?: AbortSignal }): Promise<Readable>;
+  /** null when there is no such object. */
   head(key: string): Promise<StoredObjectInfo | null>;
+  /** Deleting a missing object is not an error. */
   delete(key: string): Promise<void>;
   list(prefix: string, options?: { cursor?: string; limit?: number }): Promise<StorageListPage>;
+  /** Server-side copy inside this backend; keeps content type, Cache-Control and metadata. */
+  copy(sourceKey: string, targetKey: string): Promise<StoredObjectInfo>;
+  /** A URL anyone can GET (or PUT) for `expiresInSeconds`; absent where the backend cannot sign. */
+  presignGet?(key: string, expiresInSeconds: number): Promise<string>;
+  presignPut?(key: string, expiresInSeconds: number): Promise<string>;
+  usage(prefix?: string): Promise<StorageUsage>;
+  /** Proves the store answers and the credentials are accepted (a cheap list call). */
+  check(): Promise<void>;
 }

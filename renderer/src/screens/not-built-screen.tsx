@@ -20,11 +20,6 @@ export const notBuiltScreens = {
     summary: 'One-click deployment: verify the signature, take a recovery point, publish, push to the CDN, replicate and sync mirrors — with live per-stage progress, rollback and history.',
     arrives: 'Arrives with the deployment pipeline, once storage, signing, CDN, replication and mirrors are in.',
   },
-  storage: {
-    title: 'Storage',
-    summary: 'Object storage backends — local folders, S3 and S3-compatible clusters (MinIO, Ceph, R2), Azure Blob and GCS — with resumable multipart uploads, multi-cloud copies and per-backend statistics.',
-    arrives: 'Arrives with the storage backends. Until then packages are stored in the data folder.',
-  },
   mirrors: {
     title: 'Mirrors',
     summary: 'Mirror sets with health probes, selection by region, priority, weight or measured latency, failover downloads that keep their resume offset, and staleness at a glance.',
