@@ -85,7 +85,7 @@ describe('torsh-depot serve --blob-store', () => {
   });
 
   it('publishes into the bucket under <prefix>/blobs/sha256/<hex> and downloads back, also through presigned redirects', async () => {
-    const host = await startServe(['--port', '0', '--data-dir', path.join(work.dir, 'data'), '--blob-store', blobStoreUrl('registry/main')], s3Env());
+    const host = await startServe(['--port', '0', '--data-dir', path.join(work.dir, 'data'), '--default-visibility', 'public', '--blob-store', blobStoreUrl('registry/main')], s3Env());
     const registry = new URL(host.url).origin;
     const packageFile = await makeTestPackage(work.dir, { name: 'vision/in-bucket', version: '1.0.0', files: { 'models/weights.pt': 3 * 1024 * 1024 } });
     const digest = createHash('sha256').update(readFileSync(packageFile)).digest('hex');
