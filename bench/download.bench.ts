@@ -48,7 +48,7 @@ async function main(): Promise<void> {
     linkSync(pkg.file, path.join(apiPath, 'download'));
     const nginxUrl = `${nginx.origin}/${path.basename(pkg.file)}`;
     const serveUrl = `${serve.origin}/api/v1/packages/${pkg.name}/${pkg.version}/download`;
-    const client = new RegistryClient({ baseUrl: serve.origin });
+    const client = new RegistryClient({ baseUrl: serve.origin, apiKey: adminKey });
     const clientOfNginx = new RegistryClient({ baseUrl: nginx.origin });
     const toDisk = path.join(dir, 'downloaded.torshpkg');
     const toMemory = shmDir ? path.join(shmDir, 'downloaded.torshpkg') : null;
@@ -72,7 +72,7 @@ async function main(): Promise<void> {
       seconds.client.push(await clientDownload(toDisk));
       if (toMemory) seconds.clientShm.push(await clientDownload(toMemory));
       if (toMemory) seconds.clientNginx.push(await clientDownload(toMemory, clientOfNginx));
-      const fromServe = await curl(group, ['-o', '/dev/null', serveUrl]);
+      const fromServe = await curl(group, ['-H', `Authorization: Bearer ${adminKey}`, '-o', '/dev/null', serveUrl]);
       if (fromServe.httpCode !== 200 || fromServe.downloaded !== pkg.size) throw new Error(`serve sent ${fromServe.httpCode}, ${fromServe.downloaded} bytes`);
       seconds.serveCurl.push(fromServe.seconds);
       log(
