@@ -134,6 +134,8 @@ async function downloadLatency(dir: string): Promise<{ rows: BenchRow[]; details
     const control = await startHttpHost({ core, host: '127.0.0.1', port: 0, staticDir: null, apiRoutes: [routes(false)] });
     const published = await fetch(`${off.url}api/v1/packages/${pkg.name}/${pkg.version}`, { method: 'PUT', headers: { Authorization: `Bearer ${adminKey}` }, body: readFileSync(pkg.file) });
     if (published.status !== 201) throw new Error(`publish answered ${published.status}`);
+    // The timed downloads are anonymous: a public package (packages are internal by default).
+    core.access.setPackageAccess(core.access.localContext(), pkg.name, { visibility: 'public' });
     const lines = createInterface({ input: client.stdout as NodeJS.ReadableStream })[Symbol.asyncIterator]();
     const run = async (base: string, count: number): Promise<number[]> => {
       client.stdin?.write(`${base}api/v1/packages/${pkg.name}/${pkg.version}/download ${count}\n`);
