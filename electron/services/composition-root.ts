@@ -155,8 +155,16 @@ export function createCore(options: CoreOptions): Core {
     signatures: new RegistrySignatures(db, blobs, trust),
     packageCreated: (name, owner) => access.initializePackage(name, owner),
   });
-  const authorizer = new RegistryAuthorizer(access);
-  const staging = new StagingArea({ tmpDir, registry, jobs, maxPackageBytes: () => settings.get().registry.maxPackageBytes });
+  // `metrics` is built below; decisions only happen once requests arrive, after it exists.
+  const authorizer = new RegistryAuthorizer(access, (permission, subject, outcome) => metrics.collector.recordAccess(permission, subject, outcome));
+  const staging = new StagingArea({
+    tmpDir,
+    registry,
+    jobs,
+    maxPackageBytes: () => settings.get().registry.maxPackageBytes,
+    // Built below; publishes only happen once the UI asks, after it exists.
+    onPublished: (result, durationMs) => metrics.collector.recordUpload(result.name, result.version, result.size, durationMs, 'ui'),
+  });
   const stagedFolders = new StagedFolders({ tmpDir, staging, jobs, maxPackageBytes: () => settings.get().registry.maxPackageBytes });
   const cache = new PackageCache({
     db,

@@ -19,7 +19,11 @@ export type RegistryPrincipal = AccessPrincipal;
  * `authorize(principal, action, package)`. Every decision is AccessControl.check's.
  */
 export class RegistryAuthorizer {
-  constructor(readonly access: AccessControl) {}
+  constructor(
+    readonly access: AccessControl,
+    /** Told of every decision (monitoring counts allowed and denied requests per permission). */
+    private readonly onDecision: (permission: Permission, subject: string, outcome: 'allowed' | 'denied') => void = () => undefined,
+  ) {}
 
   /** A presented but bad key is a 401 (never anonymous); `source` is the remote address (rate limit, audit). */
   authenticate(authorization: string | undefined, source: string | null = null): RegistryPrincipal {
@@ -29,7 +33,13 @@ export class RegistryAuthorizer {
   /** Throws 401 (no/bad key), 403 (known key, no permission) or 404 (a package the principal may not see). */
   authorize(principal: RegistryPrincipal, action: RegistryAction, packageName?: string): void {
     const permission = action in permissionForAction ? permissionForAction[action as keyof typeof permissionForAction] : (action as Permission);
-    this.access.enforce(principal, permission, packageName);
+    try {
+      this.access.enforce(principal, permission, packageName);
+    } catch (error) {
+      this.onDecision(permission, packageName ?? '*', 'denied');
+      throw error;
+    }
+    this.onDecision(permission, packageName ?? '*', 'allowed');
   }
 
   describe(principal: RegistryPrincipal): string | null {

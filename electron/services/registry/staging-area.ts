@@ -19,6 +19,8 @@ export interface StagingAreaOptions {
   registry: RegistryService;
   jobs: JobRunner;
   maxPackageBytes: () => number;
+  /** Told of every package published from the UI (monitoring records it as an upload). */
+  onPublished?: (result: PublishResult, durationMs: number) => void;
 }
 
 /**
@@ -95,13 +97,16 @@ export class StagingArea {
         });
       }
       const base = source.kind === 'staged' ? 0 : 0.4;
-      return this.options.registry.publishUpload(upload, {
+      const started = performance.now();
+      const result = await this.options.registry.publishUpload(upload, {
         metadata,
         publisher,
         ownerUserId,
         signal: context.signal,
         onProgress: (fraction, message) => context.reportProgress(base + (1 - base) * fraction, message),
       });
+      this.options.onPublished?.(result, performance.now() - started);
+      return result;
     });
   }
 
