@@ -17,6 +17,8 @@ export class StorageStatsRepository {
   constructor(private readonly db: Database) {}
 
   record(backendId: string, call: StorageCallRecord): void {
+    // A call can settle after the core closed the database (shutdown): its statistics are dropped.
+    if (!this.db.open) return;
     const now = new Date().toISOString();
     this.db
       .prepare(
@@ -47,6 +49,8 @@ export class StorageStatsRepository {
 
   /** Bytes read from a stream are known only when it ends. */
   addBytesRead(backendId: string, bytes: number): void {
+    // A read stream may end after the core closed the database (shutdown): its count is dropped.
+    if (!this.db.open) return;
     this.db.prepare('UPDATE storage_stats SET bytes_read = bytes_read + ? WHERE backend_id = ?').run(bytes, backendId);
   }
 
