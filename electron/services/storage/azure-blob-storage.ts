@@ -14,7 +14,7 @@ import { cancelledError } from '../registry-client/retry-backoff';
 import { StorageError, isNetworkError, kindForHttpStatus } from './storage-errors';
 import { normalizePrefix, prefixedKey } from './object-key';
 import { usageByListing } from './usage-by-listing';
-import type { ByteRange, PutOptions, StorageBackend, StorageListPage, StorageUsage, StoredObjectInfo } from './storage-backend';
+import { headAfterWrite, type ByteRange, type PutOptions, type StorageBackend, type StorageListPage, type StorageUsage, type StoredObjectInfo } from './storage-backend';
 
 const MiB = 1024 * 1024;
 
@@ -91,7 +91,7 @@ export class AzureBlobStorage implements StorageBackend {
       body.destroy();
       throw this.translate(error, `Upload of ${key} to ${this.description} failed`);
     }
-    return this.requireHead(key);
+    return headAfterWrite(this, key);
   }
 
   async putFile(key: string, filePath: string, options: PutOptions = {}): Promise<StoredObjectInfo> {
@@ -101,7 +101,7 @@ export class AzureBlobStorage implements StorageBackend {
     } catch (error) {
       throw this.translate(error, `Upload of ${key} to ${this.description} failed`);
     }
-    return this.requireHead(key);
+    return headAfterWrite(this, key);
   }
 
   async get(key: string, options: { range?: ByteRange; signal?: AbortSignal } = {}): Promise<Readable> {
@@ -134,11 +134,6 @@ export class AzureBlobStorage implements StorageBackend {
     }
   }
 
-  private async requireHead(key: string): Promise<StoredObjectInfo> {
-    const info = await this.head(key);
-    if (!info) throw new StorageError('Unavailable', `${key} is not visible in ${this.description} right after it was written`);
-    return info;
-  }
 
   async delete(key: string): Promise<void> {
     try {
@@ -178,7 +173,7 @@ export class AzureBlobStorage implements StorageBackend {
     } catch (error) {
       throw this.translate(error, `Cannot copy ${sourceKey} to ${targetKey} in ${this.description}`);
     }
-    return this.requireHead(targetKey);
+    return headAfterWrite(this, targetKey);
   }
 
   async presignGet(key: string, expiresInSeconds: number): Promise<string> {

@@ -27,7 +27,7 @@ import { StorageError, isNetworkError, kindForHttpStatus } from './storage-error
 import { normalizePrefix, prefixedKey } from './object-key';
 import { usageByListing } from './usage-by-listing';
 import type { MultipartJournal, JournalPart } from './multipart-journal';
-import type { ByteRange, PutOptions, StorageBackend, StorageListPage, StorageUsage, StoredObjectInfo } from './storage-backend';
+import { headAfterWrite, type ByteRange, type PutOptions, type StorageBackend, type StorageListPage, type StorageUsage, type StoredObjectInfo } from './storage-backend';
 
 const MiB = 1024 * 1024;
 /** S3's limits: parts of 5 MiB to 5 GiB, at most 10,000 of them. */
@@ -155,7 +155,7 @@ export class S3Storage implements StorageBackend {
     } finally {
       options.signal?.removeEventListener('abort', onAbort);
     }
-    return this.requireHead(key);
+    return headAfterWrite(this, key);
   }
 
   async putFile(key: string, filePath: string, options: PutOptions = {}): Promise<StoredObjectInfo> {
@@ -175,7 +175,7 @@ export class S3Storage implements StorageBackend {
     } else {
       await this.putFileMultipart(Key, path.resolve(filePath), { size: stats.size, mtimeMs: stats.mtimeMs }, options);
     }
-    return this.requireHead(key);
+    return headAfterWrite(this, key);
   }
 
   /**
@@ -383,11 +383,6 @@ export class S3Storage implements StorageBackend {
     }
   }
 
-  private async requireHead(key: string): Promise<StoredObjectInfo> {
-    const info = await this.head(key);
-    if (!info) throw new StorageError('Unavailable', `${key} is not visible in ${this.description} right after it was written`);
-    return info;
-  }
 
   async delete(key: string): Promise<void> {
     try {
@@ -438,7 +433,7 @@ export class S3Storage implements StorageBackend {
     } catch (error) {
       throw this.translate(error, `Cannot copy ${sourceKey} to ${targetKey} in ${this.description}`);
     }
-    return this.requireHead(targetKey);
+    return headAfterWrite(this, targetKey);
   }
 
   presignGet(key: string, expiresInSeconds: number): Promise<string> {

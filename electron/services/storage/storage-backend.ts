@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import { StorageError } from './storage-errors';
 
 /** Inclusive byte range, as in HTTP `Range: bytes=start-end`. */
 export interface ByteRange {
@@ -67,4 +68,11 @@ export interface StorageBackend {
   usage(prefix?: string): Promise<StorageUsage>;
   /** Proves the store answers and the credentials are accepted (a cheap list call). */
   check(): Promise<void>;
+}
+
+/** The object just written, as the store now reports it; a store that cannot see it yet is Unavailable. */
+export async function headAfterWrite(storage: StorageBackend, key: string): Promise<StoredObjectInfo> {
+  const info = await storage.head(key);
+  if (!info) throw new StorageError('Unavailable', `${key} is not visible in ${storage.description} right after it was written`);
+  return info;
 }
