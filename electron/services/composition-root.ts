@@ -146,6 +146,7 @@ export function createCore(options: CoreOptions): Core {
   }
   const blobs = new BlobStore(blobStorage, { verifyOnRead: () => settings.get().registry.verifyOnRead });
   const trust = new TrustStore(db);
+  const keyring = new SigningKeyring(secrets, trust);
   const access = new AccessControl({ repository: new AccessRepository(db), ...(options.failedAuthLimit ? { limiter: new FailedAuthLimiter(options.failedAuthLimit) } : {}) });
   access.ensureLocalUser();
   const registry = new RegistryService({
@@ -164,6 +165,7 @@ export function createCore(options: CoreOptions): Core {
     maxPackageBytes: () => settings.get().registry.maxPackageBytes,
     // Built below; publishes only happen once the UI asks, after it exists.
     onPublished: (result, durationMs) => metrics.collector.recordUpload(result.name, result.version, result.size, durationMs, 'ui'),
+    signingPair: (keyId) => keyring.pair(keyId),
   });
   const stagedFolders = new StagedFolders({ tmpDir, staging, jobs, maxPackageBytes: () => settings.get().registry.maxPackageBytes });
   const cache = new PackageCache({
@@ -231,7 +233,7 @@ export function createCore(options: CoreOptions): Core {
     storage,
     registryEndpoint,
     trust,
-    keyring: new SigningKeyring(secrets, trust),
+    keyring,
     dialogs: options.dialogs ?? null,
     metrics,
     startDataFolderCheck: (sizeMiB: number) =>

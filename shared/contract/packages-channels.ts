@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { defineRequests } from './define';
 import { jobRecordSchema } from '../domain/jobs';
+import { keyIdSchema } from '../domain/signing';
 import {
   folderInspectionSchema,
   folderSourceSchema,
@@ -31,9 +32,9 @@ export const packagesChannels = defineRequests({
   'packages.version': { input: z.object({ name: nameInput, version: versionInput }).strict(), output: packageVersionMetadataSchema, summary: 'One version in full.' },
   'packages.inspect': { input: z.object({ source: packageSourceSchema }).strict(), output: packageInspectionViewSchema, summary: 'Read and verify a dropped package before publishing it.' },
   'packages.publish': {
-    input: z.object({ source: packageSourceSchema, metadata: publishMetadataSchema.default({}) }).strict(),
+    input: z.object({ source: packageSourceSchema, metadata: publishMetadataSchema.default({}), signWith: keyIdSchema.nullable().default(null) }).strict(),
     output: jobRecordSchema,
-    summary: 'Publish a dropped package as a job (progress, cancel).',
+    summary: 'Publish a dropped package as a job (progress, cancel); with `signWith`, also sign it with that key of ours.',
   },
   'packages.createFolderUpload': {
     input: z.object({ folderName: z.string().min(1).max(255) }).strict(),

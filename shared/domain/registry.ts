@@ -36,13 +36,40 @@ export const packageSummarySchema = z.object({
 });
 export type PackageSummary = z.infer<typeof packageSummarySchema>;
 
+/**
+ * What the registry makes of one signature: `trusted` (its key is trusted there and it verifies), `invalid`
+ * (its key is trusted but it does not verify: altered bytes or trusted comment), `untrusted` (a key the
+ * registry does not trust, so it cannot vouch either way).
+ */
+export const signatureStates = ['trusted', 'untrusted', 'invalid'] as const;
+export const signatureStateSchema = z.enum(signatureStates);
+export type SignatureState = z.infer<typeof signatureStateSchema>;
+
 /** A signature on a version: `trusted` when its key is in the registry's trust store and it verifies. */
 export const signatureSummarySchema = z.object({
   key_id: z.string(),
   trusted: z.boolean(),
   signed_at: z.string().nullable(),
+  /** Absent from registries that predate it: derive it from `trusted` (see `signatureStateOf`). */
+  state: signatureStateSchema.optional(),
 });
 export type SignatureSummary = z.infer<typeof signatureSummarySchema>;
+
+/** A version's badge: the best signature wins, but one invalid signature and no trusted one is `invalid`. */
+export const versionSignatureStates = ['signed-trusted', 'signed-untrusted', 'invalid', 'unsigned'] as const;
+export const versionSignatureStateSchema = z.enum(versionSignatureStates);
+export type VersionSignatureState = z.infer<typeof versionSignatureStateSchema>;
+
+export function signatureStateOf(signature: SignatureSummary): SignatureState {
+  return signature.state ?? (signature.trusted ? 'trusted' : 'untrusted');
+}
+
+export function versionSignatureState(signatures: readonly SignatureSummary[]): VersionSignatureState {
+  const states = signatures.map(signatureStateOf);
+  if (states.includes('trusted')) return 'signed-trusted';
+  if (states.includes('invalid')) return 'invalid';
+  return states.length > 0 ? 'signed-untrusted' : 'unsigned';
+}
 
 /** One published version, as `GET /api/v1/packages/{name}/{version}` returns it. */
 export const packageVersionMetadataSchema = packageSummarySchema.extend({
@@ -60,6 +87,8 @@ export const packageVersionSummarySchema = z.object({
   size: z.number().int(),
   published_at: z.string(),
   yanked: z.boolean(),
+  /** Absent from registries that predate signing. */
+  signature: versionSignatureStateSchema.optional(),
 });
 export const packageVersionsListingSchema = z.object({
   name: z.string(),

@@ -67,4 +67,43 @@ describe('Signing keys & trust in Chromium', () => {
     expect(signature).toMatch(/trusted comment: timestamp:\d+\tname:signed-model\tversion:1\.0\.0\tsha256:/);
     await page.close();
   });
+
+  it('signs on publish with the chosen key, and the version shows a trusted badge in its detail and version list', async () => {
+    const file = await makeTestPackage(work.dir, { name: 'signed-model', version: '1.1.0', description: 'Signed as it is published' });
+    const page = await browser.newPage({ viewport: { width: 1360, height: 900 } });
+    await page.goto(host.url);
+    await expect.poll(() => page.getByTestId('host-status').textContent(), { timeout: 15_000 }).toMatch(/Host: ok/);
+    await page.getByTestId('nav-settings').click();
+    await page.getByTestId('new-key-label').fill('Publish key');
+    await page.getByRole('button', { name: 'Generate key' }).click();
+    const row = page.getByTestId('signing-key-row').filter({ hasText: 'Publish key' });
+    await expect.poll(() => row.count()).toBe(1);
+    const keyId = /[0-9A-F]{16}/.exec((await row.textContent()) ?? '')?.[0] ?? '';
+    expect(keyId).not.toBe('');
+
+    await page.getByTestId('nav-packages').click();
+    await page.getByTestId('choose-package').setInputFiles(file);
+    await expect.poll(() => page.getByTestId('inspection-summary').textContent(), { timeout: 15_000 }).toContain('signed-model 1.1.0');
+    await page.getByLabel('Sign with').selectOption(keyId);
+    await page.screenshot({ path: screenshotPath('publish-sign-with') });
+    await page.getByRole('button', { name: 'Publish and sign' }).click();
+    await expect.poll(() => page.getByTestId('publish-done').count(), { timeout: 30_000 }).toBe(1);
+
+    await page.getByTestId('package-search').fill('signed');
+    await expect.poll(() => page.getByTestId('search-result').count(), { timeout: 10_000 }).toBe(1);
+    await page.getByTestId('search-result').first().click();
+    await expect.poll(() => page.getByTestId('detail-title').textContent()).toContain('1.1.0');
+    await expect.poll(() => page.getByTestId('signature-badge').textContent(), { timeout: 10_000 }).toContain('signed · trusted');
+    expect(await page.getByTestId('signature-badge').textContent()).toContain(keyId);
+    // Every version carries its own badge in the version list.
+    await expect.poll(() => page.locator('.versions li').count()).toBe(2);
+    expect(await page.locator('.versions [data-signature-state]').count()).toBe(2);
+    expect(await page.locator('.versions li', { hasText: '1.1.0' }).locator('[data-signature-state]').getAttribute('data-signature-state')).toBe('signed-trusted');
+
+    // The choice is remembered for the next drop.
+    await page.getByTestId('choose-package').setInputFiles(await makeTestPackage(work.dir, { name: 'signed-model', version: '1.2.0' }));
+    await expect.poll(() => page.getByTestId('inspection-summary').textContent(), { timeout: 15_000 }).toContain('signed-model 1.2.0');
+    expect(await page.getByLabel('Sign with').inputValue()).toBe(keyId);
+    await page.close();
+  });
 });

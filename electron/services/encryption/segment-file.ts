@@ -1,6 +1,7 @@
 import { createCipheriv, createDecipheriv, type CipherGCMTypes } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import { DepotError } from '../../../shared/errors';
+import { YoungGarbage } from '../fs/young-garbage';
 import { segmentNonce, segmentSize, tagLength, tamperedError, type SegmentKey } from './segment-stream';
 
 // 16 segments (1 MiB of plaintext) per read and per write; two input buffers so the next read runs while this batch is sealed.
@@ -67,6 +68,7 @@ export async function runSegments(mode: 'seal' | 'open', run: SegmentRun): Promi
   let pendingRead: Promise<number> | null = startRead();
   let pendingWrite: Promise<unknown> = Promise.resolve();
   let done = 0;
+  const garbage = new YoungGarbage();
   while (pendingRead) {
     run.signal?.throwIfAborted();
     const bytes = await pendingRead;
@@ -101,6 +103,7 @@ export async function runSegments(mode: 'seal' | 'open', run: SegmentRun): Promi
     await pendingWrite;
     const length = outputs.reduce((sum, output) => sum + output.length, 0);
     pendingWrite = writeAll(run.output, outputs, length, writePosition);
+    garbage.add(length);
     writePosition += length;
     done += bytes;
     run.onProgress?.(done);

@@ -11,6 +11,7 @@ import type {
   SignatureSummary,
   VersionRow,
 } from '../../../shared/domain/registry';
+import { versionSignatureState } from '../../../shared/domain/registry';
 import { isValidPackageName } from '../../../shared/packages/manifest';
 import { inspectPackage, type PackageResourceInfo } from '../packages/format';
 import type { BlobStore } from '../blobs/blob-store';
@@ -138,7 +139,14 @@ export class RegistryService {
     if (versions.length === 0) throw new DepotError('NOT_FOUND', `No package named ${name}.`);
     return {
       name,
-      versions: versions.map((version) => ({ version: version.version, digest: version.digest, size: version.size, published_at: version.published_at, yanked: version.yanked })),
+      versions: versions.map((version) => ({
+        version: version.version,
+        digest: version.digest,
+        size: version.size,
+        published_at: version.published_at,
+        yanked: version.yanked,
+        ...(this.options.signatures ? { signature: versionSignatureState(this.options.signatures.summaries(version)) } : {}),
+      })),
     };
   }
 
@@ -182,9 +190,9 @@ export class RegistryService {
   }
 
   /** Adds (or, for the same key, replaces) a minisign signature of a published version. */
-  async putSignature(name: string, version: string, text: string, uploadedBy: string | null, signal?: AbortSignal): Promise<SignatureSummary> {
+  async putSignature(name: string, version: string, text: string, uploadedBy: string | null, options: { signal?: AbortSignal | undefined; blake2b512?: Buffer } = {}): Promise<SignatureSummary> {
     const metadata = this.getVersion(name, version);
-    const summary = await this.signatureStore().put(metadata, text, uploadedBy, signal);
+    const summary = await this.signatureStore().put(metadata, text, uploadedBy, options);
     this.options.logger.info(`signature by key ${summary.key_id} added to ${name}@${version}`);
     return summary;
   }

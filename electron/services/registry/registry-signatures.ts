@@ -1,6 +1,6 @@
 import type { Database } from 'better-sqlite3';
 import { DepotError } from '../../../shared/errors';
-import type { SignatureSummary } from '../../../shared/domain/registry';
+import type { SignatureState, SignatureSummary } from '../../../shared/domain/registry';
 import type { BlobStore } from '../blobs/blob-store';
 import { formatKeyId } from '../signing/ed25519-keys';
 import { assertSignatureText, checkSignature, digestStreamForSigning } from '../signing/file-signature';
@@ -33,8 +33,12 @@ export class RegistrySignatures {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  /** Stores a signature after checking it names this version; a trusted key's signature must also verify. */
-  async put(version: VersionIdentity, text: string, uploadedBy: string | null, signal?: AbortSignal): Promise<SignatureSummary> {
+  /**
+   * Stores a signature after checking it names this version; a trusted key's signature must also verify.
+   * `blake2b512` is the blob's digest when the caller has just computed it from the same bytes (signing on
+   * publish); otherwise the blob is read and hashed here.
+   */
+  async put(version: VersionIdentity, text: string, uploadedBy: string | null, options: { signal?: AbortSignal | undefined; blake2b512?: Buffer } = {}): Promise<SignatureSummary> {
     const parsed = assertSignatureText(text);
     if (!parsed.prehashed) throw new DepotError('VALIDATION_FAILED', 'Only pre-hashed (ED) minisign signatures are accepted; sign with minisign -H or torsh-depot sign.', { reason: 'legacy-signature' });
     const keyId = formatKeyId(parsed.keyId);
@@ -43,7 +47,7 @@ export class RegistrySignatures {
     if (claims.name !== version.name || claims.version !== version.version || claims.sha256 !== sha256) {
       throw new DepotError('VALIDATION_FAILED', `The signature's trusted comment does not name ${version.name}@${version.version} with digest ${version.digest}.`, { reason: 'claims-mismatch' });
     }
-    const digests = await digestStreamForSigning(await this.blobs.open(sha256), signal);
+    const digests = options.blake2b512 ? { blake2b512: options.blake2b512 } : await digestStreamForSigning(await this.blobs.open(sha256), options.signal);
     const trusted = this.trust.find(keyId);
     if (trusted && trusted.retiredAt === null) {
       const check = checkSignature(text, [decodePublicKey(trusted.publicKey)], digests, { ...version, sha256, strict: true });
@@ -54,26 +58,31 @@ export class RegistrySignatures {
       .prepare(`INSERT INTO package_signatures (version_id, key_id, signature, blake2b512, signed_at, uploaded_at, uploaded_by) VALUES (?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT (version_id, key_id) DO UPDATE SET signature = excluded.signature, signed_at = excluded.signed_at, uploaded_at = excluded.uploaded_at, uploaded_by = excluded.uploaded_by`)
       .run(versionId, keyId, text, digests.blake2b512.toString('hex'), claims.timestamp === null ? null : new Date(claims.timestamp * 1000).toISOString(), this.now().toISOString(), uploadedBy);
-    return this.summaries(version).find((summary) => summary.key_id === keyId) ?? { key_id: keyId, trusted: false, signed_at: null };
+    return this.summaries(version).find((summary) => summary.key_id === keyId) ?? { key_id: keyId, trusted: false, signed_at: null, state: 'untrusted' };
   }
 
   /** The signature by `keyId`, or (without one) the best: a trusted one first, then the newest. */
   get(version: VersionIdentity, keyId?: string): string {
     const rows = this.rows(version);
-    const row = keyId !== undefined ? rows.find((candidate) => candidate.key_id === keyId) : [...rows].sort((a, b) => Number(this.isTrusted(version, b)) - Number(this.isTrusted(version, a)))[0];
+    const trusted = (row: SignatureRow): number => Number(this.stateOf(version, row) === 'trusted');
+    const row = keyId !== undefined ? rows.find((candidate) => candidate.key_id === keyId) : [...rows].sort((a, b) => trusted(b) - trusted(a))[0];
     if (!row) throw new DepotError('NOT_FOUND', `${version.name}@${version.version} has no signature${keyId ? ` by key ${keyId}` : ''}.`, { reason: 'no-signature' });
     return row.signature;
   }
 
   summaries(version: VersionIdentity): SignatureSummary[] {
-    return this.rows(version).map((row) => ({ key_id: row.key_id, trusted: this.isTrusted(version, row), signed_at: row.signed_at }));
+    return this.rows(version).map((row) => {
+      const state = this.stateOf(version, row);
+      return { key_id: row.key_id, trusted: state === 'trusted', signed_at: row.signed_at, state };
+    });
   }
 
-  private isTrusted(version: VersionIdentity, row: SignatureRow): boolean {
+  /** Judged now, against today's trust store: trusting a key later can turn a stored signature invalid. */
+  private stateOf(version: VersionIdentity, row: SignatureRow): SignatureState {
     const key = this.trust.find(row.key_id);
-    if (!key || key.retiredAt !== null) return false;
+    if (!key || key.retiredAt !== null) return 'untrusted';
     const check = checkSignature(row.signature, [decodePublicKey(key.publicKey)], { blake2b512: Buffer.from(row.blake2b512, 'hex') }, { ...version, sha256: version.digest, strict: true });
-    return check.valid;
+    return check.valid ? 'trusted' : 'invalid';
   }
 
   private rows(version: VersionIdentity): SignatureRow[] {

@@ -5,6 +5,9 @@ import type { Readable } from 'node:stream';
 import { DepotError } from '../../../shared/errors';
 import type { PackageInspectionView, PackageSource, PublishMetadata, PublishResult, StagedPackage } from '../../../shared/domain/registry';
 import { inspectPackage } from '../packages/format';
+import { digestFile } from '../fs/file-digests';
+import { signDigests } from '../signing/file-signature';
+import type { SigningKeyPair } from '../signing/ed25519-keys';
 import type { JobHandle, JobRunner } from '../jobs/job-runner';
 import { resourceView, tagsFromManifest, type RegistryService } from './registry-service';
 import { receiveUpload } from './upload-receiver';
@@ -21,6 +24,13 @@ export interface StagingAreaOptions {
   maxPackageBytes: () => number;
   /** Told of every package published from the UI (monitoring records it as an upload). */
   onPublished?: (result: PublishResult, durationMs: number) => void;
+  /** One of this install's signing keys, for signing on publish; throws for an unknown or retired key. */
+  signingPair?: (keyId: string) => SigningKeyPair;
+}
+
+export interface PublishOptions {
+  /** Sign the published version with this key of ours (signing on publish). */
+  signWith?: string | null;
 }
 
 /**
@@ -75,10 +85,12 @@ export class StagingArea {
   }
 
   /** Publishes as a job: copies a local file in first (with progress), then validates and stores. */
-  publish(source: PackageSource, metadata: PublishMetadata, publisher: string | null, ownerUserId: string | null = null): JobHandle<PublishResult> {
+  publish(source: PackageSource, metadata: PublishMetadata, publisher: string | null, ownerUserId: string | null = null, options: PublishOptions = {}): JobHandle<PublishResult> {
     const label = source.kind === 'staged' ? (this.staged.get(source.id)?.fileName ?? 'package') : path.basename(source.path);
     if (source.kind === 'staged' && !this.staged.has(source.id)) throw new DepotError('NOT_FOUND', 'That upload is no longer staged; drop the package again.');
-    return this.options.jobs.start('package-publish', `Publish ${label}`, { source: source.kind, label }, async (context) => {
+    // An unknown or retired key is refused before anything starts, not after the version is public.
+    const signer = options.signWith ? this.signer(options.signWith) : null;
+    return this.options.jobs.start('package-publish', `Publish ${label}`, { source: source.kind, label, signWith: options.signWith ?? null }, async (context) => {
       let upload;
       if (source.kind === 'staged') {
         const entry = this.staged.get(source.id);
@@ -96,7 +108,20 @@ export class StagingArea {
           onProgress: (bytes) => context.reportProgress((0.4 * bytes) / Math.max(total, 1), 'Copying into the registry'),
         });
       }
-      const base = source.kind === 'staged' ? 0 : 0.4;
+      let base = source.kind === 'staged' ? 0 : 0.4;
+      let blake2b512: Buffer | null = null;
+      if (signer) {
+        // Hashed before publishing, so cancelling here leaves nothing published; signing after is instant.
+        const hashShare = 0.3 * (1 - base);
+        const hashFrom = base;
+        try {
+          blake2b512 = (await digestFile(upload.tempPath, ['blake2b512'], { signal: context.signal, onProgress: (bytes) => context.reportProgress(hashFrom + (hashShare * bytes) / Math.max(upload.size, 1), 'Hashing for the signature') })).digests.blake2b512;
+        } catch (error) {
+          await fsp.rm(upload.tempPath, { force: true });
+          throw error;
+        }
+        base += hashShare;
+      }
       const started = performance.now();
       const result = await this.options.registry.publishUpload(upload, {
         metadata,
@@ -106,8 +131,18 @@ export class StagingArea {
         onProgress: (fraction, message) => context.reportProgress(base + (1 - base) * fraction, message),
       });
       this.options.onPublished?.(result, performance.now() - started);
+      if (signer && blake2b512) {
+        const signature = signDigests(signer, { blake2b512, sha256: upload.digestHex, size: upload.size }, { name: result.name, version: result.version }, `${result.name.replace('/', '__')}-${result.version}.torshpkg`);
+        await this.options.registry.putSignature(result.name, result.version, signature, publisher, { blake2b512 });
+        context.reportProgress(1, `Published and signed with key ${options.signWith ?? ''}`);
+      }
       return result;
     });
+  }
+
+  private signer(keyId: string): SigningKeyPair {
+    if (!this.options.signingPair) throw new DepotError('NOT_FOUND', 'This install has no signing keys.', { reason: 'no-keyring' });
+    return this.options.signingPair(keyId);
   }
 
   async discard(id: string): Promise<void> {

@@ -35,9 +35,9 @@ export function createRequestHandlers(core: Omit<Core, 'router'>): RequestHandle
     'packages.version': ({ name, version }) => core.registry.getVersion(name, version),
     'packages.inspect': ({ source }) => core.staging.inspect(source),
     // The UI's user owns the app (desktop) or holds the session token (host): the local admin.
-    'packages.publish': ({ source, metadata }) => {
+    'packages.publish': ({ source, metadata, signWith }) => {
       const context = core.access.localContext();
-      const handle = core.staging.publish(source, metadata, core.access.describe(context.principal), localUserId);
+      const handle = core.staging.publish(source, metadata, core.access.describe(context.principal), localUserId, { signWith });
       handle.done.then(
         (result) => result.created && core.access.record(context, 'package.publish', `package:${result.name}@${result.version}`, { digest: result.digest, size: result.size }),
         () => undefined,

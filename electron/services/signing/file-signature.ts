@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import { DepotError } from '../../../shared/errors';
+import { digestFile } from '../fs/file-digests';
 import { readPackageIdentity } from '../registry-client/package-identity';
 import { ed25519Sign, ed25519Verify, formatKeyId, type SigningKeyPair, type SigningPublicKey } from './ed25519-keys';
 import { decodeSignature, encodeSignature, type MinisignSignature } from './minisign-format';
@@ -14,8 +14,10 @@ export interface SigningDigests {
   size: number;
 }
 
-export function digestFileForSigning(filePath: string, signal?: AbortSignal, onProgress?: (done: number) => void): Promise<SigningDigests> {
-  return digestStreamForSigning(createReadStream(filePath, { highWaterMark: 1024 * 1024, ...(signal ? { signal } : {}) }), signal, onProgress);
+/** Both digests of a file, each on a thread of its own when the file is big (see `digestFile`). */
+export async function digestFileForSigning(filePath: string, signal?: AbortSignal, onProgress?: (done: number) => void): Promise<SigningDigests> {
+  const { digests, size } = await digestFile(filePath, ['blake2b512', 'sha256'], { signal, onProgress });
+  return { blake2b512: digests.blake2b512, sha256: digests.sha256.toString('hex'), size };
 }
 
 export async function digestStreamForSigning(stream: NodeJS.ReadableStream, signal?: AbortSignal, onProgress?: (done: number) => void): Promise<SigningDigests> {

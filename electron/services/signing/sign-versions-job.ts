@@ -35,7 +35,7 @@ export async function signAllVersions(registry: RegistryService, keyring: Signin
       const { stream } = await registry.openDownload(row.name, row.version);
       const digests = await digestStreamForSigning(stream, context.signal);
       const signature = signDigests(pair, digests, { name: row.name, version: row.version }, `${row.name}-${row.version}.torshpkg`);
-      await registry.putSignature(row.name, row.version, signature, 'local-user', context.signal);
+      await registry.putSignature(row.name, row.version, signature, 'local-user', { signal: context.signal, blake2b512: digests.blake2b512 });
       signed += 1;
     }
   }

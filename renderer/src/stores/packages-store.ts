@@ -82,7 +82,8 @@ interface PackagesStore {
   dropFolder(folder: { name: string; path: string | null; files: DroppedFolder['files'] }): Promise<void>;
   packFolder(fields: PackFields): Promise<void>;
   cancelDrop(): Promise<void>;
-  publish(metadata: PublishMetadata): Promise<void>;
+  /** Publishes the inspected package; `signWith` also signs it with that key of ours in the same job. */
+  publish(metadata: PublishMetadata, signWith?: string | null): Promise<void>;
   onJobFinished(job: JobRecord): void;
 }
 
@@ -264,11 +265,11 @@ export const usePackagesStore = create<PackagesStore>((set, get) => ({
     set({ drop: idleDrop });
   },
 
-  async publish(metadata) {
+  async publish(metadata, signWith = null) {
     const { drop } = get();
     if (!drop.source) return;
     try {
-      const job = await requireClient().request('packages.publish', { source: drop.source, metadata });
+      const job = await requireClient().request('packages.publish', { source: drop.source, metadata, signWith });
       useJobsStore.getState().upsert(job);
       set({ drop: { ...get().drop, phase: 'publishing', jobId: job.id } });
     } catch (error) {

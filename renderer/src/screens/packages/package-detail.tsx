@@ -1,20 +1,36 @@
 import { useState } from 'react';
 import { formatBytes, formatTime } from '../../lib/format';
 import { usePackagesStore } from '../../stores/packages-store';
-import type { SignatureSummary } from '../../../../shared/domain/registry';
+import { signatureStateOf, versionSignatureState, type SignatureState, type SignatureSummary, type VersionSignatureState } from '../../../../shared/domain/registry';
 
 function downloadPath(name: string, version: string): string {
   return `/api/v1/packages/${name.split('/').map(encodeURIComponent).join('/')}/${encodeURIComponent(version)}/download`;
 }
 
-/** signed-trusted, signed-untrusted or unsigned, with the key ids; the registry judges trust with its trust store. */
+const badgeLooks: Record<VersionSignatureState, { text: string; className: string; title: string }> = {
+  'signed-trusted': { text: 'signed · trusted', className: 'badge badge-succeeded', title: 'Signed by a key this registry trusts, and the signature verifies.' },
+  'signed-untrusted': { text: 'signed · untrusted', className: 'badge badge-warning', title: 'Signed, but by keys this registry does not trust: it vouches for nothing here.' },
+  invalid: { text: 'invalid signature', className: 'badge badge-failed', title: 'Signed by a trusted key, but the signature does not match these bytes or this version.' },
+  unsigned: { text: 'unsigned', className: 'badge', title: 'No signature.' },
+};
+
+/** A version's signature state as a badge; the registry judges trust with its own trust store. */
+export function SignatureStateBadge({ state }: { state: VersionSignatureState }) {
+  const look = badgeLooks[state];
+  return (
+    <span className={look.className} title={look.title} data-signature-state={state}>
+      {look.text}
+    </span>
+  );
+}
+
+const keyMarks: Record<SignatureState, string> = { trusted: ' ✓', untrusted: '', invalid: ' ✗' };
+
 function SignatureBadge({ signatures }: { signatures: SignatureSummary[] }) {
-  if (signatures.length === 0) return <span className="badge">unsigned</span>;
-  const trusted = signatures.filter((signature) => signature.trusted);
   return (
     <>
-      {trusted.length > 0 ? <span className="badge badge-succeeded">signed · trusted</span> : <span className="badge badge-failed">signed · untrusted</span>}{' '}
-      <span className="mono muted">{signatures.map((signature) => `${signature.key_id}${signature.trusted ? ' ✓' : ''}`).join(', ')}</span>
+      <SignatureStateBadge state={versionSignatureState(signatures)} />
+      {signatures.length > 0 ? <span className="mono muted"> {signatures.map((signature) => `${signature.key_id}${keyMarks[signatureStateOf(signature)]}`).join(', ')}</span> : null}
     </>
   );
 }
@@ -138,6 +154,7 @@ export function PackageDetail() {
                   {entry.version}
                 </button>{' '}
                 <span className="muted">{formatTime(entry.published_at)} · {formatBytes(entry.size)}</span>
+                {entry.signature ? <SignatureStateBadge state={entry.signature} /> : null}
                 {entry.yanked ? <span className="badge badge-failed">yanked</span> : null}
               </li>
             ))}

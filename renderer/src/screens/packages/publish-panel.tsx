@@ -6,6 +6,7 @@ import { formatBytes } from '../../lib/format';
 import { useJobsStore } from '../../stores/jobs-store';
 import type { JobRecord } from '../../../../shared/domain/jobs';
 import { resetDrop, usePackagesStore, type PackFields } from '../../stores/packages-store';
+import { SignOnPublishField, useSignOnPublishKey } from './sign-on-publish';
 
 /** The drop flow: upload/inspect → what was found + metadata form → publish job with progress. */
 export function PublishPanel() {
@@ -82,7 +83,9 @@ export function PublishPanel() {
           ) : null}
         </>
       ) : null}
-      {drop.phase === 'ready' && inspection ? <PublishForm key={`${drop.fileName}:${inspection.name}@${inspection.version}`} inspection={inspection} onPublish={(metadata) => void publish(metadata)} onDiscard={() => void cancelDrop()} /> : null}
+      {drop.phase === 'ready' && inspection ? (
+        <PublishForm key={`${drop.fileName}:${inspection.name}@${inspection.version}`} inspection={inspection} onPublish={(metadata, signWith) => void publish(metadata, signWith)} onDiscard={() => void cancelDrop()} />
+      ) : null}
       {drop.phase === 'publishing' ? <JobProgressRow job={job} label="Publish progress" fallback="Publishing…" testId="publish-progress" onCancel={() => void cancelDrop()} /> : null}
       {drop.phase === 'published' ? (
         <p className="success-text" data-testid="publish-done">
@@ -93,9 +96,10 @@ export function PublishPanel() {
   );
 }
 
-function PublishForm({ inspection, onPublish, onDiscard }: { inspection: PackageInspectionView; onPublish: (metadata: PublishMetadata) => void; onDiscard: () => void }) {
+function PublishForm({ inspection, onPublish, onDiscard }: { inspection: PackageInspectionView; onPublish: (metadata: PublishMetadata, signWith: string | null) => void; onDiscard: () => void }) {
   // Pre-filled from the manifest; the form is re-created (key) for each dropped package.
   const [form, setForm] = useState(() => ({ description: inspection.description ?? '', author: inspection.author ?? '', license: inspection.license ?? '', tags: inspection.tags.join(', ') }));
+  const [signWith, setSignWith] = useSignOnPublishKey();
   const [formError, setFormError] = useState<string | null>(null);
 
   const submit = (event: FormEvent): void => {
@@ -112,7 +116,7 @@ function PublishForm({ inspection, onPublish, onDiscard }: { inspection: Package
       return;
     }
     setFormError(null);
-    onPublish(metadata.data);
+    onPublish(metadata.data, signWith);
   };
 
   return (
@@ -135,7 +139,8 @@ function PublishForm({ inspection, onPublish, onDiscard }: { inspection: Package
               <input value={form.tags} onChange={(event) => setForm({ ...form, tags: event.target.value })} data-testid="publish-tags" />
             </label>
           </div>
-          <FormActions error={formError} submitLabel="Publish" submitTestId="publish-submit" errorTestId="publish-form-error" onDiscard={onDiscard} />
+          <SignOnPublishField value={signWith} onChange={setSignWith} />
+          <FormActions error={formError} submitLabel={signWith ? 'Publish and sign' : 'Publish'} submitTestId="publish-submit" errorTestId="publish-form-error" onDiscard={onDiscard} />
         </form>
   );
 }
