@@ -1,6 +1,7 @@
 import { DepotError } from '../../../shared/errors';
 import { formatKeyId, type SigningPublicKey } from './ed25519-keys';
-import { checkSignature, digestFileForSigning } from './file-signature';
+import { digestFile } from '../fs/file-digests';
+import { checkSignature } from './file-signature';
 
 import type { SignaturePolicy } from '../../../shared/domain/signing';
 
@@ -43,7 +44,8 @@ export async function evaluateSignatures(
   if (candidates.length === 0) {
     return { status: 'untrusted', keyId: null, message: `${what} is signed only by keys that are not trusted here (${listed.map((entry) => entry.key_id).join(', ')})` };
   }
-  const digests = await digestFileForSigning(file, signal);
+  // The download already checked the SHA-256; the signature needs only the BLAKE2b-512.
+  const digests = { blake2b512: (await digestFile(file, ['blake2b512'], { signal })).digests.blake2b512 };
   let failure: SignatureVerdict | null = null;
   for (const keyId of candidates) {
     const text = await fetchSignature(keyId);
