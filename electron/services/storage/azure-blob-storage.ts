@@ -1,14 +1,7 @@
 import type { Readable } from 'node:stream';
 import { promises as fsp } from 'node:fs';
-import {
-  BlobSASPermissions,
-  BlobServiceClient,
-  RestError,
-  StorageSharedKeyCredential,
-  type BlobItem,
-  type BlockBlobClient,
-  type ContainerClient,
-} from '@azure/storage-blob';
+import type * as AzureSdk from '@azure/storage-blob';
+import type { BlobItem, BlockBlobClient, ContainerClient, RestError } from '@azure/storage-blob';
 import { isAbortError } from '../../../shared/errors';
 import { cancelledError } from '../registry-client/retry-backoff';
 import { StorageError, isNetworkError, kindForHttpStatus } from './storage-errors';
@@ -17,6 +10,22 @@ import { usageByListing } from './usage-by-listing';
 import { headAfterWrite, type ByteRange, type PutOptions, type StorageBackend, type StorageListPage, type StorageUsage, type StoredObjectInfo } from './storage-backend';
 
 const MiB = 1024 * 1024;
+
+let sdkLoading: Promise<typeof AzureSdk> | null = null;
+/** Set once loaded, for the synchronous error checks (only the SDK's own calls throw its errors). */
+let loadedSdk: typeof AzureSdk | null = null;
+
+/**
+ * The Azure SDK costs ~11 MiB of memory: it loads on a first Azure operation, so a process that never
+ * uses Azure (`encrypt`, `--version`, a local store) never pays for it.
+ */
+function loadAzureSdk(): Promise<typeof AzureSdk> {
+  sdkLoading ??= import('@azure/storage-blob').then((sdk) => {
+    loadedSdk = sdk;
+    return sdk;
+  });
+  return sdkLoading;
+}
 
 export interface AzureBlobStorageConfig {
   account: string;
@@ -37,7 +46,8 @@ export interface AzureBlobStorageConfig {
 export class AzureBlobStorage implements StorageBackend {
   readonly kind = 'azure' as const;
   readonly description: string;
-  private readonly container: ContainerClient;
+  private readonly accountUrl: string;
+  private containerLoading: Promise<{ container: ContainerClient; sdk: typeof AzureSdk }> | null = null;
   private readonly prefix: string;
   private readonly blockSize: number;
   private readonly concurrency: number;
@@ -53,15 +63,24 @@ export class AzureBlobStorage implements StorageBackend {
     const accountUrl = (config.endpoint ?? `https://${config.account}.blob.core.windows.net`).replace(/\/+$/, '');
     if (!/^https?:\/\/[^/]+/.test(accountUrl)) throw new StorageError('InvalidConfig', `Invalid endpoint "${accountUrl}"`);
     this.canSign = Boolean(config.accountKey);
-    const service = config.accountKey
-      ? new BlobServiceClient(accountUrl, new StorageSharedKeyCredential(config.account, config.accountKey), { retryOptions: { maxTries: 1 } })
-      : new BlobServiceClient(`${accountUrl}?${(config.sasToken ?? '').replace(/^\?/, '')}`, undefined, { retryOptions: { maxTries: 1 } });
-    this.container = service.getContainerClient(config.container);
+    this.accountUrl = accountUrl;
     this.description = `azure://${config.account}/${config.container}${this.prefix ? `/${this.prefix.replace(/\/$/, '')}` : ''}${config.endpoint ? ` at ${accountUrl}` : ''}`;
   }
 
-  private blob(key: string): BlockBlobClient {
-    return this.container.getBlockBlobClient(prefixedKey(this.prefix, key));
+  /** The container's client, created on the first operation (loading the SDK if no backend has yet). */
+  private azure(): Promise<{ container: ContainerClient; sdk: typeof AzureSdk }> {
+    this.containerLoading ??= loadAzureSdk().then((sdk) => {
+      const { account, accountKey, sasToken } = this.config;
+      const service = accountKey
+        ? new sdk.BlobServiceClient(this.accountUrl, new sdk.StorageSharedKeyCredential(account, accountKey), { retryOptions: { maxTries: 1 } })
+        : new sdk.BlobServiceClient(`${this.accountUrl}?${(sasToken ?? '').replace(/^\?/, '')}`, undefined, { retryOptions: { maxTries: 1 } });
+      return { container: service.getContainerClient(this.config.container), sdk };
+    });
+    return this.containerLoading;
+  }
+
+  private async blob(key: string): Promise<BlockBlobClient> {
+    return (await this.azure()).container.getBlockBlobClient(prefixedKey(this.prefix, key));
   }
 
   private uploadOptions(options: PutOptions): {
@@ -85,8 +104,9 @@ export class AzureBlobStorage implements StorageBackend {
   }
 
   async put(key: string, body: Readable, options: PutOptions = {}): Promise<StoredObjectInfo> {
+    const blob = await this.blob(key);
     try {
-      await this.blob(key).uploadStream(body, this.blockSize, this.concurrency, this.uploadOptions(options));
+      await blob.uploadStream(body, this.blockSize, this.concurrency, this.uploadOptions(options));
     } catch (error) {
       body.destroy();
       throw this.translate(error, `Upload of ${key} to ${this.description} failed`);
@@ -96,8 +116,9 @@ export class AzureBlobStorage implements StorageBackend {
 
   async putFile(key: string, filePath: string, options: PutOptions = {}): Promise<StoredObjectInfo> {
     await fsp.access(filePath);
+    const blob = await this.blob(key);
     try {
-      await this.blob(key).uploadFile(filePath, { ...this.uploadOptions(options), blockSize: this.blockSize, concurrency: this.concurrency });
+      await blob.uploadFile(filePath, { ...this.uploadOptions(options), blockSize: this.blockSize, concurrency: this.concurrency });
     } catch (error) {
       throw this.translate(error, `Upload of ${key} to ${this.description} failed`);
     }
@@ -105,9 +126,10 @@ export class AzureBlobStorage implements StorageBackend {
   }
 
   async get(key: string, options: { range?: ByteRange; signal?: AbortSignal } = {}): Promise<Readable> {
+    const blob = await this.blob(key);
     try {
       const range = options.range;
-      const answer = await this.blob(key).download(range ? range.start : 0, range ? range.end - range.start + 1 : undefined, options.signal ? { abortSignal: options.signal } : {});
+      const answer = await blob.download(range ? range.start : 0, range ? range.end - range.start + 1 : undefined, options.signal ? { abortSignal: options.signal } : {});
       if (!answer.readableStreamBody) throw new StorageError('Unavailable', `${this.description} returned no body for ${key}`);
       return answer.readableStreamBody as Readable;
     } catch (error) {
@@ -116,8 +138,9 @@ export class AzureBlobStorage implements StorageBackend {
   }
 
   async head(key: string): Promise<StoredObjectInfo | null> {
+    const blob = await this.blob(key);
     try {
-      const properties = await this.blob(key).getProperties();
+      const properties = await blob.getProperties();
       return {
         key,
         size: properties.contentLength ?? 0,
@@ -136,16 +159,18 @@ export class AzureBlobStorage implements StorageBackend {
 
 
   async delete(key: string): Promise<void> {
+    const blob = await this.blob(key);
     try {
-      await this.blob(key).deleteIfExists();
+      await blob.deleteIfExists();
     } catch (error) {
       throw this.translate(error, `Cannot delete ${key} from ${this.description}`);
     }
   }
 
   async list(prefix: string, options: { cursor?: string; limit?: number } = {}): Promise<StorageListPage> {
+    const { container } = await this.azure();
     try {
-      const pages = this.container
+      const pages = container
         .listBlobsFlat({ prefix: this.prefix + prefix })
         .byPage({ maxPageSize: Math.min(options.limit ?? 1000, 5000), ...(options.cursor ? { continuationToken: options.cursor } : {}) });
       const { value } = await pages.next();
@@ -165,10 +190,11 @@ export class AzureBlobStorage implements StorageBackend {
   }
 
   async copy(sourceKey: string, targetKey: string): Promise<StoredObjectInfo> {
-    const source = this.blob(sourceKey);
+    const source = await this.blob(sourceKey);
+    const target = await this.blob(targetKey);
     try {
       // With a SAS token the source URL carries it; with an account key the same account authorizes the copy.
-      const poller = await this.blob(targetKey).beginCopyFromURL(source.url, { intervalInMs: 200 });
+      const poller = await target.beginCopyFromURL(source.url, { intervalInMs: 200 });
       await poller.pollUntilDone();
     } catch (error) {
       throw this.translate(error, `Cannot copy ${sourceKey} to ${targetKey} in ${this.description}`);
@@ -186,7 +212,9 @@ export class AzureBlobStorage implements StorageBackend {
 
   private async sign(key: string, permissions: string, expiresInSeconds: number): Promise<string> {
     if (!this.canSign) throw new StorageError('InvalidConfig', `${this.description} uses a SAS token: only an account key can sign URLs`);
-    return this.blob(key).generateSasUrl({ permissions: BlobSASPermissions.parse(permissions), expiresOn: new Date(Date.now() + expiresInSeconds * 1000) });
+    const { sdk } = await this.azure();
+    const blob = await this.blob(key);
+    return blob.generateSasUrl({ permissions: sdk.BlobSASPermissions.parse(permissions), expiresOn: new Date(Date.now() + expiresInSeconds * 1000) });
   }
 
   usage(prefix = ''): Promise<StorageUsage> {
@@ -199,12 +227,12 @@ export class AzureBlobStorage implements StorageBackend {
 
   private translate(error: unknown, context: string): StorageError {
     if (error instanceof StorageError) return error;
-    if (error instanceof RestError && error.statusCode !== undefined) {
+    if (isRestError(error) && error.statusCode !== undefined) {
       const backendMessage = `${error.code ?? error.statusCode}: ${(error.message.split('\n')[0] ?? '').trim()}`;
       if (isMissingContainer(error)) return new StorageError('InvalidConfig', `${context}: container ${this.config.container} does not exist`, { backendMessage, cause: error });
       return new StorageError(kindForHttpStatus(error.statusCode), context, { backendMessage, cause: error });
     }
-    if (isNetworkError(error) || (error instanceof RestError && error.code === 'REQUEST_SEND_ERROR')) {
+    if (isNetworkError(error) || (isRestError(error) && error.code === 'REQUEST_SEND_ERROR')) {
       return new StorageError('Unavailable', `${context}: ${this.config.endpoint ?? 'Azure'} is unreachable`, { backendMessage: (error as Error).message, cause: error });
     }
     // A cancel is not a storage failure: it must never be retried or counted as an outage.
@@ -213,6 +241,10 @@ export class AzureBlobStorage implements StorageBackend {
   }
 }
 
+function isRestError(error: unknown): error is RestError {
+  return loadedSdk !== null && error instanceof loadedSdk.RestError;
+}
+
 function isMissingContainer(error: unknown): boolean {
-  return error instanceof RestError && error.code === 'ContainerNotFound';
+  return isRestError(error) && error.code === 'ContainerNotFound';
 }

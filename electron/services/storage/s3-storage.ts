@@ -1,24 +1,10 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import {
-  AbortMultipartUploadCommand,
-  CompleteMultipartUploadCommand,
-  CopyObjectCommand,
-  CreateMultipartUploadCommand,
-  DeleteObjectCommand,
-  GetObjectCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  S3Client,
-  S3ServiceException,
-  UploadPartCommand,
-  type ServerSideEncryption,
-  type StorageClass,
-} from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import type * as S3Sdk from '@aws-sdk/client-s3';
+import type { S3Client, S3ClientConfig, S3ServiceException, ServerSideEncryption, StorageClass } from '@aws-sdk/client-s3';
+import type { Upload } from '@aws-sdk/lib-storage';
+import type { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { isAbortError } from '../../../shared/errors';
 import { fsyncDirectory, tempPathFor } from '../fs/atomic-write';
 import { BatchedWriter } from '../registry-client/batched-writer';
@@ -33,6 +19,28 @@ const MiB = 1024 * 1024;
 /** S3's limits: parts of 5 MiB to 5 GiB, at most 10,000 of them. */
 export const minPartSize = 5 * MiB;
 const maxParts = 10_000;
+
+interface AwsSdk {
+  s3: typeof S3Sdk;
+  Upload: typeof Upload;
+  getSignedUrl: typeof getSignedUrl;
+}
+
+let sdkLoading: Promise<AwsSdk> | null = null;
+/** Set once loaded, for the synchronous error checks (only the SDK's own calls throw its errors). */
+let loadedSdk: AwsSdk | null = null;
+
+/**
+ * The AWS SDK costs ~20 MiB of memory: it loads on a first S3/GCS operation, so a process that never
+ * uses one (`encrypt`, `--version`, a local store) never pays for it.
+ */
+function loadAwsSdk(): Promise<AwsSdk> {
+  sdkLoading ??= Promise.all([import('@aws-sdk/client-s3'), import('@aws-sdk/lib-storage'), import('@aws-sdk/s3-request-presigner')]).then(([s3, storage, presigner]) => {
+    loadedSdk = { s3, Upload: storage.Upload, getSignedUrl: presigner.getSignedUrl };
+    return loadedSdk;
+  });
+  return sdkLoading;
+}
 
 export interface S3Credentials {
   accessKeyId: string;
@@ -75,7 +83,8 @@ export class S3Storage implements StorageBackend {
   readonly description: string;
   readonly partSizeBytes: number;
   readonly concurrency: number;
-  private readonly client: S3Client;
+  private readonly clientConfig: S3ClientConfig;
+  private clientLoading: Promise<{ client: S3Client; sdk: AwsSdk }> | null = null;
   private readonly bucket: string;
   private readonly prefix: string;
   /** Identifies bucket + endpoint in the multipart journal. */
@@ -98,7 +107,7 @@ export class S3Storage implements StorageBackend {
     // who get the SDK version pinned in our lockfile. Respect an explicit setting.
     process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
     const checksums = config.streamedChecksums ?? true;
-    this.client = new S3Client({
+    this.clientConfig = {
       region: config.region,
       ...(endpoint ? { endpoint } : {}),
       forcePathStyle: config.forcePathStyle ?? false,
@@ -109,7 +118,13 @@ export class S3Storage implements StorageBackend {
       // up"); longer outages are retried by StorageManager, which counts them in the stats.
       maxAttempts: 2,
       requestHandler: { requestTimeout: config.requestTimeoutMs ?? 120_000, connectionTimeout: 10_000 },
-    });
+    };
+  }
+
+  /** The client, created on the first operation (loading the SDK if no backend has yet). */
+  private s3(): Promise<{ client: S3Client; sdk: AwsSdk }> {
+    this.clientLoading ??= loadAwsSdk().then((sdk) => ({ client: new sdk.s3.S3Client(this.clientConfig), sdk }));
+    return this.clientLoading;
   }
 
   private fullKey(key: string): string {
@@ -136,8 +151,9 @@ export class S3Storage implements StorageBackend {
 
   async put(key: string, body: Readable, options: PutOptions = {}): Promise<StoredObjectInfo> {
     const Key = this.fullKey(key);
-    const upload = new Upload({
-      client: this.client,
+    const { client, sdk } = await this.s3();
+    const upload = new sdk.Upload({
+      client,
       params: { Bucket: this.bucket, Key, Body: body, ...this.writeParams(options) },
       partSize: this.partSizeBytes,
       queueSize: this.concurrency,
@@ -162,10 +178,11 @@ export class S3Storage implements StorageBackend {
     const Key = this.fullKey(key);
     const stats = await fsp.stat(filePath);
     if (stats.size <= this.partSizeBytes) {
+      const { client, sdk } = await this.s3();
       try {
-        await this.client.send(
+        await client.send(
           // At most one part in memory, and a buffer can be re-sent if the request is retried.
-          new PutObjectCommand({ Bucket: this.bucket, Key, Body: await fsp.readFile(filePath), ContentLength: stats.size, ...this.writeParams(options) }),
+          new sdk.s3.PutObjectCommand({ Bucket: this.bucket, Key, Body: await fsp.readFile(filePath), ContentLength: stats.size, ...this.writeParams(options) }),
           options.signal ? { abortSignal: options.signal } : {},
         );
       } catch (error) {
@@ -185,6 +202,7 @@ export class S3Storage implements StorageBackend {
    */
   private async putFileMultipart(Key: string, sourcePath: string, source: { size: number; mtimeMs: number }, options: PutOptions): Promise<void> {
     const journal = this.config.journal ?? null;
+    const { client, sdk } = await this.s3();
     // Large files get larger parts so they stay within 10,000 parts.
     const partSize = Math.max(this.partSizeBytes, Math.ceil(source.size / maxParts));
     if (journal) await this.abortOrphans(journal);
@@ -202,7 +220,7 @@ export class S3Storage implements StorageBackend {
       for (const part of journal?.parts(entry.row) ?? []) done.set(part.partNumber, part);
     } else {
       try {
-        const created = await this.client.send(new CreateMultipartUploadCommand({ Bucket: this.bucket, Key, ...this.writeParams(options) }));
+        const created = await client.send(new sdk.s3.CreateMultipartUploadCommand({ Bucket: this.bucket, Key, ...this.writeParams(options) }));
         if (!created.UploadId) throw new StorageError('Unavailable', `${this.description} returned no upload id`);
         uploadId = created.UploadId;
       } catch (error) {
@@ -233,7 +251,7 @@ export class S3Storage implements StorageBackend {
           const buffer = reusable.subarray(0, length);
           const { bytesRead } = await handle.read(buffer, 0, length, offset);
           if (bytesRead !== length) throw new StorageError('Conflict', `${sourcePath} changed while it was uploaded`);
-          const answer = await this.client.send(new UploadPartCommand({ Bucket: this.bucket, Key, UploadId: uploadId, PartNumber: number, Body: buffer, ContentLength: length }), {
+          const answer = await client.send(new sdk.s3.UploadPartCommand({ Bucket: this.bucket, Key, UploadId: uploadId, PartNumber: number, Body: buffer, ContentLength: length }), {
             abortSignal: controller.signal,
           });
           const part = { partNumber: number, etag: answer.ETag ?? '', size: length };
@@ -250,7 +268,7 @@ export class S3Storage implements StorageBackend {
         throw error;
       })));
       const parts = [...done.values()].sort((a, b) => a.partNumber - b.partNumber).map((part) => ({ PartNumber: part.partNumber, ETag: part.etag }));
-      await this.client.send(new CompleteMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId: uploadId, MultipartUpload: { Parts: parts } }));
+      await client.send(new sdk.s3.CompleteMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId: uploadId, MultipartUpload: { Parts: parts } }));
       if (row !== null) journal?.finish(row);
     } catch (error) {
       const cancelled = options.signal?.aborted === true;
@@ -288,13 +306,15 @@ export class S3Storage implements StorageBackend {
   }
 
   private async abortUpload(Key: string, uploadId: string): Promise<void> {
-    await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId: uploadId })).catch(() => undefined);
+    const { client, sdk } = await this.s3();
+    await client.send(new sdk.s3.AbortMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId: uploadId })).catch(() => undefined);
   }
 
   async get(key: string, options: { range?: ByteRange; signal?: AbortSignal } = {}): Promise<Readable> {
+    const { client, sdk } = await this.s3();
     try {
-      const answer = await this.client.send(
-        new GetObjectCommand({ Bucket: this.bucket, Key: this.fullKey(key), ...(options.range ? { Range: `bytes=${options.range.start}-${options.range.end}` } : {}) }),
+      const answer = await client.send(
+        new sdk.s3.GetObjectCommand({ Bucket: this.bucket, Key: this.fullKey(key), ...(options.range ? { Range: `bytes=${options.range.start}-${options.range.end}` } : {}) }),
         options.signal ? { abortSignal: options.signal } : {},
       );
       return answer.Body as Readable;
@@ -353,9 +373,10 @@ export class S3Storage implements StorageBackend {
   }
 
   private async getRange(key: string, range: ByteRange, etag: string | null, signal: AbortSignal): Promise<Readable> {
+    const { client, sdk } = await this.s3();
     try {
-      const answer = await this.client.send(
-        new GetObjectCommand({ Bucket: this.bucket, Key: this.fullKey(key), Range: `bytes=${range.start}-${range.end}`, ...(etag ? { IfMatch: `"${etag}"` } : {}) }),
+      const answer = await client.send(
+        new sdk.s3.GetObjectCommand({ Bucket: this.bucket, Key: this.fullKey(key), Range: `bytes=${range.start}-${range.end}`, ...(etag ? { IfMatch: `"${etag}"` } : {}) }),
         { abortSignal: signal },
       );
       return answer.Body as Readable;
@@ -365,8 +386,9 @@ export class S3Storage implements StorageBackend {
   }
 
   async head(key: string): Promise<StoredObjectInfo | null> {
+    const { client, sdk } = await this.s3();
     try {
-      const answer = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.fullKey(key) }));
+      const answer = await client.send(new sdk.s3.HeadObjectCommand({ Bucket: this.bucket, Key: this.fullKey(key) }));
       return {
         key,
         size: answer.ContentLength ?? 0,
@@ -385,8 +407,9 @@ export class S3Storage implements StorageBackend {
 
 
   async delete(key: string): Promise<void> {
+    const { client, sdk } = await this.s3();
     try {
-      await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.fullKey(key) }));
+      await client.send(new sdk.s3.DeleteObjectCommand({ Bucket: this.bucket, Key: this.fullKey(key) }));
     } catch (error) {
       const translated = this.translate(error, `Cannot delete ${key} from ${this.description}`);
       if (translated.kind !== 'NotFound' || isMissingBucket(error)) throw translated;
@@ -394,9 +417,10 @@ export class S3Storage implements StorageBackend {
   }
 
   async list(prefix: string, options: { cursor?: string; limit?: number } = {}): Promise<StorageListPage> {
+    const { client, sdk } = await this.s3();
     try {
-      const answer = await this.client.send(
-        new ListObjectsV2Command({
+      const answer = await client.send(
+        new sdk.s3.ListObjectsV2Command({
           Bucket: this.bucket,
           Prefix: this.prefix + prefix,
           MaxKeys: Math.min(options.limit ?? 1000, 1000),
@@ -419,9 +443,10 @@ export class S3Storage implements StorageBackend {
 
   async copy(sourceKey: string, targetKey: string): Promise<StoredObjectInfo> {
     const source = this.fullKey(sourceKey);
+    const { client, sdk } = await this.s3();
     try {
-      await this.client.send(
-        new CopyObjectCommand({
+      await client.send(
+        new sdk.s3.CopyObjectCommand({
           Bucket: this.bucket,
           Key: this.fullKey(targetKey),
           CopySource: `${this.bucket}/${source.split('/').map(encodeURIComponent).join('/')}`,
@@ -436,12 +461,14 @@ export class S3Storage implements StorageBackend {
     return headAfterWrite(this, targetKey);
   }
 
-  presignGet(key: string, expiresInSeconds: number): Promise<string> {
-    return getSignedUrl(this.client, new GetObjectCommand({ Bucket: this.bucket, Key: this.fullKey(key) }), { expiresIn: expiresInSeconds });
+  async presignGet(key: string, expiresInSeconds: number): Promise<string> {
+    const { client, sdk } = await this.s3();
+    return sdk.getSignedUrl(client, new sdk.s3.GetObjectCommand({ Bucket: this.bucket, Key: this.fullKey(key) }), { expiresIn: expiresInSeconds });
   }
 
-  presignPut(key: string, expiresInSeconds: number): Promise<string> {
-    return getSignedUrl(this.client, new PutObjectCommand({ Bucket: this.bucket, Key: this.fullKey(key) }), { expiresIn: expiresInSeconds });
+  async presignPut(key: string, expiresInSeconds: number): Promise<string> {
+    const { client, sdk } = await this.s3();
+    return sdk.getSignedUrl(client, new sdk.s3.PutObjectCommand({ Bucket: this.bucket, Key: this.fullKey(key) }), { expiresIn: expiresInSeconds });
   }
 
   usage(prefix = ''): Promise<StorageUsage> {
@@ -455,7 +482,7 @@ export class S3Storage implements StorageBackend {
   /** The SDK's error as a typed storage error, keeping the server's own message. */
   private translate(error: unknown, context: string): StorageError {
     if (error instanceof StorageError) return error;
-    if (error instanceof S3ServiceException) {
+    if (isServiceException(error)) {
       const status = error.$metadata.httpStatusCode;
       if (isMissingBucket(error)) return new StorageError('InvalidConfig', `${context}: bucket ${this.bucket} does not exist`, { backendMessage: error.message, cause: error });
       const kind = ['AccessDenied', 'InvalidAccessKeyId', 'SignatureDoesNotMatch', 'ExpiredToken'].includes(error.name) ? 'AccessDenied' : kindForHttpStatus(status);
@@ -468,8 +495,12 @@ export class S3Storage implements StorageBackend {
   }
 }
 
+function isServiceException(error: unknown): error is S3ServiceException {
+  return loadedSdk !== null && error instanceof loadedSdk.s3.S3ServiceException;
+}
+
 function isMissingBucket(error: unknown): boolean {
-  return error instanceof S3ServiceException && error.name === 'NoSuchBucket';
+  return isServiceException(error) && error.name === 'NoSuchBucket';
 }
 
 function unquote(etag: string | undefined): string | null {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFileSync, readdirSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync, symlinkSync, writeFileSync, mkdirSync } from 'node:fs';
 import { createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -146,6 +146,8 @@ describe('S3Storage against s3rver', () => {
 
   it('resumes a multipart upload after the uploading process is killed', async () => {
     const bundle = path.join(scratch.dir, 'upload-child.cjs');
+    // The bundle keeps the SDK's lazy import(), which ignores NODE_PATH: give it the project's node_modules.
+    symlinkSync(path.join(projectRoot, 'node_modules'), path.join(scratch.dir, 'node_modules'), 'junction');
     await build({
       entryPoints: [path.join(__dirname, 'fixtures', 'multipart-upload-child.ts')],
       outfile: bundle,
@@ -162,7 +164,7 @@ describe('S3Storage against s3rver', () => {
     openDatabase(databaseFile, migrations).close();
 
     const child = spawn(process.execPath, [bundle, databaseFile, server.endpoint, 'depot-resume', 'resumed/object', file], {
-      env: { ...process.env, NODE_PATH: path.join(projectRoot, 'node_modules') },
+      env: process.env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let childOutput = '';
