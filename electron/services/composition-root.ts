@@ -39,6 +39,7 @@ import { SigningKeyring } from './signing/signing-keyring';
 import { RegistrySignatures } from './registry/registry-signatures';
 import { StorageManager, builtInBackendId } from './storage/storage-manager';
 import type { StorageLocation } from './storage/storage-factory';
+import { PackageEncryptor, type EncryptorTuning } from './encryption/package-encryptor';
 
 export interface ShellDialogs {
   chooseFolder(title: string): Promise<string | null>;
@@ -65,6 +66,8 @@ export interface CoreOptions {
   failedAuthLimit?: { maxFailures: number; windowMs: number };
   /** `serve --blob-store <url>`: the registry's blobs on this backend instead of the setting's choice. */
   blobStoreLocation?: StorageLocation;
+  /** KDF cost of encrypt-on-publish; tests lower it (the format is under test, not the work factor). */
+  encryptorTuning?: EncryptorTuning;
 }
 
 export interface Core {
@@ -79,6 +82,8 @@ export interface Core {
   readonly logger: Logger;
   readonly blobs: BlobStore;
   readonly registry: RegistryService;
+  /** Encrypts on publish and decrypts on download. */
+  readonly encryptor: PackageEncryptor;
   /** Users, roles, grants, keys, package visibility and owners, audit: every permission decision. */
   readonly access: AccessControl;
   readonly authorizer: RegistryAuthorizer;
@@ -148,12 +153,14 @@ export function createCore(options: CoreOptions): Core {
   const trust = new TrustStore(db);
   const access = new AccessControl({ repository: new AccessRepository(db), ...(options.failedAuthLimit ? { limiter: new FailedAuthLimiter(options.failedAuthLimit) } : {}) });
   access.ensureLocalUser();
+  const encryptor = new PackageEncryptor(options.encryptorTuning);
   const registry = new RegistryService({
     repository: new RegistryRepository(db),
     blobs,
     logger,
     signatures: new RegistrySignatures(db, blobs, trust),
     packageCreated: (name, owner) => access.initializePackage(name, owner),
+    encryptor,
   });
   // `metrics` is built below; decisions only happen once requests arrive, after it exists.
   const authorizer = new RegistryAuthorizer(access, (permission, subject, outcome) => metrics.collector.recordAccess(permission, subject, outcome));
@@ -222,6 +229,7 @@ export function createCore(options: CoreOptions): Core {
     logger,
     blobs,
     registry,
+    encryptor,
     access,
     authorizer,
     staging,

@@ -12,6 +12,7 @@ import {
   searchResultSchema,
   versionRowSchema,
 } from '../domain/registry';
+import { exportDecryptionSchema, publishEncryptionSchema } from '../domain/encryption';
 
 const nameInput = z.string().min(1).max(214);
 const versionInput = z.string().min(1).max(256);
@@ -31,9 +32,9 @@ export const packagesChannels = defineRequests({
   'packages.version': { input: z.object({ name: nameInput, version: versionInput }).strict(), output: packageVersionMetadataSchema, summary: 'One version in full.' },
   'packages.inspect': { input: z.object({ source: packageSourceSchema }).strict(), output: packageInspectionViewSchema, summary: 'Read and verify a dropped package before publishing it.' },
   'packages.publish': {
-    input: z.object({ source: packageSourceSchema, metadata: publishMetadataSchema.default({}) }).strict(),
+    input: z.object({ source: packageSourceSchema, metadata: publishMetadataSchema.default({}), encrypt: publishEncryptionSchema.optional() }).strict(),
     output: jobRecordSchema,
-    summary: 'Publish a dropped package as a job (progress, cancel).',
+    summary: 'Publish a dropped package as a job (progress, cancel), encrypted with a passphrase or to age recipients when `encrypt` is given.',
   },
   'packages.createFolderUpload': {
     input: z.object({ folderName: z.string().min(1).max(255) }).strict(),
@@ -63,9 +64,9 @@ export const packagesChannels = defineRequests({
     summary: 'Yank or unyank a version (yanked versions still download by exact version).',
   },
   'packages.exportVersion': {
-    input: z.object({ name: nameInput, version: versionInput, directory: z.string().min(1).max(4096) }).strict(),
+    input: z.object({ name: nameInput, version: versionInput, directory: z.string().min(1).max(4096), decrypt: exportDecryptionSchema.optional() }).strict(),
     output: jobRecordSchema,
-    summary: 'Save a version into a folder on this machine, as a job.',
+    summary: 'Save a version into a folder on this machine, as a job; an encrypted version is decrypted with `decrypt`, else saved as ciphertext.',
   },
   'packages.registryInfo': {
     input: z.object({}).strict(),

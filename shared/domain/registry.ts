@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { versionEncryptionSchema } from './encryption';
 
 /** Metadata a publisher may set over the manifest's own (HTTP header `X-Torsh-Metadata`, publish form). */
 export const publishMetadataSchema = z
@@ -33,6 +34,8 @@ export const packageSummarySchema = z.object({
   digest: z.string(),
   published_at: z.string(),
   downloads: z.number().int(),
+  /** Set on encrypted versions (the UI shows a lock); absent from registries that predate encryption. */
+  encryption: versionEncryptionSchema.nullable().optional(),
 });
 export type PackageSummary = z.infer<typeof packageSummarySchema>;
 
@@ -60,6 +63,7 @@ export const packageVersionSummarySchema = z.object({
   size: z.number().int(),
   published_at: z.string(),
   yanked: z.boolean(),
+  encryption: versionEncryptionSchema.nullable().optional(),
 });
 export const packageVersionsListingSchema = z.object({
   name: z.string(),
@@ -84,6 +88,7 @@ export const publishResultSchema = z.object({
   size: z.number().int(),
   /** false when the same bytes were already published (idempotent re-publish). */
   created: z.boolean(),
+  encryption: versionEncryptionSchema.nullable().optional(),
 });
 export type PublishResult = z.infer<typeof publishResultSchema>;
 
@@ -96,6 +101,7 @@ export const versionRowSchema = z.object({
   downloads: z.number().int(),
   yanked: z.boolean(),
   published_at: z.string(),
+  encryption: versionEncryptionSchema.nullable().optional(),
 });
 export type VersionRow = z.infer<typeof versionRowSchema>;
 

@@ -8,6 +8,7 @@ import { inspectPackage } from '../packages/format';
 import type { JobHandle, JobRunner } from '../jobs/job-runner';
 import { resourceView, tagsFromManifest, type RegistryService } from './registry-service';
 import { receiveUpload } from './upload-receiver';
+import type { PublishEncryption } from '../../../shared/domain/encryption';
 
 interface StagedFile extends StagedPackage {
   tempPath: string;
@@ -74,11 +75,14 @@ export class StagingArea {
     };
   }
 
-  /** Publishes as a job: copies a local file in first (with progress), then validates and stores. */
-  publish(source: PackageSource, metadata: PublishMetadata, publisher: string | null, ownerUserId: string | null = null): JobHandle<PublishResult> {
+  /**
+   * Publishes as a job: copies a local file in first (with progress), then validates, encrypts when
+   * asked and stores. `encrypt` stays in this closure: job params and records never see the passphrase.
+   */
+  publish(source: PackageSource, metadata: PublishMetadata, publisher: string | null, ownerUserId: string | null = null, encrypt?: PublishEncryption): JobHandle<PublishResult> {
     const label = source.kind === 'staged' ? (this.staged.get(source.id)?.fileName ?? 'package') : path.basename(source.path);
     if (source.kind === 'staged' && !this.staged.has(source.id)) throw new DepotError('NOT_FOUND', 'That upload is no longer staged; drop the package again.');
-    return this.options.jobs.start('package-publish', `Publish ${label}`, { source: source.kind, label }, async (context) => {
+    return this.options.jobs.start('package-publish', `Publish ${label}`, { source: source.kind, label, encrypted: encrypt !== undefined }, async (context) => {
       let upload;
       if (source.kind === 'staged') {
         const entry = this.staged.get(source.id);
@@ -102,6 +106,7 @@ export class StagingArea {
         metadata,
         publisher,
         ownerUserId,
+        ...(encrypt ? { encrypt } : {}),
         signal: context.signal,
         onProgress: (fraction, message) => context.reportProgress(base + (1 - base) * fraction, message),
       });
