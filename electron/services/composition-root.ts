@@ -29,6 +29,7 @@ import { FailedAuthLimiter } from './access/failed-auth-limiter';
 import { RegistryAuthorizer } from './registry/registry-authorizer';
 import { StagingArea } from './registry/staging-area';
 import { StagedFolders } from './registry/staged-folders';
+import { PreparedDownloads } from './registry/prepared-downloads';
 import { PackageCache } from './cache/package-cache';
 import { RegistryDirectory } from './registries/registry-directory';
 import { RegistryClient, normalizeRegistryUrl } from './registry-client/registry-client';
@@ -88,6 +89,8 @@ export interface Core {
   readonly access: AccessControl;
   readonly authorizer: RegistryAuthorizer;
   readonly staging: StagingArea;
+  /** Versions saved on the host for a browser to fetch once (decrypted downloads in the web UI). */
+  readonly preparedDownloads: PreparedDownloads;
   /** Folders dropped for packing (browser uploads or desktop paths) before they become staged packages. */
   readonly stagedFolders: StagedFolders;
   /** Packages pulled from registries: content-addressed, capped, LRU-evicted, offline-capable. */
@@ -172,6 +175,7 @@ export function createCore(options: CoreOptions): Core {
     // Built below; publishes only happen once the UI asks, after it exists.
     onPublished: (result, durationMs) => metrics.collector.recordUpload(result.name, result.version, result.size, durationMs, 'ui'),
   });
+  const preparedDownloads = new PreparedDownloads({ dir: path.join(tmpDir, 'exports'), registry, tools: { encryptor, tmpDir } });
   const stagedFolders = new StagedFolders({ tmpDir, staging, jobs, maxPackageBytes: () => settings.get().registry.maxPackageBytes });
   const cache = new PackageCache({
     db,
@@ -234,6 +238,7 @@ export function createCore(options: CoreOptions): Core {
     authorizer,
     staging,
     stagedFolders,
+    preparedDownloads,
     cache,
     registries: new RegistryDirectory(settings, secrets, () => registryUrl),
     storage,
@@ -250,6 +255,7 @@ export function createCore(options: CoreOptions): Core {
       await jobs.shutdown();
       await staging.discardAll();
       await stagedFolders.discardAll();
+      await preparedDownloads.discardAll();
       await metrics.close();
       db.close();
       lock.release();

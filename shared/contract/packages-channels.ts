@@ -68,6 +68,11 @@ export const packagesChannels = defineRequests({
     output: jobRecordSchema,
     summary: 'Save a version into a folder on this machine, as a job; an encrypted version is decrypted with `decrypt`, else saved as ciphertext.',
   },
+  'packages.prepareDownload': {
+    input: z.object({ name: nameInput, version: versionInput, decrypt: exportDecryptionSchema.optional() }).strict(),
+    output: jobRecordSchema,
+    summary: 'Save a version (decrypted with `decrypt`) on the host for this browser to fetch once from /session/exports/{downloadId}, as a job.',
+  },
   'packages.registryInfo': {
     input: z.object({}).strict(),
     output: z.object({ httpBaseUrl: z.string().nullable() }),

@@ -159,3 +159,11 @@ export const folderInspectionSchema = z.object({
   suggestedVersion: z.string().nullable(),
 });
 export type FolderInspection = z.infer<typeof folderInspectionSchema>;
+
+/** The result of a `packages.prepareDownload` job: fetch it once from `/session/exports/{downloadId}`. */
+export const preparedDownloadSchema = z.object({
+  downloadId: z.string().regex(/^[0-9a-f]{32}$/),
+  fileName: z.string(),
+  size: z.number().int(),
+});
+export type PreparedDownload = z.infer<typeof preparedDownloadSchema>;

@@ -65,6 +65,10 @@ export function createRequestHandlers(core: Omit<Core, 'router'>): RequestHandle
       core.jobs.start('package-export', `Save ${request.name}@${request.version}`, { name: request.name, version: request.version, directory: request.directory, decrypt: request.decrypt !== undefined }, (context) =>
         exportVersion(core.registry, request, context, { encryptor: core.encryptor, tmpDir: core.tmpDir }),
       ).record,
+    'packages.prepareDownload': (request) =>
+      core.jobs.start('package-export', `Prepare ${request.name}@${request.version} for download`, { name: request.name, version: request.version, decrypt: request.decrypt !== undefined }, (context) =>
+        core.preparedDownloads.prepare(request, context),
+      ).record,
     'packages.registryInfo': () => ({ httpBaseUrl: core.registryEndpoint.url() }),
     'storage.list': () => core.storage.list(),
     'storage.save': ({ config, secrets }) => core.storage.save(config, secrets),
