@@ -6,6 +6,8 @@ import { formatBytes } from '../../lib/format';
 import { useJobsStore } from '../../stores/jobs-store';
 import type { JobRecord } from '../../../../shared/domain/jobs';
 import { resetDrop, usePackagesStore, type PackFields } from '../../stores/packages-store';
+import type { PublishEncryption } from '../../../../shared/domain/encryption';
+import { EncryptOnPublish, encryptionFromChoice, noEncryption } from './encrypt-on-publish';
 
 /** The drop flow: upload/inspect → what was found + metadata form → publish job with progress. */
 export function PublishPanel() {
@@ -82,7 +84,7 @@ export function PublishPanel() {
           ) : null}
         </>
       ) : null}
-      {drop.phase === 'ready' && inspection ? <PublishForm key={`${drop.fileName}:${inspection.name}@${inspection.version}`} inspection={inspection} onPublish={(metadata) => void publish(metadata)} onDiscard={() => void cancelDrop()} /> : null}
+      {drop.phase === 'ready' && inspection ? <PublishForm key={`${drop.fileName}:${inspection.name}@${inspection.version}`} inspection={inspection} onPublish={(metadata, encrypt) => void publish(metadata, encrypt)} onDiscard={() => void cancelDrop()} /> : null}
       {drop.phase === 'publishing' ? <JobProgressRow job={job} label="Publish progress" fallback="Publishing…" testId="publish-progress" onCancel={() => void cancelDrop()} /> : null}
       {drop.phase === 'published' ? (
         <p className="success-text" data-testid="publish-done">
@@ -93,13 +95,19 @@ export function PublishPanel() {
   );
 }
 
-function PublishForm({ inspection, onPublish, onDiscard }: { inspection: PackageInspectionView; onPublish: (metadata: PublishMetadata) => void; onDiscard: () => void }) {
+function PublishForm({ inspection, onPublish, onDiscard }: { inspection: PackageInspectionView; onPublish: (metadata: PublishMetadata, encrypt: PublishEncryption | undefined) => void; onDiscard: () => void }) {
   // Pre-filled from the manifest; the form is re-created (key) for each dropped package.
   const [form, setForm] = useState(() => ({ description: inspection.description ?? '', author: inspection.author ?? '', license: inspection.license ?? '', tags: inspection.tags.join(', ') }));
   const [formError, setFormError] = useState<string | null>(null);
+  const [encryptChoice, setEncryptChoice] = useState(noEncryption);
 
   const submit = (event: FormEvent): void => {
     event.preventDefault();
+    const encryption = encryptionFromChoice(encryptChoice);
+    if (!encryption.ok) {
+      setFormError(encryption.error);
+      return;
+    }
     const tags = form.tags.split(',').map((tag) => tag.trim()).filter((tag) => tag !== '');
     const metadata = publishMetadataSchema.safeParse({
       description: form.description.trim() === '' ? null : form.description.trim(),
@@ -112,7 +120,7 @@ function PublishForm({ inspection, onPublish, onDiscard }: { inspection: Package
       return;
     }
     setFormError(null);
-    onPublish(metadata.data);
+    onPublish(metadata.data, encryption.encrypt);
   };
 
   return (
@@ -135,6 +143,7 @@ function PublishForm({ inspection, onPublish, onDiscard }: { inspection: Package
               <input value={form.tags} onChange={(event) => setForm({ ...form, tags: event.target.value })} data-testid="publish-tags" />
             </label>
           </div>
+          <EncryptOnPublish choice={encryptChoice} onChange={setEncryptChoice} />
           <FormActions error={formError} submitLabel="Publish" submitTestId="publish-submit" errorTestId="publish-form-error" onDiscard={onDiscard} />
         </form>
   );
