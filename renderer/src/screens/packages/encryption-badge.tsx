@@ -9,7 +9,18 @@ export function EncryptionBadge({ encryption, detailed = false }: { encryption: 
   const label = `Encrypted (${algorithmLabels[encryption.algorithm]}, ${how})`;
   return (
     <span className="badge badge-encrypted" role="img" aria-label={label} title={label} data-testid="encryption-badge">
-      🔒{detailed ? ` encrypted · ${algorithmLabels[encryption.algorithm]} · ${how}` : ''}
+      <LockIcon />
+      {detailed ? ` encrypted · ${algorithmLabels[encryption.algorithm]} · ${how}` : ''}
     </span>
+  );
+}
+
+/** Drawn, not an emoji: headless and minimal systems often lack a glyph for 🔒. */
+function LockIcon() {
+  return (
+    <svg className="lock-icon" width="10" height="12" viewBox="0 0 10 12" aria-hidden="true" focusable="false">
+      <path d="M2.5 5V3.5a2.5 2.5 0 0 1 5 0V5" fill="none" stroke="currentColor" strokeWidth="1.4" />
+      <rect x="1" y="5" width="8" height="6.5" rx="1.2" fill="currentColor" />
+    </svg>
   );
 }
