@@ -2,11 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { startServe, type ServingHost } from '../support/cli-process';
 import { makeTempDir } from '../support/temp-dir';
 import { makeTestPackage } from '../support/packages';
 import { launchChromium, screenshotPath } from './support/browser';
+import { dropFile } from './support/drop-file';
 
 let browser: Browser;
 let host: ServingHost;
@@ -24,23 +25,6 @@ afterAll(async () => {
   data.cleanup();
   work.cleanup();
 });
-
-/** A real drop event carrying a real File, as a user's drag from the file manager makes. */
-async function dropFile(page: Page, file: string): Promise<void> {
-  const transfer = await page.evaluateHandle(
-    ({ bytes, name }) => {
-      const binary = atob(bytes);
-      const array = new Uint8Array(binary.length);
-      for (let index = 0; index < binary.length; index += 1) array[index] = binary.charCodeAt(index);
-      const dataTransfer = new DataTransfer();
-      dataTransfer.items.add(new File([array], name, { type: 'application/octet-stream' }));
-      return dataTransfer;
-    },
-    { bytes: readFileSync(file).toString('base64'), name: path.basename(file) },
-  );
-  await page.getByTestId('app').dispatchEvent('dragover', { dataTransfer: transfer });
-  await page.getByTestId('app').dispatchEvent('drop', { dataTransfer: transfer });
-}
 
 const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
 

@@ -7,7 +7,7 @@ import { silentLogger } from '../../../electron/services/logger';
 import { startHttpHost, type RunningHost } from '../../../electron/host/http-host';
 import { createRegistryRoutes } from '../../../electron/host/registry-routes';
 import { encodeAgeRecipient, formatAgeIdentityFile, generateAgeIdentity, x25519PublicOf } from '../../../electron/services/encryption/x25519-keys';
-import type { JobRecord } from '../../../shared/domain/jobs';
+import { cheapEncryption, runContractJob } from '../../support/contract-jobs';
 import { runCliProcess } from '../../support/cli-process';
 import { makeTempDir } from '../../support/temp-dir';
 import { makeTestPackage } from '../../support/packages';
@@ -20,16 +20,12 @@ const files: Record<string, string> = {};
 
 async function publish(name: string, encrypt?: unknown): Promise<void> {
   files[name] = await makeTestPackage(temp.dir, { name, version: '1.0.0', files: { 'models/w.pt': 200_000 } });
-  const started = await core.router.dispatch('packages.publish', { source: { kind: 'path', path: files[name] }, ...(encrypt ? { encrypt } : {}) }, { origin: 'test' });
-  if (!started.ok) throw new Error(started.error.message);
-  const { id } = started.result as JobRecord;
-  // beforeAll has no expect.poll: wait for the job by hand.
-  while (['queued', 'running'].includes(core.jobs.get(id).status)) await new Promise((resolve) => setTimeout(resolve, 20));
-  if (core.jobs.get(id).status !== 'succeeded') throw new Error(`publishing ${name} failed: ${core.jobs.get(id).error?.message ?? 'unknown'}`);
+  const job = await runContractJob(core, 'packages.publish', { source: { kind: 'path', path: files[name] }, ...(encrypt ? { encrypt } : {}) });
+  if (job.status !== 'succeeded') throw new Error(`publishing ${name} failed: ${job.error?.message ?? 'unknown'}`);
 }
 
 beforeAll(async () => {
-  core = createCore({ dataDir: path.join(temp.dir, 'data'), shell: 'headless', logger: silentLogger, encryptorTuning: { scryptParams: { log2N: 10, r: 8, p: 1 } } });
+  core = createCore({ dataDir: path.join(temp.dir, 'data'), shell: 'headless', logger: silentLogger, encryptorTuning: cheapEncryption });
   core.access.configureDefaultVisibility('public');
   const registryRoutes = createRegistryRoutes({ registry: core.registry, authorizer: core.authorizer, tmpDir: core.tmpDir, maxPackageBytes: () => 1 << 30, logger: silentLogger });
   host = await startHttpHost({ core, host: '127.0.0.1', port: 0, staticDir: null, apiRoutes: [registryRoutes] });

@@ -2,11 +2,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { createCore, type Core } from '../../../electron/services/composition-root';
+import { createCore } from '../../../electron/services/composition-root';
 import { silentLogger } from '../../../electron/services/logger';
 import { startHttpHost } from '../../../electron/host/http-host';
 import { createExportRoutes } from '../../../electron/host/export-routes';
-import type { JobRecord } from '../../../shared/domain/jobs';
+import { cheapEncryption, runContractJob as finishedJob } from '../../support/contract-jobs';
 import { preparedDownloadSchema } from '../../../shared/domain/registry';
 import { makeTempDir } from '../../support/temp-dir';
 import { makeTestPackage } from '../../support/packages';
@@ -16,21 +16,13 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function finishedJob(core: Core, channel: string, input: unknown): Promise<JobRecord> {
-  const started = await core.router.dispatch(channel, input, { origin: 'test' });
-  if (!started.ok) throw new Error(started.error.message);
-  const { id } = started.result as JobRecord;
-  await expect.poll(() => core.jobs.get(id).status).not.toMatch(/queued|running/);
-  return core.jobs.get(id);
-}
-
 const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
 
 describe('GET /session/exports/{id} (decrypted downloads for the browser)', () => {
   it('serves a decrypted version once, with the session only, and leaves nothing behind', async () => {
     const temp = makeTempDir();
     cleanups.push(temp.cleanup);
-    const core = createCore({ dataDir: path.join(temp.dir, 'data'), shell: 'headless', logger: silentLogger, encryptorTuning: { scryptParams: { log2N: 10, r: 8, p: 1 } } });
+    const core = createCore({ dataDir: path.join(temp.dir, 'data'), shell: 'headless', logger: silentLogger, encryptorTuning: cheapEncryption });
     cleanups.push(() => core.close());
     const host = await startHttpHost({ core, host: '127.0.0.1', port: 0, staticDir: null, sessionRoutes: [createExportRoutes(core)] });
     cleanups.push(() => host.close());

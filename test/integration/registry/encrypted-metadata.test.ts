@@ -7,7 +7,7 @@ import { silentLogger } from '../../../electron/services/logger';
 import { startHttpHost } from '../../../electron/host/http-host';
 import { createRegistryRoutes } from '../../../electron/host/registry-routes';
 import { RegistryClient } from '../../../electron/services/registry-client/registry-client';
-import type { JobRecord } from '../../../shared/domain/jobs';
+import { cheapEncryption, runContractJob } from '../../support/contract-jobs';
 import { makeTempDir } from '../../support/temp-dir';
 import { makeTestPackage } from '../../support/packages';
 
@@ -20,7 +20,7 @@ describe('registry HTTP API: encrypted versions', () => {
   it('metadata, listings and search show `encryption`; the download is the ciphertext the digest names', async () => {
     const temp = makeTempDir();
     cleanups.push(temp.cleanup);
-    const core = createCore({ dataDir: path.join(temp.dir, 'data'), shell: 'headless', logger: silentLogger, encryptorTuning: { scryptParams: { log2N: 10, r: 8, p: 1 } } });
+    const core = createCore({ dataDir: path.join(temp.dir, 'data'), shell: 'headless', logger: silentLogger, encryptorTuning: cheapEncryption });
     cleanups.push(() => core.close());
     core.access.configureDefaultVisibility('public');
     const registryRoutes = createRegistryRoutes({ registry: core.registry, authorizer: core.authorizer, tmpDir: core.tmpDir, maxPackageBytes: () => 1 << 30, logger: silentLogger });
@@ -28,12 +28,9 @@ describe('registry HTTP API: encrypted versions', () => {
     cleanups.push(() => host.close());
 
     const file = await makeTestPackage(temp.dir, { name: 'vault', version: '1.0.0', description: 'locked weights' });
-    const started = await core.router.dispatch('packages.publish', { source: { kind: 'path', path: file }, encrypt: { passphrase: 'open sesame!' } }, { origin: 'test' });
-    const id = started.ok ? (started.result as JobRecord).id : '';
-    await expect.poll(() => core.jobs.get(id).status).toBe('succeeded');
+    expect((await runContractJob(core, 'packages.publish', { source: { kind: 'path', path: file }, encrypt: { passphrase: 'open sesame!' } })).status).toBe('succeeded');
     const plain = await makeTestPackage(temp.dir, { name: 'vault', version: '0.9.0' });
-    const plainJob = await core.router.dispatch('packages.publish', { source: { kind: 'path', path: plain } }, { origin: 'test' });
-    await expect.poll(() => core.jobs.get(plainJob.ok ? (plainJob.result as JobRecord).id : '').status).toBe('succeeded');
+    expect((await runContractJob(core, 'packages.publish', { source: { kind: 'path', path: plain } })).status).toBe('succeeded');
 
     const base = `${new URL(host.url).origin}/api/v1`;
     const metadata = (await (await fetch(`${base}/packages/vault/1.0.0`)).json()) as Record<string, unknown>;

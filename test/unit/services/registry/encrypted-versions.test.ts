@@ -9,6 +9,7 @@ import { receiveUpload } from '../../../../electron/services/registry/upload-rec
 import { encodeAgeRecipient, formatAgeIdentityFile, generateAgeIdentity, x25519PublicOf } from '../../../../electron/services/encryption/x25519-keys';
 import type { ErrorEnvelope } from '../../../../shared/errors';
 import type { JobRecord } from '../../../../shared/domain/jobs';
+import { cheapEncryption, runContractJob } from '../../../support/contract-jobs';
 import { makeTempDir } from '../../../support/temp-dir';
 import { makeTestPackage } from '../../../support/packages';
 
@@ -30,8 +31,7 @@ function setup(): Fixture {
   const data = makeTempDir();
   const work = makeTempDir();
   cleanups.push(data.cleanup, work.cleanup);
-  // Cheap KDFs: what is under test is the registry's handling, not the work factor.
-  const core = createCore({ dataDir: data.dir, shell: 'headless', logger: silentLogger, encryptorTuning: { scryptParams: { log2N: 10, r: 8, p: 1 }, ageScryptLog2N: 10 } });
+  const core = createCore({ dataDir: data.dir, shell: 'headless', logger: silentLogger, encryptorTuning: cheapEncryption });
   cleanups.push(() => core.close());
   const out = path.join(work.dir, 'out');
   mkdirSync(out);
@@ -42,14 +42,6 @@ async function request(core: Core, channel: string, input: unknown): Promise<{ o
   return (await core.router.dispatch(channel, input, { origin: 'test' })) as { ok: true; result: unknown } | { ok: false; error: ErrorEnvelope };
 }
 
-/** Starts a job through the contract and waits for it to end. */
-async function runJob(core: Core, channel: string, input: unknown): Promise<JobRecord> {
-  const started = await request(core, channel, input);
-  if (!started.ok) throw new Error(`${channel} refused: ${started.error.message}`);
-  const { id } = started.result as JobRecord;
-  await expect.poll(() => core.jobs.get(id).status, { timeout: 20_000 }).not.toMatch(/queued|running/);
-  return core.jobs.get(id);
-}
 
 const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
 
@@ -73,7 +65,7 @@ function scratchFiles(core: Core): string[] {
 
 async function publishEncrypted(fixture: Fixture, name: string, encrypt: unknown, spec: { dependencies?: Record<string, string> } = {}): Promise<{ file: string; job: JobRecord }> {
   const file = await makeTestPackage(fixture.work, { name, version: '1.0.0', description: 'secret weights', files: { 'models/w.pt': 300_000, 'config/c.yaml': 'a: 1\n' }, ...spec });
-  const job = await runJob(fixture.core, 'packages.publish', { source: { kind: 'path', path: file }, encrypt });
+  const job = await runContractJob(fixture.core, 'packages.publish', { source: { kind: 'path', path: file }, encrypt });
   return { file, job };
 }
 
@@ -95,7 +87,7 @@ describe('encrypt on publish', () => {
     expect(metadata.size).toBe(blob.length);
     expect(blob.includes(Buffer.from('models/w.pt'))).toBe(false);
 
-    const saved = await runJob(fixture.core, 'packages.exportVersion', { name: 'sealed', version: '1.0.0', directory: fixture.out, decrypt });
+    const saved = await runContractJob(fixture.core, 'packages.exportVersion', { name: 'sealed', version: '1.0.0', directory: fixture.out, decrypt });
     expect(saved.status).toBe('succeeded');
     expect(readdirSync(fixture.out)).toEqual(['sealed-1.0.0.torshpkg']);
     expect(sha256(readFileSync(path.join(fixture.out, 'sealed-1.0.0.torshpkg')))).toBe(sha256(readFileSync(file)));
@@ -115,7 +107,7 @@ describe('encrypt on publish', () => {
     const decryptedByAge = execFileSync('age', ['-d', '-i', identityFile, blobPath(fixture.dataDir, metadata.digest)], { maxBuffer: 16 * 1024 * 1024 });
     expect(sha256(decryptedByAge)).toBe(sha256(readFileSync(file)));
 
-    const saved = await runJob(fixture.core, 'packages.exportVersion', { name: 'for-alice', version: '1.0.0', directory: fixture.out, decrypt: { identity: formatAgeIdentityFile(identity) } });
+    const saved = await runContractJob(fixture.core, 'packages.exportVersion', { name: 'for-alice', version: '1.0.0', directory: fixture.out, decrypt: { identity: formatAgeIdentityFile(identity) } });
     expect(saved.status).toBe('succeeded');
     expect(sha256(readFileSync(path.join(fixture.out, 'for-alice-1.0.0.torshpkg')))).toBe(sha256(readFileSync(file)));
   });
@@ -124,7 +116,7 @@ describe('encrypt on publish', () => {
     const fixture = setup();
     await publishEncrypted(fixture, 'locked-one', { passphrase });
     const plain = await makeTestPackage(fixture.work, { name: 'open-one', version: '1.0.0' });
-    expect((await runJob(fixture.core, 'packages.publish', { source: { kind: 'path', path: plain } })).status).toBe('succeeded');
+    expect((await runContractJob(fixture.core, 'packages.publish', { source: { kind: 'path', path: plain } })).status).toBe('succeeded');
     const { registry } = fixture.core;
     expect(registry.search('', 1, 20).packages.map((entry) => [entry.name, entry.encryption])).toEqual([
       ['locked-one', { algorithm: 'aes-256-gcm', unlock: 'passphrase' }],
@@ -138,7 +130,7 @@ describe('encrypt on publish', () => {
     const fixture = setup();
     const secret = 'never-store-me-7f3a9c';
     await publishEncrypted(fixture, 'quiet', { passphrase: secret });
-    await runJob(fixture.core, 'packages.exportVersion', { name: 'quiet', version: '1.0.0', directory: fixture.out, decrypt: { passphrase: secret } });
+    await runContractJob(fixture.core, 'packages.exportVersion', { name: 'quiet', version: '1.0.0', directory: fixture.out, decrypt: { passphrase: secret } });
     const params = fixture.core.db.prepare('SELECT params_json, result_json FROM jobs').all() as Array<{ params_json: string; result_json: string | null }>;
     expect(params.map((row) => JSON.parse(row.params_json) as unknown)).toEqual(expect.arrayContaining([expect.objectContaining({ encrypted: true }), expect.objectContaining({ decrypt: true })]));
     fixture.core.db.pragma('wal_checkpoint(TRUNCATE)');
@@ -151,9 +143,9 @@ describe('encrypt on publish', () => {
     const fixture = setup();
     const { file } = await publishEncrypted(fixture, 'once', { passphrase });
     const first = fixture.core.registry.getVersion('once', '1.0.0').digest;
-    const again = await runJob(fixture.core, 'packages.publish', { source: { kind: 'path', path: file }, encrypt: { passphrase } });
+    const again = await runContractJob(fixture.core, 'packages.publish', { source: { kind: 'path', path: file }, encrypt: { passphrase } });
     expect(again.error).toMatchObject({ code: 'CONFLICT', reason: 'version-exists' });
-    const plainAgain = await runJob(fixture.core, 'packages.publish', { source: { kind: 'path', path: file } });
+    const plainAgain = await runContractJob(fixture.core, 'packages.publish', { source: { kind: 'path', path: file } });
     expect(plainAgain.error).toMatchObject({ code: 'CONFLICT', reason: 'version-exists' });
     expect(fixture.core.registry.getVersion('once', '1.0.0').digest).toBe(first);
     expect(blobFiles(fixture.dataDir)).toHaveLength(1);
@@ -162,11 +154,11 @@ describe('encrypt on publish', () => {
   it('refuses to encrypt over a plain version too (no silent duplicate)', async () => {
     const fixture = setup();
     const file = await makeTestPackage(fixture.work, { name: 'plain-first', version: '1.0.0' });
-    expect((await runJob(fixture.core, 'packages.publish', { source: { kind: 'path', path: file } })).status).toBe('succeeded');
-    const encrypted = await runJob(fixture.core, 'packages.publish', { source: { kind: 'path', path: file }, encrypt: { passphrase } });
+    expect((await runContractJob(fixture.core, 'packages.publish', { source: { kind: 'path', path: file } })).status).toBe('succeeded');
+    const encrypted = await runContractJob(fixture.core, 'packages.publish', { source: { kind: 'path', path: file }, encrypt: { passphrase } });
     expect(encrypted.error).toMatchObject({ code: 'CONFLICT', reason: 'version-exists' });
     // The plain rule is unchanged: the same bytes again are a no-op.
-    expect((await runJob(fixture.core, 'packages.publish', { source: { kind: 'path', path: file } })).result).toMatchObject({ created: false });
+    expect((await runContractJob(fixture.core, 'packages.publish', { source: { kind: 'path', path: file } })).result).toMatchObject({ created: false });
   });
 
   it('validates the request in the contract: short passphrase, bad recipient, both at once', async () => {
@@ -179,7 +171,7 @@ describe('encrypt on publish', () => {
     // The regex passes but the bech32 checksum does not: the core refuses it as a typed error.
     const fake = `age1${'q'.repeat(58)}`;
     const file = await makeTestPackage(fixture.work, { name: 'bad-recipient', version: '1.0.0' });
-    const job = await runJob(fixture.core, 'packages.publish', { source: { kind: 'path', path: file }, encrypt: { recipients: [fake] } });
+    const job = await runContractJob(fixture.core, 'packages.publish', { source: { kind: 'path', path: file }, encrypt: { recipients: [fake] } });
     expect(job.error).toMatchObject({ code: 'VALIDATION_FAILED', reason: 'bad-recipient' });
     expect(() => fixture.core.registry.getVersion('bad-recipient', '1.0.0')).toThrow(/not published/);
     expect(blobFiles(fixture.dataDir)).toEqual([]);
@@ -232,7 +224,7 @@ describe('decrypt on download', () => {
       ['for-bob', { identity: 'AGE-SECRET-KEY-1NOTAKEY' }, { code: 'VALIDATION_FAILED', reason: 'bad-identity' }],
     ];
     for (const [name, decrypt, expected] of cases) {
-      const job = await runJob(fixture.core, 'packages.exportVersion', { name, version: '1.0.0', directory: fixture.out, decrypt });
+      const job = await runContractJob(fixture.core, 'packages.exportVersion', { name, version: '1.0.0', directory: fixture.out, decrypt });
       expect({ name, error: job.error }).toMatchObject({ name, error: expected });
       expect(readdirSync(fixture.out)).toEqual([]);
       expect(scratchFiles(fixture.core)).toEqual([]);
@@ -244,7 +236,7 @@ describe('decrypt on download', () => {
     const fixture = setup();
     await publishEncrypted(fixture, 'aes-kept', { passphrase });
     await publishEncrypted(fixture, 'age-kept', { algorithm: 'chacha20-poly1305', passphrase });
-    for (const name of ['aes-kept', 'age-kept']) expect((await runJob(fixture.core, 'packages.exportVersion', { name, version: '1.0.0', directory: fixture.out })).status).toBe('succeeded');
+    for (const name of ['aes-kept', 'age-kept']) expect((await runContractJob(fixture.core, 'packages.exportVersion', { name, version: '1.0.0', directory: fixture.out })).status).toBe('succeeded');
     expect(readdirSync(fixture.out).sort()).toEqual(['aes-kept-1.0.0.torshpkg.torshenc', 'age-kept-1.0.0.torshpkg.age']);
     const metadata = fixture.core.registry.getVersion('age-kept', '1.0.0');
     expect(`sha256:${sha256(readFileSync(path.join(fixture.out, 'age-kept-1.0.0.torshpkg.age')))}`).toBe(metadata.digest);
@@ -253,8 +245,8 @@ describe('decrypt on download', () => {
   it('refuses to decrypt a version that is not encrypted', async () => {
     const fixture = setup();
     const file = await makeTestPackage(fixture.work, { name: 'in-clear', version: '1.0.0' });
-    await runJob(fixture.core, 'packages.publish', { source: { kind: 'path', path: file } });
-    const job = await runJob(fixture.core, 'packages.exportVersion', { name: 'in-clear', version: '1.0.0', directory: fixture.out, decrypt: { passphrase } });
+    await runContractJob(fixture.core, 'packages.publish', { source: { kind: 'path', path: file } });
+    const job = await runContractJob(fixture.core, 'packages.exportVersion', { name: 'in-clear', version: '1.0.0', directory: fixture.out, decrypt: { passphrase } });
     expect(job.error).toMatchObject({ code: 'VALIDATION_FAILED', reason: 'not-encrypted' });
     expect(readdirSync(fixture.out)).toEqual([]);
   });
