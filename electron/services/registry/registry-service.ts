@@ -145,7 +145,8 @@ export class RegistryService {
         throw error;
       }
       this.options.logger.info(`published ${manifest.name}@${manifest.version} (${blob.size} bytes, ${digest}${encryption ? `, encrypted ${encryption.algorithm}` : ''})`);
-      return { name: manifest.name, version: manifest.version, digest, size: blob.size, created: true, encryption };
+      // Only encrypted publishes say so: the HTTP PUT answer of a plain publish keeps its shape.
+      return { name: manifest.name, version: manifest.version, digest, size: blob.size, created: true, ...(encryption ? { encryption } : {}) };
     } finally {
       await fsp.rm(upload.tempPath, { force: true });
       if (sealedPath !== null) await fsp.rm(sealedPath, { force: true });
@@ -168,7 +169,7 @@ export class RegistryService {
     if (existing.digest !== digest) {
       throw new DepotError('CONFLICT', `${existing.name}@${existing.version} is already published with different bytes (${existing.digest}); versions are immutable.`);
     }
-    return { name: existing.name, version: existing.version, digest, size, created: false, encryption: null };
+    return { name: existing.name, version: existing.version, digest, size, created: false };
   }
 
   getVersion(name: string, version: string): PackageVersionMetadata {
