@@ -51,6 +51,11 @@ export function DecryptDownloadDialog({ detail, target, onClose }: { detail: Pac
       setRequestError(byPassphrase ? 'Enter the passphrase.' : 'Paste an age identity (AGE-SECRET-KEY-1…) or choose its file.');
       return;
     }
+    await start(decrypt);
+  };
+
+  /** `undefined` saves the ciphertext as stored (named .torshenc / .age). */
+  const start = async (decrypt: ExportDecryption | undefined): Promise<void> => {
     setRequestError(null);
     try {
       const started = await startSave(target, decrypt);
@@ -109,6 +114,11 @@ export function DecryptDownloadDialog({ detail, target, onClose }: { detail: Pac
           <button type="submit" className="button" disabled={running}>
             {target === 'browser' ? 'Decrypt and download' : 'Decrypt and save…'}
           </button>
+          {target === 'folder' ? (
+            <button type="button" className="button secondary" onClick={() => void start(undefined)} disabled={running}>
+              Save encrypted…
+            </button>
+          ) : null}
           <button type="button" className="button secondary" onClick={onClose}>
             {succeeded ? 'Close' : 'Cancel'}
           </button>
