@@ -6,6 +6,7 @@ import { createConsoleLogger } from '../services/logger';
 import { startHttpHost, type RunningHost } from '../host/http-host';
 import { createRegistryRoutes } from '../host/registry-routes';
 import { createStagingRoutes } from '../host/staging-routes';
+import { createExportRoutes } from '../host/export-routes';
 import { createMetricsRoute } from '../host/metrics-route';
 import { exitCodes, UsageError, type CliIo } from './cli-io';
 import { defaultDataDir } from './default-data-dir';
@@ -162,7 +163,7 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
   const metricsRoute = createMetricsRoute({ metrics: core.metrics.collector, authorizer: core.authorizer, requireKey: () => core.settings.get().metrics.requireKeyForEndpoint });
   let host: RunningHost;
   try {
-    host = await startHttpHost({ core, host: options.host, port: options.port, staticDir, apiRoutes: [registryRoutes, metricsRoute], sessionRoutes: [createStagingRoutes(core)] });
+    host = await startHttpHost({ core, host: options.host, port: options.port, staticDir, apiRoutes: [registryRoutes, metricsRoute], sessionRoutes: [createStagingRoutes(core), createExportRoutes(core)] });
   } catch (error) {
     await core.close();
     const code = (error as NodeJS.ErrnoException).code;

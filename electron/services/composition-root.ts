@@ -29,6 +29,7 @@ import { FailedAuthLimiter } from './access/failed-auth-limiter';
 import { RegistryAuthorizer } from './registry/registry-authorizer';
 import { StagingArea } from './registry/staging-area';
 import { StagedFolders } from './registry/staged-folders';
+import { PreparedDownloads } from './registry/prepared-downloads';
 import { PackageCache } from './cache/package-cache';
 import { RegistryDirectory } from './registries/registry-directory';
 import { RegistryClient, normalizeRegistryUrl } from './registry-client/registry-client';
@@ -39,6 +40,7 @@ import { SigningKeyring } from './signing/signing-keyring';
 import { RegistrySignatures } from './registry/registry-signatures';
 import { StorageManager, builtInBackendId } from './storage/storage-manager';
 import type { StorageLocation } from './storage/storage-factory';
+import { PackageEncryptor, type EncryptorTuning } from './encryption/package-encryptor';
 
 export interface ShellDialogs {
   chooseFolder(title: string): Promise<string | null>;
@@ -65,6 +67,8 @@ export interface CoreOptions {
   failedAuthLimit?: { maxFailures: number; windowMs: number };
   /** `serve --blob-store <url>`: the registry's blobs on this backend instead of the setting's choice. */
   blobStoreLocation?: StorageLocation;
+  /** KDF cost of encrypt-on-publish; tests lower it (the format is under test, not the work factor). */
+  encryptorTuning?: EncryptorTuning;
 }
 
 export interface Core {
@@ -79,10 +83,14 @@ export interface Core {
   readonly logger: Logger;
   readonly blobs: BlobStore;
   readonly registry: RegistryService;
+  /** Encrypts on publish and decrypts on download. */
+  readonly encryptor: PackageEncryptor;
   /** Users, roles, grants, keys, package visibility and owners, audit: every permission decision. */
   readonly access: AccessControl;
   readonly authorizer: RegistryAuthorizer;
   readonly staging: StagingArea;
+  /** Versions saved on the host for a browser to fetch once (decrypted downloads in the web UI). */
+  readonly preparedDownloads: PreparedDownloads;
   /** Folders dropped for packing (browser uploads or desktop paths) before they become staged packages. */
   readonly stagedFolders: StagedFolders;
   /** Packages pulled from registries: content-addressed, capped, LRU-evicted, offline-capable. */
@@ -149,12 +157,14 @@ export function createCore(options: CoreOptions): Core {
   const keyring = new SigningKeyring(secrets, trust);
   const access = new AccessControl({ repository: new AccessRepository(db), ...(options.failedAuthLimit ? { limiter: new FailedAuthLimiter(options.failedAuthLimit) } : {}) });
   access.ensureLocalUser();
+  const encryptor = new PackageEncryptor(options.encryptorTuning);
   const registry = new RegistryService({
     repository: new RegistryRepository(db),
     blobs,
     logger,
     signatures: new RegistrySignatures(db, blobs, trust),
     packageCreated: (name, owner) => access.initializePackage(name, owner),
+    encryptor,
   });
   // `metrics` is built below; decisions only happen once requests arrive, after it exists.
   const authorizer = new RegistryAuthorizer(access, (permission, subject, outcome) => metrics.collector.recordAccess(permission, subject, outcome));
@@ -167,6 +177,7 @@ export function createCore(options: CoreOptions): Core {
     onPublished: (result, durationMs) => metrics.collector.recordUpload(result.name, result.version, result.size, durationMs, 'ui'),
     signingPair: (keyId) => keyring.pair(keyId),
   });
+  const preparedDownloads = new PreparedDownloads({ dir: path.join(tmpDir, 'exports'), registry, tools: { encryptor, tmpDir } });
   const stagedFolders = new StagedFolders({ tmpDir, staging, jobs, maxPackageBytes: () => settings.get().registry.maxPackageBytes });
   const cache = new PackageCache({
     db,
@@ -224,10 +235,12 @@ export function createCore(options: CoreOptions): Core {
     logger,
     blobs,
     registry,
+    encryptor,
     access,
     authorizer,
     staging,
     stagedFolders,
+    preparedDownloads,
     cache,
     registries: new RegistryDirectory(settings, secrets, () => registryUrl),
     storage,
@@ -244,6 +257,7 @@ export function createCore(options: CoreOptions): Core {
       await jobs.shutdown();
       await staging.discardAll();
       await stagedFolders.discardAll();
+      await preparedDownloads.discardAll();
       await metrics.close();
       db.close();
       lock.release();

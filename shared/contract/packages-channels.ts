@@ -13,6 +13,7 @@ import {
   searchResultSchema,
   versionRowSchema,
 } from '../domain/registry';
+import { exportDecryptionSchema, publishEncryptionSchema } from '../domain/encryption';
 
 const nameInput = z.string().min(1).max(214);
 const versionInput = z.string().min(1).max(256);
@@ -32,9 +33,11 @@ export const packagesChannels = defineRequests({
   'packages.version': { input: z.object({ name: nameInput, version: versionInput }).strict(), output: packageVersionMetadataSchema, summary: 'One version in full.' },
   'packages.inspect': { input: z.object({ source: packageSourceSchema }).strict(), output: packageInspectionViewSchema, summary: 'Read and verify a dropped package before publishing it.' },
   'packages.publish': {
-    input: z.object({ source: packageSourceSchema, metadata: publishMetadataSchema.default({}), signWith: keyIdSchema.nullable().default(null) }).strict(),
+    input: z
+      .object({ source: packageSourceSchema, metadata: publishMetadataSchema.default({}), signWith: keyIdSchema.nullable().default(null), encrypt: publishEncryptionSchema.optional() })
+      .strict(),
     output: jobRecordSchema,
-    summary: 'Publish a dropped package as a job (progress, cancel); with `signWith`, also sign it with that key of ours.',
+    summary: 'Publish a dropped package as a job (progress, cancel); `signWith` also signs it with that key of ours; `encrypt` encrypts it with a passphrase or to age recipients.',
   },
   'packages.createFolderUpload': {
     input: z.object({ folderName: z.string().min(1).max(255) }).strict(),
@@ -64,9 +67,14 @@ export const packagesChannels = defineRequests({
     summary: 'Yank or unyank a version (yanked versions still download by exact version).',
   },
   'packages.exportVersion': {
-    input: z.object({ name: nameInput, version: versionInput, directory: z.string().min(1).max(4096) }).strict(),
+    input: z.object({ name: nameInput, version: versionInput, directory: z.string().min(1).max(4096), decrypt: exportDecryptionSchema.optional() }).strict(),
     output: jobRecordSchema,
-    summary: 'Save a version into a folder on this machine, as a job.',
+    summary: 'Save a version into a folder on this machine, as a job; an encrypted version is decrypted with `decrypt`, else saved as ciphertext.',
+  },
+  'packages.prepareDownload': {
+    input: z.object({ name: nameInput, version: versionInput, decrypt: exportDecryptionSchema.optional() }).strict(),
+    output: jobRecordSchema,
+    summary: 'Save a version (decrypted with `decrypt`) on the host for this browser to fetch once from /session/exports/{downloadId}, as a job.',
   },
   'packages.registryInfo': {
     input: z.object({}).strict(),

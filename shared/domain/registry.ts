@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { versionEncryptionSchema } from './encryption';
 
 /** Metadata a publisher may set over the manifest's own (HTTP header `X-Torsh-Metadata`, publish form). */
 export const publishMetadataSchema = z
@@ -33,6 +34,8 @@ export const packageSummarySchema = z.object({
   digest: z.string(),
   published_at: z.string(),
   downloads: z.number().int(),
+  /** Set on encrypted versions (the UI shows a lock); absent from registries that predate encryption. */
+  encryption: versionEncryptionSchema.nullable().optional(),
 });
 export type PackageSummary = z.infer<typeof packageSummarySchema>;
 
@@ -89,6 +92,7 @@ export const packageVersionSummarySchema = z.object({
   yanked: z.boolean(),
   /** Absent from registries that predate signing. */
   signature: versionSignatureStateSchema.optional(),
+  encryption: versionEncryptionSchema.nullable().optional(),
 });
 export const packageVersionsListingSchema = z.object({
   name: z.string(),
@@ -113,6 +117,7 @@ export const publishResultSchema = z.object({
   size: z.number().int(),
   /** false when the same bytes were already published (idempotent re-publish). */
   created: z.boolean(),
+  encryption: versionEncryptionSchema.nullable().optional(),
 });
 export type PublishResult = z.infer<typeof publishResultSchema>;
 
@@ -125,6 +130,7 @@ export const versionRowSchema = z.object({
   downloads: z.number().int(),
   yanked: z.boolean(),
   published_at: z.string(),
+  encryption: versionEncryptionSchema.nullable().optional(),
 });
 export type VersionRow = z.infer<typeof versionRowSchema>;
 
@@ -182,3 +188,11 @@ export const folderInspectionSchema = z.object({
   suggestedVersion: z.string().nullable(),
 });
 export type FolderInspection = z.infer<typeof folderInspectionSchema>;
+
+/** The result of a `packages.prepareDownload` job: fetch it once from `/session/exports/{downloadId}`. */
+export const preparedDownloadSchema = z.object({
+  downloadId: z.string().regex(/^[0-9a-f]{32}$/),
+  fileName: z.string(),
+  size: z.number().int(),
+});
+export type PreparedDownload = z.infer<typeof preparedDownloadSchema>;

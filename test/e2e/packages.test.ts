@@ -2,11 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { startServe, type ServingHost } from '../support/cli-process';
 import { makeTempDir } from '../support/temp-dir';
 import { makeTestPackage } from '../support/packages';
 import { launchChromium, screenshotPath } from './support/browser';
+import { dropFile } from './support/drop-file';
 
 let browser: Browser;
 let host: ServingHost;
@@ -24,25 +25,6 @@ afterAll(async () => {
   data.cleanup();
   work.cleanup();
 });
-
-/** A real drop event carrying a real File, as a user's drag from the file manager makes. */
-async function dropFile(page: Page, file: string): Promise<void> {
-  const bytes = readFileSync(file).toString('base64');
-  const name = path.basename(file);
-  const transfer = await page.evaluateHandle(
-    ({ bytes: encoded, name: fileName }) => {
-      const binary = atob(encoded);
-      const array = new Uint8Array(binary.length);
-      for (let index = 0; index < binary.length; index += 1) array[index] = binary.charCodeAt(index);
-      const dataTransfer = new DataTransfer();
-      dataTransfer.items.add(new File([array], fileName, { type: 'application/octet-stream' }));
-      return dataTransfer;
-    },
-    { bytes, name },
-  );
-  await page.getByTestId('app').dispatchEvent('dragover', { dataTransfer: transfer });
-  await page.getByTestId('app').dispatchEvent('drop', { dataTransfer: transfer });
-}
 
 describe('Packages screen in Chromium', () => {
   it('publishes a dropped package, finds it by search, shows its detail and downloads it', async () => {

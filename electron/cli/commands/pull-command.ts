@@ -7,6 +7,9 @@ import { decodePublicKey } from '../../services/signing/minisign-format';
 import { enforceSignaturePolicy, evaluateSignatures, signaturePolicies, type SignaturePolicy } from '../../services/signing/signature-policy';
 import { exitCodes, UsageError, type CliIo } from '../cli-io';
 import { formatBytes, parseCommandArgs, progressLine, registryClientFrom, registryOptions, registryOptionsHelp, stopController } from './command-options';
+import { PackageEncryptor, type DecryptOptions } from '../../services/encryption/package-encryptor';
+import { parseAgeIdentities } from '../../services/encryption/x25519-keys';
+import { readPassphraseFile } from './passphrase-input';
 
 export const pullUsage = `Usage: torsh-depot pull <name>[@<version|range>] --registry URL [-o PATH]
 
@@ -18,7 +21,11 @@ ${registryOptionsHelp}
                      require: keep the package only with a valid signature by a --trusted-key
                      (default: $TORSH_DEPOT_SIGNATURE_POLICY, else off)
   --trusted-key FILE a trusted publisher's minisign public key (repeatable)
+  --passphrase-file FILE  decrypt an encrypted version with the passphrase in FILE
+  --identity FILE    decrypt an encrypted version with an age identity file (AGE-SECRET-KEY-1…)
 
+An encrypted version pulled without a key is saved as it is stored: <name>-<version>.torshpkg.torshenc
+(AES-256-GCM) or .torshpkg.age (age). With a key, the plaintext appears only once it has authenticated.
 An interrupted pull leaves PATH.partial; running the same pull again resumes it.`;
 
 /** `vision/quokka@^1.2` → name and range; no `@` means the newest version. */
@@ -29,6 +36,17 @@ export function parsePackageSpec(spec: string): { name: string; range: string } 
   if (!isValidPackageName(name)) throw new UsageError(`"${name}" is not a valid package name`);
   if (range === '' || semver.validRange(range) === null) throw new UsageError(`"${range}" is neither a version nor a version range`);
   return { name, range };
+}
+
+/** The key given for an encrypted version, read from files (secrets never come from arguments). */
+async function decryptOptions(passphraseFile: string | undefined, identityFile: string | undefined): Promise<Pick<DecryptOptions, 'passphrase' | 'identities'> | null> {
+  if (passphraseFile !== undefined && identityFile !== undefined) throw new UsageError('give at most one of --passphrase-file FILE or --identity FILE');
+  if (passphraseFile !== undefined) return { passphrase: await readPassphraseFile(passphraseFile) };
+  if (identityFile === undefined) return null;
+  const text = await fsp.readFile(path.resolve(identityFile), 'utf8').catch((error: NodeJS.ErrnoException) => {
+    throw new UsageError(`cannot read the identity file ${identityFile}: ${error.code ?? error.message}`);
+  });
+  return { identities: parseAgeIdentities(text) };
 }
 
 async function signatureOptions(policyText: string | undefined, keyFiles: string[]): Promise<{ policy: SignaturePolicy; keys: SigningPublicKey[] }> {
@@ -49,24 +67,36 @@ async function signatureOptions(policyText: string | undefined, keyFiles: string
 export async function pullCommand(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseCommandArgs(
     args,
-    { ...registryOptions, output: { type: 'string', short: 'o' }, 'signature-policy': { type: 'string' }, 'trusted-key': { type: 'string', multiple: true } },
+    {
+      ...registryOptions,
+      output: { type: 'string', short: 'o' },
+      'signature-policy': { type: 'string' },
+      'trusted-key': { type: 'string', multiple: true },
+      'passphrase-file': { type: 'string' },
+      identity: { type: 'string' },
+    },
     { min: 1, max: 1, names: 'the package (name@version or name@range)' },
   );
   const { name, range } = parsePackageSpec(positionals[0] ?? '');
   const policy = await signatureOptions(values['signature-policy'] ?? io.env.TORSH_DEPOT_SIGNATURE_POLICY, values['trusted-key'] ?? []);
+  const unlock = await decryptOptions(values['passphrase-file'], values.identity);
   const client = registryClientFrom(values, io.env);
   const controller = stopController(io);
   const signal = controller.signal;
   // Exact versions are fetched even when yanked (pins keep working); ranges skip yanked ones.
   const metadata = semver.valid(range) === range ? await client.getVersion(name, range, { signal }) : await client.resolve(name, range, { signal });
-  const fileName = `${metadata.name.replace('/', '__')}-${metadata.version}.torshpkg`;
+  const encryption = metadata.encryption ?? null;
+  if (unlock && !encryption) throw new UsageError(`${metadata.name}@${metadata.version} is not encrypted: drop --passphrase-file / --identity`);
+  const sealedSuffix = encryption && !unlock ? (encryption.algorithm === 'aes-256-gcm' ? '.torshenc' : '.age') : '';
+  const fileName = `${metadata.name.replace('/', '__')}-${metadata.version}.torshpkg${sealedSuffix}`;
   let destination = path.resolve(values.output ?? fileName);
   if (values.output !== undefined && (await fsp.stat(destination).catch(() => null))?.isDirectory()) destination = path.join(destination, fileName);
 
   const progress = progressLine(io, `pulling ${metadata.name}@${metadata.version}`);
   try {
-    // Under a policy the bytes land beside the target and become it only once the signature checks out.
-    const landing = policy.policy === 'off' ? destination : `${destination}.unverified`;
+    // Under a policy the bytes land beside the target and become it only once the signature checks out;
+    // ciphertext to decrypt lands beside it too, and only the authenticated plaintext becomes the target.
+    const landing = unlock ? `${destination}.sealed` : policy.policy === 'off' ? destination : `${destination}.unverified`;
     const result = await client.download(metadata.name, metadata.version, landing, {
       signal,
       expectedDigest: metadata.digest,
@@ -82,11 +112,25 @@ export async function pullCommand(args: string[], io: CliIo): Promise<number> {
         await fsp.rm(landing, { force: true });
         throw error;
       }
-      await fsp.rename(landing, destination);
-      result.path = destination;
+      if (!unlock) {
+        await fsp.rename(landing, destination);
+        result.path = destination;
+      }
+    }
+    if (unlock) {
+      const decrypting = progressLine(io, `decrypting ${metadata.name}@${metadata.version}`);
+      try {
+        const { size } = await new PackageEncryptor().decryptFile(landing, destination, { ...unlock, signal, onProgress: (done) => decrypting.update(done, metadata.size) });
+        result.path = destination;
+        result.size = size;
+      } finally {
+        decrypting.finish();
+        await fsp.rm(landing, { force: true });
+      }
     }
     const resumed = result.resumedFrom > 0 ? `, resumed after ${formatBytes(result.resumedFrom)}` : '';
-    io.stdout.write(`pulled ${metadata.name}@${metadata.version}${metadata.yanked ? ' (yanked)' : ''}: ${result.path} (${formatBytes(result.size)}, ${result.digest}${resumed})\n`);
+    const sealedNote = encryption ? (unlock ? ', decrypted' : `, encrypted (${encryption.algorithm}): pull with --${encryption.unlock === 'passphrase' ? 'passphrase-file' : 'identity'} to decrypt`) : '';
+    io.stdout.write(`pulled ${metadata.name}@${metadata.version}${metadata.yanked ? ' (yanked)' : ''}: ${result.path} (${formatBytes(result.size)}, ${result.digest}${resumed}${sealedNote})\n`);
     return exitCodes.ok;
   } finally {
     progress.finish();

@@ -2,6 +2,7 @@ import semver from 'semver';
 import type { Database } from 'better-sqlite3';
 import type { Migration } from './migration';
 import { metricsMigration } from '../metrics/metrics-migration';
+import { encryptionMigration } from '../registry/encryption-migration';
 
 /** Every migration of the product, in order. Capabilities append theirs. */
 export const migrations: readonly Migration[] = [
@@ -292,6 +293,7 @@ export const migrations: readonly Migration[] = [
     },
   },
   metricsMigration,
+  encryptionMigration,
 ];
 
 interface SummarySourceRow {

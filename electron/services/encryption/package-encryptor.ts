@@ -10,9 +10,9 @@ import { defaultScryptParams, type ScryptParams } from './scrypt-kdf';
 import type { SegmentKey } from './segment-stream';
 import { runSegments } from './segment-file';
 import { parseAgeRecipient, type AgeIdentity } from './x25519-keys';
+import type { EncryptionAlgorithm } from '../../../shared/domain/encryption';
 
-export const encryptionAlgorithms = ['aes-256-gcm', 'chacha20-poly1305'] as const;
-export type EncryptionAlgorithm = (typeof encryptionAlgorithms)[number];
+export { encryptionAlgorithms, type EncryptionAlgorithm } from '../../../shared/domain/encryption';
 
 export interface EncryptOptions {
   /** `aes-256-gcm` (default, our format) or `chacha20-poly1305` (a standard age v1 file). Recipients imply age. */

@@ -1,25 +1,95 @@
 import { createWriteStream, promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { Transform } from 'node:stream';
+import { randomBytes } from 'node:crypto';
+import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DepotError } from '../../../shared/errors';
+import type { ExportDecryption, VersionEncryption } from '../../../shared/domain/encryption';
+import type { PackageVersionMetadata } from '../../../shared/domain/registry';
 import { fsyncDirectory, tempPathFor } from '../fs/atomic-write';
 import type { JobContext } from '../jobs/job-runner';
+import type { DecryptOptions, PackageEncryptor } from '../encryption/package-encryptor';
+import { parseAgeIdentities } from '../encryption/x25519-keys';
 import type { RegistryService } from './registry-service';
 
-/** Copies a published version into a folder: temp file, fsync, rename; never a half-written package. */
-export async function exportVersion(registry: RegistryService, name: string, version: string, directory: string, context: JobContext): Promise<{ path: string; size: number }> {
+export interface ExportRequest {
+  name: string;
+  version: string;
+  directory: string;
+  /** Only for encrypted versions: the passphrase or age identity text. Never recorded. */
+  decrypt?: ExportDecryption;
+}
+
+export interface ExportTools {
+  encryptor: PackageEncryptor;
+  /** Where the ciphertext waits while it is decrypted (the core's scratch folder, swept at start). */
+  tmpDir: string;
+}
+
+/**
+ * Copies a published version into a folder: temp file, fsync, rename; never a half-written package.
+ * An encrypted version is decrypted when `decrypt` is given (the plaintext appears only once every
+ * segment has authenticated), else saved as ciphertext under a name that says so.
+ */
+export async function exportVersion(registry: RegistryService, request: ExportRequest, context: JobContext, tools: ExportTools): Promise<{ path: string; size: number; decrypted: boolean }> {
+  const { name, version, directory, decrypt } = request;
   if (!path.isAbsolute(directory)) throw new DepotError('VALIDATION_FAILED', 'The target folder must be an absolute path.');
   const stats = await fsp.stat(directory).catch(() => null);
   if (!stats?.isDirectory()) throw new DepotError('NOT_FOUND', `No folder at ${directory}.`);
+  const baseName = `${name.replace('/', '__')}-${version}.torshpkg`;
+  const encryption = registry.getVersion(name, version).encryption ?? null;
+  const unlock = decrypt ? unlockFor(`${name}@${version}`, encryption, decrypt) : null;
   const { metadata, stream } = await registry.openDownload(name, version);
-  const target = path.join(directory, `${name.replace('/', '__')}-${version}.torshpkg`);
+  let result: { path: string; size: number; decrypted: boolean };
+  if (unlock === null) {
+    const target = path.join(directory, encryption ? `${baseName}${encryptedSuffix(encryption)}` : baseName);
+    const size = await downloadAtomically(stream, target, metadata, context, 1);
+    result = { path: target, size, decrypted: false };
+  } else {
+    const target = path.join(directory, baseName);
+    const sealed = path.join(tools.tmpDir, `export-${randomBytes(8).toString('hex')}.sealed`);
+    try {
+      await downloadAtomically(stream, sealed, metadata, context, 0.5);
+      context.reportProgress(0.5, `Decrypting ${name}@${version}`);
+      const { size } = await tools.encryptor.decryptFile(sealed, target, {
+        ...unlock,
+        signal: context.signal,
+        onProgress: (done) => context.reportProgress(0.5 + (0.5 * done) / Math.max(metadata.size, 1), `Decrypting ${name}@${version}`),
+      });
+      result = { path: target, size, decrypted: true };
+    } finally {
+      await fsp.rm(sealed, { force: true });
+    }
+  }
+  registry.recordDownload(name, version);
+  return result;
+}
+
+/** `.torshenc` for our AES format, `.age` for age files (which `age -d` opens as they are). */
+function encryptedSuffix(encryption: VersionEncryption): string {
+  return encryption.algorithm === 'aes-256-gcm' ? '.torshenc' : '.age';
+}
+
+/** Checks the key material against how the version is locked before a byte is downloaded. */
+function unlockFor(label: string, encryption: VersionEncryption | null, decrypt: ExportDecryption): Pick<DecryptOptions, 'passphrase' | 'identities'> {
+  if (!encryption) throw new DepotError('VALIDATION_FAILED', `${label} is not encrypted: save it without a passphrase or identity.`, { reason: 'not-encrypted' });
+  if ('passphrase' in decrypt) {
+    if (encryption.unlock === 'recipients') throw new DepotError('VALIDATION_FAILED', `${label} is encrypted to age recipients: give an identity (AGE-SECRET-KEY-1…), not a passphrase.`, { reason: 'identity-required' });
+    return { passphrase: decrypt.passphrase };
+  }
+  if (encryption.unlock === 'passphrase') throw new DepotError('VALIDATION_FAILED', `${label} is encrypted with a passphrase: give the passphrase, not an identity.`, { reason: 'passphrase-required' });
+  return { identities: parseAgeIdentities(decrypt.identity) };
+}
+
+/** Streams a blob into `target` through a temp file beside it; `share` is this step's part of the job's progress. */
+async function downloadAtomically(stream: Readable, target: string, metadata: PackageVersionMetadata, context: JobContext, share: number): Promise<number> {
   const temp = tempPathFor(target);
+  const label = `Saving ${metadata.name}@${metadata.version}`;
   let copied = 0;
   const meter = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       copied += chunk.length;
-      context.reportProgress(copied / Math.max(metadata.size, 1), `Saving ${name}@${version}`);
+      context.reportProgress((share * copied) / Math.max(metadata.size, 1), label);
       callback(null, chunk);
     },
   });
@@ -28,11 +98,10 @@ export async function exportVersion(registry: RegistryService, name: string, ver
     const handle = await fsp.open(temp, 'r+');
     await handle.sync().finally(() => handle.close());
     await fsp.rename(temp, target);
-    await fsyncDirectory(directory);
+    await fsyncDirectory(path.dirname(target));
   } catch (error) {
     await fsp.rm(temp, { force: true });
     throw error;
   }
-  registry.recordDownload(name, version);
-  return { path: target, size: copied };
+  return copied;
 }

@@ -1,6 +1,7 @@
 import type { Database } from 'better-sqlite3';
 import semver from 'semver';
 import type { PackageSummary, PackageVersionMetadata, VersionRow } from '../../../shared/domain/registry';
+import type { VersionEncryption } from '../../../shared/domain/encryption';
 
 interface VersionRowDb {
   id: number;
@@ -18,6 +19,7 @@ interface VersionRowDb {
   published_at: string;
   downloads: number;
   yanked: number;
+  encryption_json: string | null;
 }
 
 export interface NewVersion {
@@ -34,6 +36,8 @@ export interface NewVersion {
   dependencies: Record<string, string>;
   publishedAt: string;
   publishedBy: string | null;
+  /** Set when the stored blob is ciphertext (digest and size are the ciphertext's). */
+  encryption?: VersionEncryption | null;
 }
 
 /**
@@ -65,11 +69,11 @@ const rankLimit = 5_000;
 const countLimit = 10_000;
 
 const versionColumns = `v.id, v.package_id, p.name, v.version, v.digest, v.size, v.description, v.author, v.license, v.tags_json,
-  v.resources_json, v.dependencies_json, v.published_at, v.downloads, v.yanked`;
+  v.resources_json, v.dependencies_json, v.published_at, v.downloads, v.yanked, v.encryption_json`;
 
 /** A package's newest non-yanked version and its total downloads, kept on its row (migration 5). */
 const summaryColumns = `p.name, p.latest_version, p.latest_description, p.latest_author, p.latest_license, p.latest_tags_json, p.latest_size,
-  p.latest_digest, p.latest_published_at, p.downloads`;
+  p.latest_digest, p.latest_published_at, p.downloads, p.latest_encryption_json`;
 
 interface SummaryRowDb {
   name: string;
@@ -82,6 +86,7 @@ interface SummaryRowDb {
   latest_digest: string | null;
   latest_published_at: string | null;
   downloads: number;
+  latest_encryption_json: string | null;
 }
 
 interface SummarySourceRowDb {
@@ -95,6 +100,7 @@ interface SummarySourceRowDb {
   published_at: string;
   downloads: number;
   yanked: number;
+  encryption_json: string | null;
 }
 
 /**
@@ -139,17 +145,17 @@ export class RegistryRepository {
     this.packageIdStmt = db.prepare('SELECT id FROM packages WHERE name = ?');
     this.insertPackageStmt = db.prepare('INSERT INTO packages (name, created_at) VALUES (?, ?)');
     this.insertVersionStmt = db.prepare(`INSERT INTO package_versions (package_id, package_name, version, major, minor, patch, prerelease, is_release, digest, size,
-      description, author, license, tags_json, manifest_json, resources_json, dependencies_json, published_at, published_by)
+      description, author, license, tags_json, manifest_json, resources_json, dependencies_json, published_at, published_by, encryption_json)
       VALUES (@package_id, @package_name, @version, @major, @minor, @patch, @prerelease, @is_release, @digest, @size, @description, @author, @license, @tags_json,
-      @manifest_json, @resources_json, @dependencies_json, @published_at, @published_by)`);
+      @manifest_json, @resources_json, @dependencies_json, @published_at, @published_by, @encryption_json)`);
     this.setYankedStmt = db.prepare(`UPDATE package_versions SET yanked = ? WHERE id = ?`);
     this.addDownloadsStmt = db.prepare('UPDATE package_versions SET downloads = downloads + ? WHERE id = ?');
     this.addPackageDownloadsStmt = db.prepare('UPDATE packages SET downloads = downloads + ? WHERE id = ?');
     // Only what a summary needs: no manifest or resources to read and parse.
-    this.summarySourceStmt = db.prepare(`SELECT version, description, author, license, tags_json, size, digest, published_at, downloads, yanked
+    this.summarySourceStmt = db.prepare(`SELECT version, description, author, license, tags_json, size, digest, published_at, downloads, yanked, encryption_json
       FROM package_versions WHERE package_id = ?`);
     this.updateSummaryStmt = db.prepare(`UPDATE packages SET latest_version = ?, latest_description = ?, latest_author = ?, latest_license = ?,
-      latest_tags_json = ?, latest_size = ?, latest_digest = ?, latest_published_at = ?, downloads = ? WHERE id = ?`);
+      latest_tags_json = ?, latest_size = ?, latest_digest = ?, latest_published_at = ?, downloads = ?, latest_encryption_json = ? WHERE id = ?`);
     this.deleteSearchStmt = db.prepare('DELETE FROM package_search WHERE rowid = ?');
     this.insertSearchStmt = db.prepare('INSERT INTO package_search (rowid, name, description, tags) VALUES (?, ?, ?, ?)');
     // Listed = has a non-yanked version = has a search row; the partial index holds exactly those.
@@ -173,7 +179,7 @@ export class RegistryRepository {
     // Page through the covering index first, then fetch only the rows shown. CROSS JOIN pins the page as
     // the outer loop, and ordering by the page's own columns lets SQLite keep the index order: with a
     // plain JOIN ordered by v's columns the planner walked all of v's index to skip the sort (3-10 ms).
-    this.listRowsStmt = db.prepare(`SELECT v.package_name AS name, v.version, v.description, v.size, v.downloads, v.yanked, v.published_at
+    this.listRowsStmt = db.prepare(`SELECT v.package_name AS name, v.version, v.description, v.size, v.downloads, v.yanked, v.published_at, v.encryption_json
       FROM (SELECT id, package_name, major, minor, patch, is_release, prerelease FROM package_versions
         ORDER BY package_name, major DESC, minor DESC, patch DESC, is_release DESC, prerelease DESC LIMIT ? OFFSET ?) page
       CROSS JOIN package_versions v ON v.id = page.id
@@ -298,6 +304,7 @@ export class RegistryRepository {
         dependencies_json: JSON.stringify(entry.dependencies),
         published_at: entry.publishedAt,
         published_by: entry.publishedBy,
+        encryption_json: entry.encryption ? JSON.stringify(entry.encryption) : null,
       });
       this.refreshPackage(packageId, entry.name);
       // In the same transaction: a new package is never visible before its visibility and owner are set.
@@ -342,6 +349,7 @@ export class RegistryRepository {
       latest?.digest ?? null,
       latest?.published_at ?? null,
       downloads,
+      latest?.encryption_json ?? null,
       packageId,
     );
     this.deleteSearchStmt.run(packageId);
@@ -390,7 +398,9 @@ export class RegistryRepository {
   /** Every version, for the virtualized Packages list. */
   listVersionRows(offset: number, limit: number): { total: number; rows: VersionRow[] } {
     const total = (this.countVersionsStmt.get() as { total: number }).total;
-    const rows = (this.listRowsStmt.all(limit, offset) as Array<Omit<VersionRow, 'yanked'> & { yanked: number }>).map((row) => ({ ...row, yanked: row.yanked === 1 }));
+    const rows = (this.listRowsStmt.all(limit, offset) as Array<Omit<VersionRow, 'yanked' | 'encryption'> & { yanked: number; encryption_json: string | null }>).map(
+      ({ encryption_json, ...row }) => ({ ...row, yanked: row.yanked === 1, encryption: parseEncryption(encryption_json) }),
+    );
     return { total, rows };
   }
 
@@ -415,6 +425,7 @@ function toSummaries(rows: SummaryRowDb[]): PackageSummary[] {
         digest: row.latest_digest,
         published_at: row.latest_published_at,
         downloads: row.downloads,
+        encryption: parseEncryption(row.latest_encryption_json),
       },
     ];
   });
@@ -435,5 +446,10 @@ function toMetadata(row: VersionRowDb): PackageVersionMetadata {
     yanked: row.yanked === 1,
     resources: JSON.parse(row.resources_json) as PackageVersionMetadata['resources'],
     dependencies: JSON.parse(row.dependencies_json) as Record<string, string>,
+    encryption: parseEncryption(row.encryption_json),
   };
+}
+
+function parseEncryption(json: string | null): VersionEncryption | null {
+  return json === null ? null : (JSON.parse(json) as VersionEncryption);
 }

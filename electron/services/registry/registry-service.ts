@@ -20,6 +20,9 @@ import type { Logger } from '../logger';
 import type { PackageFilter, RegistryRepository } from './registry-repository';
 import type { ReceivedUpload } from './upload-receiver';
 import type { RegistrySignatures } from './registry-signatures';
+import type { PublishEncryption, VersionEncryption } from '../../../shared/domain/encryption';
+import { PackageEncryptor } from '../encryption/package-encryptor';
+import { encryptUpload } from './encrypt-upload';
 
 export interface RegistryServiceOptions {
   repository: RegistryRepository;
@@ -30,6 +33,8 @@ export interface RegistryServiceOptions {
   signatures?: RegistrySignatures;
   /** Runs inside the transaction that creates a package (access control: default visibility, owner). */
   packageCreated?: (name: string, ownerUserId: string | null) => void;
+  /** Encrypts on publish (tests lower its KDF cost). */
+  encryptor?: PackageEncryptor;
 }
 
 export function assertPackageName(name: string): void {
@@ -47,26 +52,42 @@ export function assertVersion(version: string): void {
 /** The registry's logic, shared by the HTTP API, the contract (UI) and the CLI. */
 export class RegistryService {
   private readonly now: () => Date;
+  private readonly encryptor: PackageEncryptor;
 
   constructor(private readonly options: RegistryServiceOptions) {
     this.now = options.now ?? (() => new Date());
+    this.encryptor = options.encryptor ?? new PackageEncryptor();
   }
 
   /**
-   * Publishes an uploaded file: validate it fully, then store the blob, then record the version in
-   * one transaction. Until that commit nothing is visible; the temp file is always consumed.
+   * Publishes an uploaded file: validate it fully, then (when asked) encrypt it, then store the blob,
+   * then record the version in one transaction. Until that commit nothing is visible; the temp files
+   * are always consumed. An encrypted version's digest and size are the ciphertext's.
    */
   async publishUpload(
     upload: ReceivedUpload,
-    request: { name?: string; version?: string; metadata?: PublishMetadata; publisher: string | null; ownerUserId?: string | null; signal?: AbortSignal; onProgress?: (fraction: number, message: string) => void },
+    request: {
+      name?: string;
+      version?: string;
+      metadata?: PublishMetadata;
+      publisher: string | null;
+      ownerUserId?: string | null;
+      /** Never logged or recorded: it only reaches the encryptor. */
+      encrypt?: PublishEncryption;
+      signal?: AbortSignal;
+      onProgress?: (fraction: number, message: string) => void;
+    },
   ): Promise<PublishResult> {
+    let sealedPath: string | null = null;
     try {
       if (request.name !== undefined) assertPackageName(request.name);
       if (request.version !== undefined) assertVersion(request.version);
+      const { encrypt } = request;
+      const validationShare = encrypt ? 0.45 : 0.9;
       request.onProgress?.(0, 'Validating package');
       const inspection = await inspectPackage(upload.tempPath, {
         ...(request.signal ? { signal: request.signal } : {}),
-        onProgress: (done, total) => request.onProgress?.(total > 0 ? (0.9 * done) / total : 0, 'Verifying resources'),
+        onProgress: (done, total) => request.onProgress?.(total > 0 ? (validationShare * done) / total : 0, 'Verifying resources'),
       });
       const { manifest } = inspection;
       if (request.name !== undefined && manifest.name !== request.name) {
@@ -77,44 +98,75 @@ export class RegistryService {
       }
       assertPackageName(manifest.name);
       assertVersion(manifest.version);
-      const digest = `sha256:${upload.digestHex}`;
       const existing = this.options.repository.findVersion(manifest.name, manifest.version);
-      if (existing) return this.sameOrConflict(existing, digest, upload.size);
+      // Checked before encrypting: an encrypted publish never repeats its bytes, so it is never the same.
+      if (existing) return this.sameOrConflict(existing, `sha256:${upload.digestHex}`, upload.size, encrypt !== undefined);
 
       request.signal?.throwIfAborted();
+      let blob: ReceivedUpload = upload;
+      let encryption: VersionEncryption | null = null;
+      if (encrypt) {
+        request.onProgress?.(validationShare, 'Encrypting');
+        const result = await encryptUpload(this.encryptor, upload, encrypt, {
+          signal: request.signal,
+          onProgress: (fraction) => request.onProgress?.(validationShare + (0.92 - validationShare) * fraction, 'Encrypting'),
+        });
+        sealedPath = result.sealed.tempPath;
+        blob = result.sealed;
+        encryption = result.encryption;
+      }
+      const digest = `sha256:${blob.digestHex}`;
+      request.signal?.throwIfAborted();
       request.onProgress?.(0.92, 'Storing');
-      await this.options.blobs.storeFile(upload.digestHex, upload.tempPath, upload.size, request.signal);
+      await this.options.blobs.storeFile(blob.digestHex, blob.tempPath, blob.size, request.signal);
       const metadata = request.metadata ?? {};
+      // An encrypted version discloses what identifies it (name, version, texts, dependencies), not its contents.
+      const disclosed = encryption ? { ...manifest, modules: [], resources: [] } : manifest;
       try {
         this.options.repository.insertVersion({
           name: manifest.name,
           version: manifest.version,
           digest,
-          size: upload.size,
+          size: blob.size,
           description: metadata.description !== undefined ? metadata.description : (manifest.description ?? null),
           author: metadata.author !== undefined ? metadata.author : (manifest.author ?? null),
           license: metadata.license !== undefined ? metadata.license : (manifest.license ?? null),
           tags: metadata.tags ?? tagsFromManifest(manifest.metadata),
-          manifestJson: JSON.stringify(manifest),
-          resources: inspection.resources.map(resourceView),
+          manifestJson: JSON.stringify(disclosed),
+          resources: encryption ? [] : inspection.resources.map(resourceView),
           dependencies: inspection.dependencies,
           publishedAt: this.now().toISOString(),
           publishedBy: request.publisher,
+          encryption,
         }, () => this.options.packageCreated?.(manifest.name, request.ownerUserId ?? null));
       } catch (error) {
         // Two publishers raced for the same version: the loser gets the same answer as a later retry.
         const winner = this.options.repository.findVersion(manifest.name, manifest.version);
-        if (winner) return this.sameOrConflict(winner, digest, upload.size);
+        if (winner) return this.sameOrConflict(winner, digest, blob.size, encrypt !== undefined);
         throw error;
       }
-      this.options.logger.info(`published ${manifest.name}@${manifest.version} (${upload.size} bytes, ${digest})`);
-      return { name: manifest.name, version: manifest.version, digest, size: upload.size, created: true };
+      this.options.logger.info(`published ${manifest.name}@${manifest.version} (${blob.size} bytes, ${digest}${encryption ? `, encrypted ${encryption.algorithm}` : ''})`);
+      // Only encrypted publishes say so: the HTTP PUT answer of a plain publish keeps its shape.
+      return { name: manifest.name, version: manifest.version, digest, size: blob.size, created: true, ...(encryption ? { encryption } : {}) };
     } finally {
       await fsp.rm(upload.tempPath, { force: true });
+      if (sealedPath !== null) await fsp.rm(sealedPath, { force: true });
     }
   }
 
-  private sameOrConflict(existing: PackageVersionMetadata, digest: string, size: number): PublishResult {
+  /**
+   * Same bytes again is a no-op (a retried upload); anything else is a conflict. Encrypting makes new
+   * bytes every time, so an encrypted re-publish always conflicts: the registry keeps no plaintext
+   * fingerprint to compare with (it would let anyone confirm a guessed package).
+   */
+  private sameOrConflict(existing: PackageVersionMetadata, digest: string, size: number, encrypting: boolean): PublishResult {
+    if (encrypting || existing.encryption) {
+      throw new DepotError(
+        'CONFLICT',
+        `${existing.name}@${existing.version} is already published${existing.encryption ? ' (encrypted)' : ''}; versions are immutable${encrypting ? ' and encrypting makes new bytes every time' : ''}: publish a new version.`,
+        { reason: 'version-exists' },
+      );
+    }
     if (existing.digest !== digest) {
       throw new DepotError('CONFLICT', `${existing.name}@${existing.version} is already published with different bytes (${existing.digest}); versions are immutable.`);
     }
@@ -146,6 +198,7 @@ export class RegistryService {
         published_at: version.published_at,
         yanked: version.yanked,
         ...(this.options.signatures ? { signature: versionSignatureState(this.options.signatures.summaries(version)) } : {}),
+        encryption: version.encryption ?? null,
       })),
     };
   }

@@ -6,11 +6,12 @@ import { DepotError } from '../../../shared/errors';
 import type { PackageInspectionView, PackageSource, PublishMetadata, PublishResult, StagedPackage } from '../../../shared/domain/registry';
 import { inspectPackage } from '../packages/format';
 import { digestFile } from '../fs/file-digests';
-import { signDigests } from '../signing/file-signature';
+import { digestStreamForSigning, signDigests } from '../signing/file-signature';
 import type { SigningKeyPair } from '../signing/ed25519-keys';
 import type { JobHandle, JobRunner } from '../jobs/job-runner';
 import { resourceView, tagsFromManifest, type RegistryService } from './registry-service';
 import { receiveUpload } from './upload-receiver';
+import type { PublishEncryption } from '../../../shared/domain/encryption';
 
 interface StagedFile extends StagedPackage {
   tempPath: string;
@@ -31,6 +32,8 @@ export interface StagingAreaOptions {
 export interface PublishOptions {
   /** Sign the published version with this key of ours (signing on publish). */
   signWith?: string | null;
+  /** Store the package encrypted (its plaintext is checked first). */
+  encrypt?: PublishEncryption;
 }
 
 /**
@@ -84,13 +87,19 @@ export class StagingArea {
     };
   }
 
-  /** Publishes as a job: copies a local file in first (with progress), then validates and stores. */
+  /**
+   * Publishes as a job: copies a local file in first (with progress), then validates, encrypts when
+   * asked and stores; signs when asked. `encrypt` stays in this closure: job params and records never
+   * see the passphrase.
+   */
   publish(source: PackageSource, metadata: PublishMetadata, publisher: string | null, ownerUserId: string | null = null, options: PublishOptions = {}): JobHandle<PublishResult> {
     const label = source.kind === 'staged' ? (this.staged.get(source.id)?.fileName ?? 'package') : path.basename(source.path);
     if (source.kind === 'staged' && !this.staged.has(source.id)) throw new DepotError('NOT_FOUND', 'That upload is no longer staged; drop the package again.');
     // An unknown or retired key is refused before anything starts, not after the version is public.
     const signer = options.signWith ? this.signer(options.signWith) : null;
-    return this.options.jobs.start('package-publish', `Publish ${label}`, { source: source.kind, label, signWith: options.signWith ?? null }, async (context) => {
+    const { encrypt } = options;
+    const params = { source: source.kind, label, encrypted: encrypt !== undefined, signWith: options.signWith ?? null };
+    return this.options.jobs.start('package-publish', `Publish ${label}`, params, async (context) => {
       let upload;
       if (source.kind === 'staged') {
         const entry = this.staged.get(source.id);
@@ -110,7 +119,8 @@ export class StagingArea {
       }
       let base = source.kind === 'staged' ? 0 : 0.4;
       let blake2b512: Buffer | null = null;
-      if (signer) {
+      // An encrypted version's signature covers its ciphertext, which exists only once stored (below).
+      if (signer && !encrypt) {
         // Hashed before publishing, so cancelling here leaves nothing published; signing after is instant.
         const hashShare = 0.3 * (1 - base);
         const hashFrom = base;
@@ -127,12 +137,19 @@ export class StagingArea {
         metadata,
         publisher,
         ownerUserId,
+        ...(encrypt ? { encrypt } : {}),
         signal: context.signal,
         onProgress: (fraction, message) => context.reportProgress(base + (1 - base) * fraction, message),
       });
       this.options.onPublished?.(result, performance.now() - started);
-      if (signer && blake2b512) {
-        const signature = signDigests(signer, { blake2b512, sha256: upload.digestHex, size: upload.size }, { name: result.name, version: result.version }, `${result.name.replace('/', '__')}-${result.version}.torshpkg`);
+      if (signer) {
+        if (!blake2b512) {
+          // The version is public now: finish signing it even if cancel is pressed (it takes one read).
+          context.reportProgress(1, 'Hashing the encrypted package for the signature');
+          const { stream } = await this.options.registry.openDownload(result.name, result.version);
+          blake2b512 = (await digestStreamForSigning(stream)).blake2b512;
+        }
+        const signature = signDigests(signer, { blake2b512, sha256: result.digest.replace(/^sha256:/, ''), size: result.size }, { name: result.name, version: result.version }, `${result.name.replace('/', '__')}-${result.version}.torshpkg`);
         await this.options.registry.putSignature(result.name, result.version, signature, publisher, { blake2b512 });
         context.reportProgress(1, `Published and signed with key ${options.signWith ?? ''}`);
       }

@@ -35,9 +35,9 @@ export function createRequestHandlers(core: Omit<Core, 'router'>): RequestHandle
     'packages.version': ({ name, version }) => core.registry.getVersion(name, version),
     'packages.inspect': ({ source }) => core.staging.inspect(source),
     // The UI's user owns the app (desktop) or holds the session token (host): the local admin.
-    'packages.publish': ({ source, metadata, signWith }) => {
+    'packages.publish': ({ source, metadata, signWith, encrypt }) => {
       const context = core.access.localContext();
-      const handle = core.staging.publish(source, metadata, core.access.describe(context.principal), localUserId, { signWith });
+      const handle = core.staging.publish(source, metadata, core.access.describe(context.principal), localUserId, { signWith, ...(encrypt ? { encrypt } : {}) });
       handle.done.then(
         (result) => result.created && core.access.record(context, 'package.publish', `package:${result.name}@${result.version}`, { digest: result.digest, size: result.size }),
         () => undefined,
@@ -60,8 +60,15 @@ export function createRequestHandlers(core: Omit<Core, 'router'>): RequestHandle
       core.access.record(core.access.localContext(), yanked ? 'package.yank' : 'package.unyank', `package:${name}@${version}`);
       return updated;
     },
-    'packages.exportVersion': ({ name, version, directory }) =>
-      core.jobs.start('package-export', `Save ${name}@${version}`, { name, version, directory }, (context) => exportVersion(core.registry, name, version, directory, context)).record,
+    // The passphrase or identity stays in the closure: job params record only that one was given.
+    'packages.exportVersion': (request) =>
+      core.jobs.start('package-export', `Save ${request.name}@${request.version}`, { name: request.name, version: request.version, directory: request.directory, decrypt: request.decrypt !== undefined }, (context) =>
+        exportVersion(core.registry, request, context, { encryptor: core.encryptor, tmpDir: core.tmpDir }),
+      ).record,
+    'packages.prepareDownload': (request) =>
+      core.jobs.start('package-export', `Prepare ${request.name}@${request.version} for download`, { name: request.name, version: request.version, decrypt: request.decrypt !== undefined }, (context) =>
+        core.preparedDownloads.prepare(request, context),
+      ).record,
     'packages.registryInfo': () => ({ httpBaseUrl: core.registryEndpoint.url() }),
     'storage.list': () => core.storage.list(),
     'storage.save': ({ config, secrets }) => core.storage.save(config, secrets),

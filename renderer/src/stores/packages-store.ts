@@ -12,6 +12,7 @@ import {
   type VersionRow,
 } from '../../../shared/domain/registry';
 import type { JobRecord } from '../../../shared/domain/jobs';
+import type { ExportDecryption, PublishEncryption } from '../../../shared/domain/encryption';
 import { client, requireClient } from '../lib/client-instance';
 import { desktopBridge, errorMessage } from '../lib/contract-client';
 import { uploadToStaging } from '../lib/stage-upload';
@@ -32,6 +33,12 @@ function keepNearest(pages: Record<number, VersionRow[]>, around: number): Recor
 
 /** A dropped folder goes uploading → inspecting → folder (name it) → packing, then on like a dropped package. */
 export type DropPhase = 'idle' | 'uploading' | 'inspecting' | 'folder' | 'packing' | 'ready' | 'publishing' | 'published' | 'error';
+
+/** What the publish form adds to the metadata: a key to sign with, and encryption. */
+export interface PublishChoices {
+  signWith: string | null;
+  encrypt?: PublishEncryption;
+}
 
 export interface PackFields {
   name: string;
@@ -82,8 +89,13 @@ interface PackagesStore {
   dropFolder(folder: { name: string; path: string | null; files: DroppedFolder['files'] }): Promise<void>;
   packFolder(fields: PackFields): Promise<void>;
   cancelDrop(): Promise<void>;
-  /** Publishes the inspected package; `signWith` also signs it with that key of ours in the same job. */
-  publish(metadata: PublishMetadata, signWith?: string | null): Promise<void>;
+  /** Publishes the inspected package; `signWith` also signs it with that key of ours, `encrypt` stores it encrypted. */
+  publish(metadata: PublishMetadata, choices?: PublishChoices): Promise<void>;
+  /**
+   * Saves the selected version as a job, decrypted with `decrypt`: into a folder the user picks (desktop),
+   * or prepared on the host for the browser to fetch. Null when the user closed the folder picker.
+   */
+  startSave(target: 'folder' | 'browser', decrypt?: ExportDecryption): Promise<JobRecord | null>;
   onJobFinished(job: JobRecord): void;
 }
 
@@ -186,6 +198,22 @@ export const usePackagesStore = create<PackagesStore>((set, get) => ({
     }
   },
 
+  async startSave(target, decrypt) {
+    const selected = get().selected;
+    if (!selected) return null;
+    const unlock = decrypt ? { decrypt } : {};
+    let job: JobRecord;
+    if (target === 'browser') {
+      job = await requireClient().request('packages.prepareDownload', { ...selected, ...unlock });
+    } else {
+      const { path } = await requireClient().request('app.chooseFolder', { title: `Save ${selected.name}@${selected.version} to…` });
+      if (path === null) return null;
+      job = await requireClient().request('packages.exportVersion', { ...selected, directory: path, ...unlock });
+    }
+    useJobsStore.getState().upsert(job);
+    return job;
+  },
+
   async dropFile(file) {
     if (!file.name.toLowerCase().endsWith('.torshpkg')) {
       set({ drop: { ...idleDrop, phase: 'error', fileName: file.name, error: `${file.name} is not a .torshpkg package.` } });
@@ -265,11 +293,11 @@ export const usePackagesStore = create<PackagesStore>((set, get) => ({
     set({ drop: idleDrop });
   },
 
-  async publish(metadata, signWith = null) {
+  async publish(metadata, choices = { signWith: null }) {
     const { drop } = get();
     if (!drop.source) return;
     try {
-      const job = await requireClient().request('packages.publish', { source: drop.source, metadata, signWith });
+      const job = await requireClient().request('packages.publish', { source: drop.source, metadata, signWith: choices.signWith, ...(choices.encrypt ? { encrypt: choices.encrypt } : {}) });
       useJobsStore.getState().upsert(job);
       set({ drop: { ...get().drop, phase: 'publishing', jobId: job.id } });
     } catch (error) {

@@ -2,6 +2,8 @@ import { useState } from 'react';
 import { formatBytes, formatTime } from '../../lib/format';
 import { usePackagesStore } from '../../stores/packages-store';
 import { signatureStateOf, versionSignatureState, type SignatureState, type SignatureSummary, type VersionSignatureState } from '../../../../shared/domain/registry';
+import { EncryptionBadge } from './encryption-badge';
+import { DecryptDownloadDialog } from './decrypt-download-dialog';
 
 function downloadPath(name: string, version: string): string {
   return `/api/v1/packages/${name.split('/').map(encodeURIComponent).join('/')}/${encodeURIComponent(version)}/download`;
@@ -45,6 +47,7 @@ export function PackageDetail() {
   const saveToFolder = usePackagesStore((state) => state.saveToFolder);
   const inBrowser = window.location.protocol.startsWith('http');
   const [copied, setCopied] = useState(false);
+  const [decrypting, setDecrypting] = useState<string | null>(null);
 
   if (error) return <p className="error-text" role="alert">{error}</p>;
   if (!detail) return <p className="muted empty">Select a package to see its manifest, resources and versions.</p>;
@@ -60,10 +63,20 @@ export function PackageDetail() {
             {detail.name} <span className="version">{detail.version}</span>
           </h2>
           <p>{detail.description ?? <span className="muted">No description</span>}</p>
+          <EncryptionBadge encryption={detail.encryption} detailed />
           {detail.yanked ? <p className="badge badge-failed">Yanked: skipped by resolve and search, still downloadable by exact version</p> : null}
         </div>
         <div className="detail-actions">
-          {inBrowser ? (
+          {detail.encryption ? (
+            <button type="button" className="button" onClick={() => setDecrypting(`${detail.name}@${detail.version}`)} data-testid="decrypt-open">
+              {inBrowser ? 'Download…' : 'Save to folder…'}
+            </button>
+          ) : null}
+          {detail.encryption && inBrowser ? (
+            <a className="button secondary" href={downloadPath(detail.name, detail.version)} download={`${fileName}${detail.encryption.algorithm === 'aes-256-gcm' ? '.torshenc' : '.age'}`} data-testid="download-link">
+              Download encrypted
+            </a>
+          ) : detail.encryption ? null : inBrowser ? (
             <a className="button" href={downloadPath(detail.name, detail.version)} download={fileName} data-testid="download-link">
               Download
             </a>
@@ -92,6 +105,9 @@ export function PackageDetail() {
           </button>
         </div>
       </header>
+      {detail.encryption && decrypting === `${detail.name}@${detail.version}` ? (
+        <DecryptDownloadDialog key={decrypting} detail={detail} target={inBrowser ? 'browser' : 'folder'} onClose={() => setDecrypting(null)} />
+      ) : null}
       <dl className="facts">
         <dt>Signatures</dt>
         <dd data-testid="signature-badge">
@@ -114,6 +130,7 @@ export function PackageDetail() {
       </dl>
       {curl ? <pre className="mono curl">{curl}</pre> : null}
       <h3>Resources ({detail.resources.length})</h3>
+      {detail.encryption ? <p className="muted">The resource list of an encrypted version is not disclosed: it is inside the encrypted package.</p> : null}
       <table className="table">
         <thead>
           <tr>
@@ -156,6 +173,7 @@ export function PackageDetail() {
                 <span className="muted">{formatTime(entry.published_at)} · {formatBytes(entry.size)}</span>
                 {entry.signature ? <SignatureStateBadge state={entry.signature} /> : null}
                 {entry.yanked ? <span className="badge badge-failed">yanked</span> : null}
+                <EncryptionBadge encryption={entry.encryption} />
               </li>
             ))}
           </ul>

@@ -2,6 +2,7 @@ import { useEffect, useRef } from 'react';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { formatBytes } from '../../lib/format';
 import { listPageSize, usePackagesStore } from '../../stores/packages-store';
+import { EncryptionBadge } from './encryption-badge';
 
 const rowHeight = 52;
 
@@ -46,6 +47,7 @@ export function AllVersionsList() {
                   <span className="list-row-title">
                     {row.name} <span className="version">{row.version}</span>
                     {row.yanked ? <span className="badge badge-failed">yanked</span> : null}
+                    <EncryptionBadge encryption={row.encryption} />
                   </span>
                   <span className="list-row-sub muted">
                     {row.description ?? 'No description'} · {formatBytes(row.size)} · {row.downloads} downloads
@@ -80,6 +82,7 @@ export function SearchResults() {
             <button type="button" className={`list-row ${selected?.name === item.name ? 'selected' : ''}`} onClick={() => void select(item.name, item.version)} data-testid="search-result">
               <span className="list-row-title">
                 {item.name} <span className="version">{item.version}</span>
+                <EncryptionBadge encryption={item.encryption} />
               </span>
               <span className="list-row-sub muted">
                 {item.description ?? 'No description'}

@@ -5,8 +5,9 @@ import { ProgressBar } from '../../components/progress-bar';
 import { formatBytes } from '../../lib/format';
 import { useJobsStore } from '../../stores/jobs-store';
 import type { JobRecord } from '../../../../shared/domain/jobs';
-import { resetDrop, usePackagesStore, type PackFields } from '../../stores/packages-store';
+import { resetDrop, usePackagesStore, type PackFields, type PublishChoices } from '../../stores/packages-store';
 import { SignOnPublishField, useSignOnPublishKey } from './sign-on-publish';
+import { EncryptOnPublish, encryptionFromChoice, noEncryption } from './encrypt-on-publish';
 
 /** The drop flow: upload/inspect → what was found + metadata form → publish job with progress. */
 export function PublishPanel() {
@@ -84,7 +85,7 @@ export function PublishPanel() {
         </>
       ) : null}
       {drop.phase === 'ready' && inspection ? (
-        <PublishForm key={`${drop.fileName}:${inspection.name}@${inspection.version}`} inspection={inspection} onPublish={(metadata, signWith) => void publish(metadata, signWith)} onDiscard={() => void cancelDrop()} />
+        <PublishForm key={`${drop.fileName}:${inspection.name}@${inspection.version}`} inspection={inspection} onPublish={(metadata, choices) => void publish(metadata, choices)} onDiscard={() => void cancelDrop()} />
       ) : null}
       {drop.phase === 'publishing' ? <JobProgressRow job={job} label="Publish progress" fallback="Publishing…" testId="publish-progress" onCancel={() => void cancelDrop()} /> : null}
       {drop.phase === 'published' ? (
@@ -96,14 +97,20 @@ export function PublishPanel() {
   );
 }
 
-function PublishForm({ inspection, onPublish, onDiscard }: { inspection: PackageInspectionView; onPublish: (metadata: PublishMetadata, signWith: string | null) => void; onDiscard: () => void }) {
+function PublishForm({ inspection, onPublish, onDiscard }: { inspection: PackageInspectionView; onPublish: (metadata: PublishMetadata, choices: PublishChoices) => void; onDiscard: () => void }) {
   // Pre-filled from the manifest; the form is re-created (key) for each dropped package.
   const [form, setForm] = useState(() => ({ description: inspection.description ?? '', author: inspection.author ?? '', license: inspection.license ?? '', tags: inspection.tags.join(', ') }));
   const [signWith, setSignWith] = useSignOnPublishKey();
   const [formError, setFormError] = useState<string | null>(null);
+  const [encryptChoice, setEncryptChoice] = useState(noEncryption);
 
   const submit = (event: FormEvent): void => {
     event.preventDefault();
+    const encryption = encryptionFromChoice(encryptChoice);
+    if (!encryption.ok) {
+      setFormError(encryption.error);
+      return;
+    }
     const tags = form.tags.split(',').map((tag) => tag.trim()).filter((tag) => tag !== '');
     const metadata = publishMetadataSchema.safeParse({
       description: form.description.trim() === '' ? null : form.description.trim(),
@@ -116,7 +123,7 @@ function PublishForm({ inspection, onPublish, onDiscard }: { inspection: Package
       return;
     }
     setFormError(null);
-    onPublish(metadata.data, signWith);
+    onPublish(metadata.data, { signWith, ...(encryption.encrypt ? { encrypt: encryption.encrypt } : {}) });
   };
 
   return (
@@ -139,6 +146,7 @@ function PublishForm({ inspection, onPublish, onDiscard }: { inspection: Package
               <input value={form.tags} onChange={(event) => setForm({ ...form, tags: event.target.value })} data-testid="publish-tags" />
             </label>
           </div>
+          <EncryptOnPublish choice={encryptChoice} onChange={setEncryptChoice} />
           <SignOnPublishField value={signWith} onChange={setSignWith} />
           <FormActions error={formError} submitLabel={signWith ? 'Publish and sign' : 'Publish'} submitTestId="publish-submit" errorTestId="publish-form-error" onDiscard={onDiscard} />
         </form>

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { JobRecord } from '../../../../shared/domain/jobs';
 import { createCore, type Core } from '../../../../electron/services/composition-root';
 import { silentLogger } from '../../../../electron/services/logger';
-import { checkSignature, digestFileForSigning, signDigests } from '../../../../electron/services/signing/file-signature';
+import { checkSignature, digestFileForSigning, digestStreamForSigning, signDigests } from '../../../../electron/services/signing/file-signature';
 import { generateSigningKeyPair } from '../../../../electron/services/signing/ed25519-keys';
 import { decodePublicKey, encodePublicKey } from '../../../../electron/services/signing/minisign-format';
 import { makeTempDir } from '../../../support/temp-dir';
@@ -50,6 +50,23 @@ describe('signing on publish', () => {
     const text = core.registry.getSignature('signed-on-publish', '1.0.0', key.keyId);
     const check = checkSignature(text, [decodePublicKey(key.publicKey)], await digestFileForSigning(file), { name: 'signed-on-publish', version: '1.0.0', sha256: metadata.digest, strict: true });
     expect(check.valid).toBe(true);
+  });
+
+  it('signs an encrypted version over its ciphertext, the bytes a download gets', async () => {
+    const { core, work } = newCore();
+    const key = await core.keyring.generate('Release');
+    const file = await makeTestPackage(work, { name: 'sealed-and-signed', version: '1.0.0' });
+    const answer = await core.router.dispatch('packages.publish', { source: { kind: 'path', path: file }, signWith: key.keyId, encrypt: { passphrase: 'a long enough passphrase' } }, context);
+    if (!answer.ok) throw new Error(answer.error.message);
+    expect((await settled(core, (answer.result as JobRecord).id)).status).toBe('succeeded');
+    const metadata = core.registry.getVersion('sealed-and-signed', '1.0.0');
+    expect(metadata.encryption).toMatchObject({ algorithm: 'aes-256-gcm', unlock: 'passphrase' });
+    expect(metadata.signatures).toMatchObject([{ key_id: key.keyId, state: 'trusted' }]);
+    const { stream } = await core.registry.openDownload('sealed-and-signed', '1.0.0');
+    const ciphertext = await digestStreamForSigning(stream);
+    expect(`sha256:${ciphertext.sha256}`).toBe(metadata.digest);
+    const text = core.registry.getSignature('sealed-and-signed', '1.0.0', key.keyId);
+    expect(checkSignature(text, [decodePublicKey(key.publicKey)], ciphertext, { name: 'sealed-and-signed', version: '1.0.0', sha256: metadata.digest, strict: true }).valid).toBe(true);
   });
 
   it('refuses an unknown or retired key before publishing anything', async () => {
