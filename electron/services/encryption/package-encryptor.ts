@@ -88,6 +88,22 @@ export class PackageEncryptor {
   }
 
   async decryptFile(input: string, output: string, options: DecryptOptions): Promise<{ size: number; algorithm: EncryptionAlgorithm }> {
+    const { segmentKey, payloadOffset } = await this.unlock(input, options);
+    const size = await writeAtomically(output, 0o600, (sink) =>
+      withInput(input, (source) => runSegments('open', { input: source, inputOffset: payloadOffset, output: sink, outputOffset: 0, key: segmentKey, signal: options.signal, onProgress: options.onProgress })),
+    );
+    return { size, algorithm: segmentKey.algorithm };
+  }
+
+  /**
+   * Checks that the passphrase or identities open a file's header, which may be just the file's first
+   * bytes (64 KiB hold any header we or age write): a wrong key is found before a big file is fetched.
+   */
+  async checkUnlock(headerFile: string, options: DecryptOptions): Promise<void> {
+    await this.unlock(headerFile, options);
+  }
+
+  private async unlock(input: string, options: DecryptOptions): Promise<{ segmentKey: SegmentKey; payloadOffset: number }> {
     await assertReadableFile(input);
     const handle = await fsp.open(input, 'r');
     let segmentKey: SegmentKey;
@@ -111,10 +127,7 @@ export class PackageEncryptor {
     } finally {
       await handle.close();
     }
-    const size = await writeAtomically(output, 0o600, (sink) =>
-      withInput(input, (source) => runSegments('open', { input: source, inputOffset: payloadOffset, output: sink, outputOffset: 0, key: segmentKey, signal: options.signal, onProgress: options.onProgress })),
-    );
-    return { size, algorithm: segmentKey.algorithm };
+    return { segmentKey, payloadOffset };
   }
 }
 

@@ -49,6 +49,10 @@ export async function exportVersion(registry: RegistryService, request: ExportRe
     const target = path.join(directory, baseName);
     const sealed = path.join(tools.tmpDir, `export-${randomBytes(8).toString('hex')}.sealed`);
     try {
+      await checkKeyOnHeader(registry, metadata, sealed, unlock, tools.encryptor).catch((error: unknown) => {
+        stream.destroy();
+        throw error;
+      });
       await downloadAtomically(stream, sealed, metadata, context, 0.5);
       context.reportProgress(0.5, `Decrypting ${name}@${version}`);
       const { size } = await tools.encryptor.decryptFile(sealed, target, {
@@ -63,6 +67,20 @@ export async function exportVersion(registry: RegistryService, request: ExportRe
   }
   registry.recordDownload(name, version);
   return result;
+}
+
+const headerWindow = 64 * 1024;
+
+/** Fetches only the header and tries the key on it, so a wrong passphrase is told before gigabytes are copied. */
+async function checkKeyOnHeader(registry: RegistryService, metadata: PackageVersionMetadata, scratch: string, unlock: Pick<DecryptOptions, 'passphrase' | 'identities'>, encryptor: PackageEncryptor): Promise<void> {
+  const headFile = `${scratch}.head`;
+  try {
+    const { stream } = await registry.openDownload(metadata.name, metadata.version, { start: 0, end: Math.min(metadata.size, headerWindow) - 1 });
+    await pipeline(stream, createWriteStream(headFile, { flags: 'wx', mode: 0o600 }));
+    await encryptor.checkUnlock(headFile, unlock);
+  } finally {
+    await fsp.rm(headFile, { force: true });
+  }
 }
 
 /** `.torshenc` for our AES format, `.age` for age files (which `age -d` opens as they are). */

@@ -226,6 +226,8 @@ describe('decrypt on download', () => {
     for (const [name, decrypt, expected] of cases) {
       const job = await runContractJob(fixture.core, 'packages.exportVersion', { name, version: '1.0.0', directory: fixture.out, decrypt });
       expect({ name, error: job.error }).toMatchObject({ name, error: expected });
+      // The key is tried on the header alone: a wrong one fails before the package is copied.
+      expect({ name, progress: job.progress ?? 0 }).toEqual({ name, progress: 0 });
       expect(readdirSync(fixture.out)).toEqual([]);
       expect(scratchFiles(fixture.core)).toEqual([]);
     }
