@@ -147,6 +147,11 @@ function PublishForm({ inspection, onPublish, onDiscard }: { inspection: Package
             </label>
           </div>
           <EncryptOnPublish choice={encryptChoice} onChange={setEncryptChoice} />
+          {encryptChoice.mode !== 'none' && inspection.alreadyPublished ? (
+            <p className="error-text" data-testid="publish-encrypt-conflict">
+              Version {inspection.version} is already published: an encrypted publish onto it will be refused (versions are immutable, and encrypted bytes never match).
+            </p>
+          ) : null}
           <SignOnPublishField value={signWith} onChange={setSignWith} />
           <FormActions error={formError} submitLabel={signWith ? 'Publish and sign' : 'Publish'} submitTestId="publish-submit" errorTestId="publish-form-error" onDiscard={onDiscard} />
         </form>
