@@ -71,6 +71,14 @@ describe('Encrypted packages in Chromium', () => {
     await download.saveAs(saved);
     expect(sha256(readFileSync(saved))).toBe(sha256(readFileSync(file)));
     await expect.poll(() => dialog.getByTestId('decrypt-done').count()).toBe(1);
+    await page.keyboard.press('Escape');
+
+    // Dropping the same version again: choosing encryption warns before publishing that it will be refused.
+    await dropFile(page, file);
+    await expect.poll(() => page.getByTestId('inspection-summary').textContent(), { timeout: 15_000 }).toContain('secret-koala 0.3.0');
+    expect(await page.getByTestId('publish-encrypt-conflict').count()).toBe(0);
+    await page.getByTestId('publish-panel').getByRole('radio', { name: 'Encrypt with a passphrase' }).check();
+    await expect.poll(() => page.getByTestId('publish-encrypt-conflict').textContent()).toContain('will be refused');
     await page.close();
   });
 });
