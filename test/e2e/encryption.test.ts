@@ -1,38 +1,20 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Browser } from 'playwright-core';
-import { startServe, type ServingHost } from '../support/cli-process';
-import { makeTempDir } from '../support/temp-dir';
 import { makeTestPackage } from '../support/packages';
-import { launchChromium, screenshotPath } from './support/browser';
+import { screenshotPath, useBrowserAndHost } from './support/browser';
 import { dropFile } from './support/drop-file';
 
-let browser: Browser;
-let host: ServingHost;
-const data = makeTempDir('torsh-depot-e2e-encryption-');
-const work = makeTempDir('torsh-depot-e2e-encryption-work-');
-
-beforeAll(async () => {
-  browser = await launchChromium();
-  host = await startServe(['--port', '0', '--data-dir', data.dir]);
-});
-
-afterAll(async () => {
-  await host?.stop();
-  await browser?.close();
-  data.cleanup();
-  work.cleanup();
-});
+const fixture = useBrowserAndHost('encryption');
 
 const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
 
 describe('Encrypted packages in Chromium', () => {
   it('publishes with a passphrase, shows the lock, refuses a wrong passphrase and downloads the plaintext with the right one', async () => {
-    const file = await makeTestPackage(work.dir, { name: 'secret-koala', version: '0.3.0', description: 'Koala detector, embargoed', files: { 'models/koala.pt': 150_000 } });
-    const page = await browser.newPage({ viewport: { width: 1360, height: 900 }, acceptDownloads: true });
-    await page.goto(host.url);
+    const file = await makeTestPackage(fixture.workDir, { name: 'secret-koala', version: '0.3.0', description: 'Koala detector, embargoed', files: { 'models/koala.pt': 150_000 } });
+    const page = await fixture.browser.newPage({ viewport: { width: 1360, height: 900 }, acceptDownloads: true });
+    await page.goto(fixture.host.url);
     await expect.poll(() => page.getByTestId('host-status').textContent(), { timeout: 15_000 }).toMatch(/Host: ok/);
 
     await dropFile(page, file);
@@ -67,7 +49,7 @@ describe('Encrypted packages in Chromium', () => {
     await dialog.getByLabel('Passphrase').fill('eucalyptus-at-dawn-42');
     const [download] = await Promise.all([page.waitForEvent('download', { timeout: 30_000 }), dialog.getByRole('button', { name: 'Decrypt and download' }).click()]);
     expect(download.suggestedFilename()).toBe('secret-koala-0.3.0.torshpkg');
-    const saved = path.join(work.dir, 'decrypted.torshpkg');
+    const saved = path.join(fixture.workDir, 'decrypted.torshpkg');
     await download.saveAs(saved);
     expect(sha256(readFileSync(saved))).toBe(sha256(readFileSync(file)));
     await expect.poll(() => dialog.getByTestId('decrypt-done').count()).toBe(1);

@@ -1,46 +1,28 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import type { Browser } from 'playwright-core';
-import { startServe, type ServingHost } from '../support/cli-process';
-import { makeTempDir } from '../support/temp-dir';
 import { makeTestPackage } from '../support/packages';
-import { launchChromium, screenshotPath } from './support/browser';
+import { screenshotPath, useBrowserAndHost } from './support/browser';
 import { dropFile } from './support/drop-file';
 
-let browser: Browser;
-let host: ServingHost;
-const data = makeTempDir('torsh-depot-e2e-packages-');
-const work = makeTempDir('torsh-depot-e2e-work-');
-
-beforeAll(async () => {
-  browser = await launchChromium();
-  host = await startServe(['--port', '0', '--data-dir', data.dir]);
-});
-
-afterAll(async () => {
-  await host?.stop();
-  await browser?.close();
-  data.cleanup();
-  work.cleanup();
-});
+const fixture = useBrowserAndHost('packages');
 
 describe('Packages screen in Chromium', () => {
   it('publishes a dropped package, finds it by search, shows its detail and downloads it', async () => {
-    const file = await makeTestPackage(work.dir, {
+    const file = await makeTestPackage(fixture.workDir, {
       name: 'vision/quokka-detector',
       version: '1.2.0',
       description: 'Finds quokkas in camera-trap images',
       files: { 'models/encoder/weights.pt': 200_000, 'config/model.yaml': 'depth: 50\n', 'docs/README.md': '# Quokka\n' },
     });
-    const page = await browser.newPage({ viewport: { width: 1360, height: 860 }, acceptDownloads: true });
-    await page.goto(host.url);
+    const page = await fixture.browser.newPage({ viewport: { width: 1360, height: 860 }, acceptDownloads: true });
+    await page.goto(fixture.host.url);
     await expect.poll(() => page.getByTestId('host-status').textContent(), { timeout: 15_000 }).toMatch(/Host: ok/);
     await page.getByTestId('nav-settings').click();
 
     // Not a package: refused with a clear message, nothing uploaded.
-    await dropFile(page, path.join(work.dir, (await import('node:fs')).readdirSync(work.dir).find((entry) => entry.startsWith('src-')) ?? '', 'config', 'model.yaml'));
+    await dropFile(page, path.join(fixture.workDir, (await import('node:fs')).readdirSync(fixture.workDir).find((entry) => entry.startsWith('src-')) ?? '', 'config', 'model.yaml'));
     await expect.poll(() => page.getByTestId('publish-error').textContent()).toContain('is not a .torshpkg package');
     await page.getByRole('button', { name: 'Close' }).click();
 
@@ -67,13 +49,13 @@ describe('Packages screen in Chromium', () => {
     await page.screenshot({ path: screenshotPath('packages') });
 
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('download-link').click()]);
-    const saved = path.join(work.dir, 'downloaded.torshpkg');
+    const saved = path.join(fixture.workDir, 'downloaded.torshpkg');
     await download.saveAs(saved);
     expect(createHash('sha256').update(readFileSync(saved)).digest('hex')).toBe(digest.slice('sha256:'.length));
 
     // Registries and the cache appear in Settings; the embedded registry is served by this host.
     await page.getByTestId('nav-settings').click();
-    await expect.poll(() => page.getByTestId('registry-row').first().textContent()).toContain(new URL(host.url).origin);
+    await expect.poll(() => page.getByTestId('registry-row').first().textContent()).toContain(new URL(fixture.host.url).origin);
     expect(await page.getByTestId('cache-usage').textContent()).toContain('0 packages');
     await page.screenshot({ path: screenshotPath('settings-registries'), fullPage: true });
     await page.getByTestId('nav-packages').click();
@@ -89,7 +71,7 @@ describe('Packages screen in Chromium', () => {
   });
 
   it('packs a chosen folder (files uploaded with their paths), then publishes it like a dropped package', async () => {
-    const folder = path.join(work.dir, 'Wombat Segmenter');
+    const folder = path.join(fixture.workDir, 'Wombat Segmenter');
     const { mkdirSync, writeFileSync } = await import('node:fs');
     const { randomBytes } = await import('node:crypto');
     mkdirSync(path.join(folder, 'models', 'heads'), { recursive: true });
@@ -98,8 +80,8 @@ describe('Packages screen in Chromium', () => {
     writeFileSync(path.join(folder, 'config', 'model.yaml'), 'classes: 3\n');
     writeFileSync(path.join(folder, 'README.md'), '# Wombat segmenter\n');
 
-    const page = await browser.newPage({ viewport: { width: 1360, height: 860 } });
-    await page.goto(host.url);
+    const page = await fixture.browser.newPage({ viewport: { width: 1360, height: 860 } });
+    await page.goto(fixture.host.url);
     await expect.poll(() => page.getByTestId('host-status').textContent(), { timeout: 15_000 }).toMatch(/Host: ok/);
     await page.getByTestId('choose-folder').setInputFiles(folder);
     await expect.poll(() => page.getByTestId('folder-summary').textContent(), { timeout: 15_000 }).toContain('3 files');

@@ -1,6 +1,9 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
+import { startServe, type ServingHost } from '../../support/cli-process';
+import { makeTempDir } from '../../support/temp-dir';
 import { projectRoot } from './host-process';
 
 export const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -19,4 +22,42 @@ export async function launchChromium(): Promise<Browser> {
 
 export function screenshotPath(name: string): string {
   return path.join(screenshotDir, `screenshot-${name}.png`);
+}
+
+export interface BrowserAndHost {
+  readonly browser: Browser;
+  readonly host: ServingHost;
+  /** A scratch folder for the test's packages. */
+  readonly workDir: string;
+}
+
+/** One Chromium and one `serve` on a fresh data folder for a test file, stopped and removed after it. */
+export function useBrowserAndHost(label: string): BrowserAndHost {
+  const data = makeTempDir(`torsh-depot-e2e-${label}-`);
+  const work = makeTempDir(`torsh-depot-e2e-${label}-work-`);
+  let browser: Browser | undefined;
+  let host: ServingHost | undefined;
+  beforeAll(async () => {
+    browser = await launchChromium();
+    host = await startServe(['--port', '0', '--data-dir', data.dir]);
+  });
+  afterAll(async () => {
+    await host?.stop();
+    await browser?.close();
+    data.cleanup();
+    work.cleanup();
+  });
+  const started = <T>(value: T | undefined, what: string): T => {
+    if (value === undefined) throw new Error(`${what} is not started yet (use it inside a test)`);
+    return value;
+  };
+  return {
+    get browser() {
+      return started(browser, 'Chromium');
+    },
+    get host() {
+      return started(host, 'The host');
+    },
+    workDir: work.dir,
+  };
 }

@@ -3,9 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { createCore, type Core } from '../../../../electron/services/composition-root';
-import { silentLogger } from '../../../../electron/services/logger';
-import { makeTempDir } from '../../../support/temp-dir';
+import type { Core } from '../../../../electron/services/composition-root';
+import { newTestCore } from '../../../support/test-core';
 import { caught, thrown } from '../../../support/depot-errors';
 
 const cleanups: Array<() => unknown> = [];
@@ -14,12 +13,7 @@ afterEach(async () => {
 });
 
 function setUp(): { core: Core; work: string } {
-  const data = makeTempDir();
-  const work = makeTempDir();
-  cleanups.push(data.cleanup, work.cleanup);
-  const core = createCore({ dataDir: data.dir, shell: 'headless', logger: silentLogger });
-  cleanups.push(() => core.close());
-  return { core, work: work.dir };
+  return newTestCore(cleanups);
 }
 
 function writeTree(root: string, files: Record<string, string | number>): void {

@@ -1,12 +1,11 @@
 import { readdirSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { JobRecord } from '../../../../shared/domain/jobs';
-import { createCore, type Core } from '../../../../electron/services/composition-root';
-import { silentLogger } from '../../../../electron/services/logger';
+import type { Core } from '../../../../electron/services/composition-root';
 import { checkSignature, digestFileForSigning, digestStreamForSigning, signDigests } from '../../../../electron/services/signing/file-signature';
 import { generateSigningKeyPair } from '../../../../electron/services/signing/ed25519-keys';
 import { decodePublicKey, encodePublicKey } from '../../../../electron/services/signing/minisign-format';
-import { makeTempDir } from '../../../support/temp-dir';
+import { newTestCore } from '../../../support/test-core';
 import { makeTestPackage } from '../../../support/packages';
 
 const cleanups: Array<() => unknown> = [];
@@ -17,12 +16,7 @@ afterEach(async () => {
 const context = { origin: 'test' } as const;
 
 function newCore(): { core: Core; work: string } {
-  const data = makeTempDir();
-  const work = makeTempDir();
-  cleanups.push(data.cleanup, work.cleanup);
-  const core = createCore({ dataDir: data.dir, shell: 'headless', logger: silentLogger });
-  cleanups.push(() => core.close());
-  return { core, work: work.dir };
+  return newTestCore(cleanups);
 }
 
 async function publish(core: Core, file: string, signWith: string | null): Promise<JobRecord> {
