@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import { DepotError } from '../../shared/errors';
@@ -169,6 +170,7 @@ export function createRegistryRoutes(options: RegistryRouteOptions): ApiRouteHan
     // Refuse before reading a byte of the body: no key, wrong names, too large, bad metadata.
     const principal = principalFor(request, 'publish', name);
     const metadata = parseMetadataHeader(request.headers['x-torsh-metadata']);
+    const sealed = parseEncryptedHeader(request.headers['x-torsh-encrypted']);
     const limit = options.maxPackageBytes();
     const declared = request.headers['content-length'];
     if (declared !== undefined && Number(declared) > limit) {
@@ -183,7 +185,8 @@ export function createRegistryRoutes(options: RegistryRouteOptions): ApiRouteHan
     try {
       const upload = await receiveUpload(request, { tmpDir: options.tmpDir, maxBytes: limit, signal: aborted.signal, name: 'publish' });
       const ownerUserId = principal.kind === 'user' ? principal.user.id : null;
-      const result = await registry.publishUpload(upload, { name, version, ...(metadata ? { metadata } : {}), publisher: authorizer.describe(principal), ownerUserId, signal: aborted.signal });
+      const publishing = { name, version, ...(metadata ? { metadata } : {}), publisher: authorizer.describe(principal), ownerUserId, signal: aborted.signal };
+      const result = sealed ? await registry.publishSealedUpload(upload, { ...publishing, dependencies: sealed.dependencies }) : await registry.publishUpload(upload, publishing);
       const { created, ...body } = result;
       // Re-publishing the same bytes changes nothing, so it is not an event.
       if (created) access.record({ principal, source: sourceOf(request) }, 'package.publish', `package:${name}@${version}`, { digest: result.digest, size: result.size });
@@ -314,16 +317,27 @@ function intParam(url: URL, name: string, fallback: number, min: number, max: nu
 }
 
 function parseMetadataHeader(header: string | string[] | undefined): PublishMetadata | undefined {
+  return parseJsonHeader('X-Torsh-Metadata', header, publishMetadataSchema);
+}
+
+/** A package encrypted by its publisher: `X-Torsh-Encrypted: {"dependencies": {...}}` (the registry cannot read them). */
+const sealedPublishSchema = z.object({ dependencies: z.record(z.string().min(1).max(214), z.string().min(1).max(256)).default({}) }).strict();
+
+function parseEncryptedHeader(header: string | string[] | undefined): z.infer<typeof sealedPublishSchema> | undefined {
+  return parseJsonHeader('X-Torsh-Encrypted', header, sealedPublishSchema);
+}
+
+function parseJsonHeader<Schema extends z.ZodType>(name: string, header: string | string[] | undefined, schema: Schema): z.infer<Schema> | undefined {
   if (header === undefined) return undefined;
   const text = Array.isArray(header) ? header.join(',') : header;
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch {
-    throw new DepotError('VALIDATION_FAILED', 'X-Torsh-Metadata is not valid JSON.');
+    throw new DepotError('VALIDATION_FAILED', `${name} is not valid JSON.`);
   }
-  const checked = publishMetadataSchema.safeParse(parsed);
-  if (!checked.success) throw new DepotError('VALIDATION_FAILED', `X-Torsh-Metadata is invalid: ${checked.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
+  const checked = schema.safeParse(parsed);
+  if (!checked.success) throw new DepotError('VALIDATION_FAILED', `${name} is invalid: ${checked.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
   return checked.data;
 }
 

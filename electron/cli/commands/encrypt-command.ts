@@ -31,29 +31,39 @@ function assertDistinct(input: string, output: string): void {
   if (input === output) throw new UsageError('the output must be another file than the input');
 }
 
-export async function encryptCommand(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseCommandArgs(
-    args,
-    { output: { type: 'string', short: 'o' }, algorithm: { type: 'string' }, 'passphrase-file': { type: 'string' }, recipient: { type: 'string', multiple: true } },
-    { min: 1, max: 1, names: 'the file to encrypt' },
-  );
-  if (values.output === undefined) throw new UsageError('-o FILE is required');
+/** The options `encrypt` and `publish` share to choose a key. */
+export const encryptionArgs = { algorithm: { type: 'string' }, 'passphrase-file': { type: 'string' }, recipient: { type: 'string', multiple: true } } as const;
+
+export type EncryptionChoice = { algorithm?: EncryptionAlgorithm } & ({ passphrase: string } | { recipients: string[] });
+
+/** A passphrase (from its file) or recipients, or null when neither was given and `required` is false. */
+export async function encryptionChoiceFrom(values: { algorithm?: string | undefined; 'passphrase-file'?: string | undefined; recipient?: string[] | undefined }, required: boolean): Promise<EncryptionChoice | null> {
   const algorithm = values.algorithm;
-  if (algorithm !== undefined && !encryptionAlgorithms.includes(algorithm as EncryptionAlgorithm)) throw new UsageError(`--algorithm must be ${encryptionAlgorithms.join(' or ')}`);
   const recipients = values.recipient ?? [];
   const passphraseFile = values['passphrase-file'];
+  if (!required && passphraseFile === undefined && recipients.length === 0) {
+    if (algorithm !== undefined) throw new UsageError('--algorithm needs --passphrase-file FILE or --recipient AGE1…');
+    return null;
+  }
+  if (algorithm !== undefined && !encryptionAlgorithms.includes(algorithm as EncryptionAlgorithm)) throw new UsageError(`--algorithm must be ${encryptionAlgorithms.join(' or ')}`);
   if ((passphraseFile === undefined) === (recipients.length === 0)) throw new UsageError('give exactly one of --passphrase-file FILE or --recipient AGE1…');
   if (recipients.length > 0 && algorithm === 'aes-256-gcm') throw new UsageError('--recipient needs chacha20-poly1305 (age)');
+  const chosen = algorithm ? { algorithm: algorithm as EncryptionAlgorithm } : {};
+  return passphraseFile === undefined ? { ...chosen, recipients } : { ...chosen, passphrase: await readPassphraseFile(passphraseFile) };
+}
+
+export async function encryptCommand(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseCommandArgs(args, { output: { type: 'string', short: 'o' }, ...encryptionArgs }, { min: 1, max: 1, names: 'the file to encrypt' });
+  if (values.output === undefined) throw new UsageError('-o FILE is required');
   const input = path.resolve(positionals[0] ?? '');
   const output = path.resolve(values.output);
+  const choice = await encryptionChoiceFrom(values, true);
   await assertInput(input);
   assertDistinct(input, output);
-  const passphrase = passphraseFile === undefined ? undefined : await readPassphraseFile(passphraseFile);
   const progress = progressLine(io, 'encrypting');
   try {
     const result = await new PackageEncryptor().encryptFile(input, output, {
-      ...(algorithm ? { algorithm: algorithm as EncryptionAlgorithm } : {}),
-      ...(passphrase === undefined ? { recipients } : { passphrase }),
+      ...choice,
       signal: stopController(io).signal,
       onProgress: (done) => progress.update(done, null),
     });

@@ -41,7 +41,8 @@ export async function isAesFile(handle: FileHandle): Promise<boolean> {
   return bytesRead === magic.length && magic.equals(aesMagic);
 }
 
-export async function openAesHeader(handle: FileHandle, passphrase: string): Promise<AesFileKeys> {
+/** Reads and checks the header's fixed fields (no key needed); throws for a truncated or unknown header. */
+export async function readAesHeader(handle: FileHandle): Promise<Buffer> {
   const header = Buffer.alloc(aesHeaderLength);
   const { bytesRead } = await handle.read(header, 0, aesHeaderLength, 0);
   if (bytesRead < aesHeaderLength || !header.subarray(0, 8).equals(aesMagic)) {
@@ -50,6 +51,11 @@ export async function openAesHeader(handle: FileHandle, passphrase: string): Pro
   if (header[8] !== formatVersion || header[9] !== algorithmAesGcm || header[10] !== kdfScrypt) {
     throw new DepotError('VALIDATION_FAILED', `Unsupported encrypted file (version ${header[8] ?? '?'}, algorithm ${header[9] ?? '?'}, kdf ${header[10] ?? '?'}).`, { reason: 'bad-encryption-header' });
   }
+  return header;
+}
+
+export async function openAesHeader(handle: FileHandle, passphrase: string): Promise<AesFileKeys> {
+  const header = await readAesHeader(handle);
   const params: ScryptParams = { log2N: header[11] ?? 0, r: header[12] ?? 0, p: header[13] ?? 0 };
   const salt = header.subarray(14, 30);
   const baseNonce = Buffer.from(header.subarray(30, 42));

@@ -5,12 +5,12 @@ import path from 'node:path';
 import { DepotError } from '../../../shared/errors';
 import { fsyncDirectory, tempPathFor } from '../fs/atomic-write';
 import { buildAgeHeader, defaultAgeScryptLog2N, payloadKey, readAgeHeader, unlockAgeHeader, type AgeRecipient } from './age-header';
-import { buildAesHeader, isAesFile, openAesHeader } from './aes-gcm-header';
+import { buildAesHeader, isAesFile, openAesHeader, readAesHeader } from './aes-gcm-header';
 import { defaultScryptParams, type ScryptParams } from './scrypt-kdf';
-import type { SegmentKey } from './segment-stream';
+import { tagLength, type SegmentKey } from './segment-stream';
 import { runSegments } from './segment-file';
 import { parseAgeRecipient, type AgeIdentity } from './x25519-keys';
-import type { EncryptionAlgorithm } from '../../../shared/domain/encryption';
+import type { EncryptionAlgorithm, VersionEncryption } from '../../../shared/domain/encryption';
 
 export { encryptionAlgorithms, type EncryptionAlgorithm } from '../../../shared/domain/encryption';
 
@@ -93,6 +93,30 @@ export class PackageEncryptor {
       withInput(input, (source) => runSegments('open', { input: source, inputOffset: payloadOffset, output: sink, outputOffset: 0, key: segmentKey, signal: options.signal, onProgress: options.onProgress })),
     );
     return { size, algorithm: segmentKey.algorithm };
+  }
+
+  /**
+   * What an encrypted file is, from its header alone (no key needed): our AES-256-GCM format (passphrase),
+   * or age with scrypt (passphrase) or X25519 (recipients) stanzas. Anything else is refused as malformed.
+   */
+  async describeFile(input: string): Promise<VersionEncryption> {
+    await assertReadableFile(input);
+    return withInput(input, async (handle) => {
+      const { size } = await handle.stat();
+      // At least a header, (for age) the payload nonce, and one sealed segment: its 16-byte tag.
+      const truncated = (payloadStart: number): boolean => size < payloadStart + tagLength;
+      const truncatedError = (): DepotError => new DepotError('VALIDATION_FAILED', 'The encrypted file ends before its first segment (truncated).', { reason: 'ciphertext-tampered' });
+      if (await isAesFile(handle)) {
+        if (truncated((await readAesHeader(handle)).length)) throw truncatedError();
+        return { algorithm: 'aes-256-gcm', unlock: 'passphrase' };
+      }
+      const { stanzas, payloadOffset } = await readAgeHeader(handle);
+      if (truncated(payloadOffset + 16)) throw truncatedError();
+      const types = new Set(stanzas.map((stanza) => stanza.type));
+      if (types.size === 1 && types.has('scrypt')) return { algorithm: 'chacha20-poly1305', unlock: 'passphrase' };
+      if (types.size === 1 && types.has('X25519')) return { algorithm: 'chacha20-poly1305', unlock: 'recipients' };
+      throw new DepotError('VALIDATION_FAILED', `The age file's recipients (${[...types].join(', ')}) are not ones torsh-depot can open: use a passphrase or X25519 (age1…) recipients.`, { reason: 'unsupported-age-recipients' });
+    });
   }
 
   /**

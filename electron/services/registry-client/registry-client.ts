@@ -44,6 +44,11 @@ export interface PublishOptions {
   name?: string;
   version?: string;
   metadata?: PublishMetadata;
+  /**
+   * The file is a package its publisher encrypted (our AES format or age): the registry cannot read it,
+   * so `name` and `version` are required and the plaintext's dependencies travel alongside.
+   */
+  encrypted?: { dependencies: Record<string, string> };
   signal?: AbortSignal;
   onProgress?: (sent: number, total: number) => void;
 }
@@ -122,12 +127,16 @@ export class RegistryClient {
     const { signal, onProgress } = options;
     throwIfCancelled(signal);
     const size = await regularFileSize(filePath);
+    if (options.encrypted && (options.name === undefined || options.version === undefined)) {
+      throw new DepotError('VALIDATION_FAILED', 'An encrypted package needs its name and version given: the registry cannot read them.', { reason: 'identity-required' });
+    }
     const identity = options.name !== undefined && options.version !== undefined ? { name: options.name, version: options.version } : await readPackageIdentity(filePath);
     throwIfCancelled(signal);
     const what = `Publishing ${identity.name}@${identity.version}`;
     const url = this.url(`/packages/${namePath(identity.name)}/${encodeURIComponent(identity.version)}`);
     const extra: Record<string, string> = { 'Content-Type': 'application/octet-stream', 'Content-Length': String(size), Accept: 'application/json' };
     if (options.metadata) extra['X-Torsh-Metadata'] = asciiJson(options.metadata);
+    if (options.encrypted) extra['X-Torsh-Encrypted'] = asciiJson(options.encrypted);
 
     for (let attempt = 0; ; attempt += 1) {
       throwIfCancelled(signal);

@@ -17,7 +17,7 @@ import { inspectPackage, type PackageResourceInfo } from '../packages/format';
 import type { BlobStore } from '../blobs/blob-store';
 import type { ByteRange } from '../storage/storage-backend';
 import type { Logger } from '../logger';
-import type { PackageFilter, RegistryRepository } from './registry-repository';
+import type { NewVersion, PackageFilter, RegistryRepository } from './registry-repository';
 import type { ReceivedUpload } from './upload-receiver';
 import type { RegistrySignatures } from './registry-signatures';
 import type { PublishEncryption, VersionEncryption } from '../../../shared/domain/encryption';
@@ -115,43 +115,101 @@ export class RegistryService {
         blob = result.sealed;
         encryption = result.encryption;
       }
-      const digest = `sha256:${blob.digestHex}`;
-      request.signal?.throwIfAborted();
-      request.onProgress?.(0.92, 'Storing');
-      await this.options.blobs.storeFile(blob.digestHex, blob.tempPath, blob.size, request.signal);
       const metadata = request.metadata ?? {};
       // An encrypted version discloses what identifies it (name, version, texts, dependencies), not its contents.
       const disclosed = encryption ? { ...manifest, modules: [], resources: [] } : manifest;
-      try {
-        this.options.repository.insertVersion({
-          name: manifest.name,
-          version: manifest.version,
-          digest,
-          size: blob.size,
-          description: metadata.description !== undefined ? metadata.description : (manifest.description ?? null),
-          author: metadata.author !== undefined ? metadata.author : (manifest.author ?? null),
-          license: metadata.license !== undefined ? metadata.license : (manifest.license ?? null),
-          tags: metadata.tags ?? tagsFromManifest(manifest.metadata),
-          manifestJson: JSON.stringify(disclosed),
-          resources: encryption ? [] : inspection.resources.map(resourceView),
-          dependencies: inspection.dependencies,
-          publishedAt: this.now().toISOString(),
-          publishedBy: request.publisher,
-          encryption,
-        }, () => this.options.packageCreated?.(manifest.name, request.ownerUserId ?? null));
-      } catch (error) {
-        // Two publishers raced for the same version: the loser gets the same answer as a later retry.
-        const winner = this.options.repository.findVersion(manifest.name, manifest.version);
-        if (winner) return this.sameOrConflict(winner, digest, blob.size, encrypt !== undefined);
-        throw error;
-      }
-      this.options.logger.info(`published ${manifest.name}@${manifest.version} (${blob.size} bytes, ${digest}${encryption ? `, encrypted ${encryption.algorithm}` : ''})`);
-      // Only encrypted publishes say so: the HTTP PUT answer of a plain publish keeps its shape.
-      return { name: manifest.name, version: manifest.version, digest, size: blob.size, created: true, ...(encryption ? { encryption } : {}) };
+      return await this.storeAndRecord(blob, {
+        name: manifest.name,
+        version: manifest.version,
+        description: metadata.description !== undefined ? metadata.description : (manifest.description ?? null),
+        author: metadata.author !== undefined ? metadata.author : (manifest.author ?? null),
+        license: metadata.license !== undefined ? metadata.license : (manifest.license ?? null),
+        tags: metadata.tags ?? tagsFromManifest(manifest.metadata),
+        manifestJson: JSON.stringify(disclosed),
+        resources: encryption ? [] : inspection.resources.map(resourceView),
+        dependencies: inspection.dependencies,
+        encryption,
+        publisher: request.publisher,
+        ownerUserId: request.ownerUserId ?? null,
+        signal: request.signal,
+        onProgress: request.onProgress,
+      });
     } finally {
       await fsp.rm(upload.tempPath, { force: true });
       if (sealedPath !== null) await fsp.rm(sealedPath, { force: true });
     }
+  }
+
+  /**
+   * Publishes a package its publisher encrypted before uploading (`publish --passphrase-file/--recipient`):
+   * the registry cannot read it, so the name and version come from the request, and what the file is
+   * (AES-256-GCM, or age with a passphrase or recipients) from its header. The publisher checked the
+   * plaintext; the registry checks that the bytes are a well-formed encrypted file, and stores them.
+   */
+  async publishSealedUpload(
+    upload: ReceivedUpload,
+    request: { name: string; version: string; metadata?: PublishMetadata; dependencies?: Record<string, string>; publisher: string | null; ownerUserId?: string | null; signal?: AbortSignal },
+  ): Promise<PublishResult> {
+    try {
+      assertPackageName(request.name);
+      assertVersion(request.version);
+      for (const dependency of Object.keys(request.dependencies ?? {})) assertPackageName(dependency);
+      const encryption = await this.encryptor.describeFile(upload.tempPath);
+      const existing = this.options.repository.findVersion(request.name, request.version);
+      if (existing) return this.sameOrConflict(existing, `sha256:${upload.digestHex}`, upload.size, true);
+      const metadata = request.metadata ?? {};
+      const dependencies = request.dependencies ?? {};
+      return await this.storeAndRecord(upload, {
+        name: request.name,
+        version: request.version,
+        description: metadata.description ?? null,
+        author: metadata.author ?? null,
+        license: metadata.license ?? null,
+        tags: metadata.tags ?? [],
+        manifestJson: JSON.stringify({ name: request.name, version: request.version, dependencies, modules: [], resources: [] }),
+        resources: [],
+        dependencies,
+        encryption,
+        publisher: request.publisher,
+        ownerUserId: request.ownerUserId ?? null,
+        signal: request.signal,
+      });
+    } finally {
+      await fsp.rm(upload.tempPath, { force: true });
+    }
+  }
+
+  /** Stores a checked blob, then records its version in one transaction (nothing is visible before). */
+  private async storeAndRecord(
+    blob: ReceivedUpload,
+    version: Omit<NewVersion, 'digest' | 'size' | 'publishedAt' | 'publishedBy' | 'encryption'> & {
+      encryption: VersionEncryption | null;
+      publisher: string | null;
+      ownerUserId: string | null;
+      signal?: AbortSignal | undefined;
+      onProgress?: ((fraction: number, message: string) => void) | undefined;
+    },
+  ): Promise<PublishResult> {
+    const { publisher, ownerUserId, signal, onProgress, ...fields } = version;
+    const digest = `sha256:${blob.digestHex}`;
+    const encrypting = fields.encryption !== null;
+    signal?.throwIfAborted();
+    onProgress?.(0.92, 'Storing');
+    await this.options.blobs.storeFile(blob.digestHex, blob.tempPath, blob.size, signal);
+    try {
+      this.options.repository.insertVersion(
+        { ...fields, digest, size: blob.size, publishedAt: this.now().toISOString(), publishedBy: publisher },
+        () => this.options.packageCreated?.(fields.name, ownerUserId),
+      );
+    } catch (error) {
+      // Two publishers raced for the same version: the loser gets the same answer as a later retry.
+      const winner = this.options.repository.findVersion(fields.name, fields.version);
+      if (winner) return this.sameOrConflict(winner, digest, blob.size, encrypting);
+      throw error;
+    }
+    this.options.logger.info(`published ${fields.name}@${fields.version} (${blob.size} bytes, ${digest}${fields.encryption ? `, encrypted ${fields.encryption.algorithm}` : ''})`);
+    // Only encrypted publishes say so: the HTTP PUT answer of a plain publish keeps its shape.
+    return { name: fields.name, version: fields.version, digest, size: blob.size, created: true, ...(fields.encryption ? { encryption: fields.encryption } : {}) };
   }
 
   /**
