@@ -65,10 +65,16 @@ export async function digestFile(filePath: string, algorithms: readonly DigestAl
   return digestOnWorkers(filePath, algorithms, options);
 }
 
-async function digestOnThisThread(filePath: string, algorithms: readonly DigestAlgorithm[], options: DigestFileOptions): Promise<FileDigests> {
+function digestOnThisThread(filePath: string, algorithms: readonly DigestAlgorithm[], options: DigestFileOptions): Promise<FileDigests> {
+  return digestStream(createReadStream(filePath, { highWaterMark: 1024 * 1024, ...(options.signal ? { signal: options.signal } : {}) }), algorithms, options);
+}
+
+/** Several digests of a stream in one read on this thread (a blob from any store, or a small file). */
+export async function digestStream(stream: NodeJS.ReadableStream, algorithms: readonly DigestAlgorithm[], options: Omit<DigestFileOptions, 'workersFromBytes'> = {}): Promise<FileDigests> {
   const hashes = algorithms.map((algorithm) => createHash(algorithm));
   let size = 0;
-  for await (const chunk of createReadStream(filePath, { highWaterMark: 1024 * 1024, ...(options.signal ? { signal: options.signal } : {}) }) as AsyncIterable<Buffer>) {
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    options.signal?.throwIfAborted();
     for (const hash of hashes) hash.update(chunk);
     size += chunk.length;
     options.onProgress?.(size);

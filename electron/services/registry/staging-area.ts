@@ -5,8 +5,8 @@ import type { Readable } from 'node:stream';
 import { DepotError } from '../../../shared/errors';
 import type { PackageInspectionView, PackageSource, PublishMetadata, PublishResult, StagedPackage } from '../../../shared/domain/registry';
 import { inspectPackage } from '../packages/format';
-import { digestFile } from '../fs/file-digests';
-import { digestStreamForSigning, signDigests } from '../signing/file-signature';
+import { digestFile, digestStream } from '../fs/file-digests';
+import { signDigests } from '../signing/file-signature';
 import type { SigningKeyPair } from '../signing/ed25519-keys';
 import type { JobHandle, JobRunner } from '../jobs/job-runner';
 import { resourceView, tagsFromManifest, type RegistryService } from './registry-service';
@@ -147,7 +147,7 @@ export class StagingArea {
           // The version is public now: finish signing it even if cancel is pressed (it takes one read).
           context.reportProgress(1, 'Hashing the encrypted package for the signature');
           const { stream } = await this.options.registry.openDownload(result.name, result.version);
-          blake2b512 = (await digestStreamForSigning(stream)).blake2b512;
+          blake2b512 = (await digestStream(stream, ['blake2b512'])).digests.blake2b512;
         }
         const signature = signDigests(signer, { blake2b512, sha256: result.digest.replace(/^sha256:/, ''), size: result.size }, { name: result.name, version: result.version }, `${result.name.replace('/', '__')}-${result.version}.torshpkg`);
         await this.options.registry.putSignature(result.name, result.version, signature, publisher, { blake2b512 });

@@ -1,7 +1,6 @@
-import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { DepotError } from '../../../shared/errors';
-import { digestFile } from '../fs/file-digests';
+import { digestFile, digestStream } from '../fs/file-digests';
 import { readPackageIdentity } from '../registry-client/package-identity';
 import { ed25519Sign, ed25519Verify, formatKeyId, type SigningKeyPair, type SigningPublicKey } from './ed25519-keys';
 import { decodeSignature, encodeSignature, type MinisignSignature } from './minisign-format';
@@ -21,17 +20,8 @@ export async function digestFileForSigning(filePath: string, signal?: AbortSigna
 }
 
 export async function digestStreamForSigning(stream: NodeJS.ReadableStream, signal?: AbortSignal, onProgress?: (done: number) => void): Promise<SigningDigests> {
-  const blake = createHash('blake2b512');
-  const sha = createHash('sha256');
-  let size = 0;
-  for await (const chunk of stream as AsyncIterable<Buffer>) {
-    signal?.throwIfAborted();
-    blake.update(chunk);
-    sha.update(chunk);
-    size += chunk.length;
-    onProgress?.(size);
-  }
-  return { blake2b512: blake.digest(), sha256: sha.digest('hex'), size };
+  const { digests, size } = await digestStream(stream, ['blake2b512', 'sha256'], { signal, onProgress });
+  return { blake2b512: digests.blake2b512, sha256: digests.sha256.toString('hex'), size };
 }
 
 /** A package's name and version from its manifest, or null when the file is not a package. */
