@@ -8,6 +8,8 @@ import { createRegistryRoutes } from '../host/registry-routes';
 import { createStagingRoutes } from '../host/staging-routes';
 import { createExportRoutes } from '../host/export-routes';
 import { createMetricsRoute } from '../host/metrics-route';
+import { createStorageRoutes } from '../host/storage-routes';
+import { defaultBlobGcGraceSeconds } from '../../shared/domain/storage';
 import { exitCodes, UsageError, type CliIo } from './cli-io';
 import { defaultDataDir } from './default-data-dir';
 import { visibilitySchema, type Visibility } from '../../shared/domain/access';
@@ -163,7 +165,7 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
   const metricsRoute = createMetricsRoute({ metrics: core.metrics.collector, authorizer: core.authorizer, requireKey: () => core.settings.get().metrics.requireKeyForEndpoint });
   let host: RunningHost;
   try {
-    host = await startHttpHost({ core, host: options.host, port: options.port, staticDir, apiRoutes: [registryRoutes, metricsRoute], sessionRoutes: [createStagingRoutes(core), createExportRoutes(core)] });
+    host = await startHttpHost({ core, host: options.host, port: options.port, staticDir, apiRoutes: [createStorageRoutes(core), registryRoutes, metricsRoute], sessionRoutes: [createStagingRoutes(core), createExportRoutes(core)] });
   } catch (error) {
     await core.close();
     const code = (error as NodeJS.ErrnoException).code;
@@ -178,6 +180,8 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
   logger.info(`data folder ${core.dataDir}`);
   logger.info(`blob store ${core.blobs.description}`);
   core.registryEndpoint.set(host.url.replace(/\/$/, ''));
+  // What a crash or a lost publish race left behind, older than the grace period.
+  core.startBlobGc({ dry_run: false, grace_seconds: defaultBlobGcGraceSeconds }).done.catch((error: unknown) => logger.warn(`garbage collection failed: ${(error as Error).message}`));
   io.stdout.write(`listening on ${host.url}?token=${host.token}\n`);
 
   const signal = await io.stopSignal;
