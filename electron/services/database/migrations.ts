@@ -3,6 +3,7 @@ import type { Database } from 'better-sqlite3';
 import type { Migration } from './migration';
 import { metricsMigration } from '../metrics/metrics-migration';
 import { encryptionMigration } from '../registry/encryption-migration';
+import { adminKeyMigration } from '../access/admin-key-migration';
 
 /** Every migration of the product, in order. Capabilities append theirs. */
 export const migrations: readonly Migration[] = [
@@ -294,6 +295,7 @@ export const migrations: readonly Migration[] = [
   },
   metricsMigration,
   encryptionMigration,
+  adminKeyMigration,
 ];
 
 interface SummarySourceRow {
