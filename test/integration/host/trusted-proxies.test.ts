@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { runCliProcess, stopAllServing } from '../../support/cli-process';
+import { procStatusKiB } from '../../../bench/support/processes';
 import { adminKey, startServeHost, type ServeHost } from './serve-host';
 
 /**
@@ -106,7 +106,7 @@ describe('serve --trusted-proxy', () => {
 
   it('stays bounded under an IPv6 spray: 10,001 other /64s push a quiet client out', async () => {
     for (let attempt = 0; attempt < 19; attempt += 1) expect((await from(proxy, '/api/v1/whoami', { forwardedFor: '192.0.2.1', key: bad })).status).toBe(401);
-    const rssBefore = rssKiB(t.serving.child.pid ?? 0);
+    const rssBefore = procStatusKiB(t.serving.child.pid ?? 0, 'VmRSS');
     const spray = Array.from({ length: 10_001 }, (_, index) => `2001:db8:${(0x100 + (index >>> 16)).toString(16)}:${(index & 0xffff).toString(16)}::1`);
     let next = 0;
     const statuses = new Map<number, number>();
@@ -125,16 +125,9 @@ describe('serve --trusted-proxy', () => {
     // 192.0.2.1 was the least recently failing client: forgotten, so two more failures are both 401 (else the second is 429).
     expect((await from(proxy, '/api/v1/whoami', { forwardedFor: '192.0.2.1', key: bad })).status).toBe(401);
     expect((await from(proxy, '/api/v1/whoami', { forwardedFor: '192.0.2.1', key: bad })).status).toBe(401);
-    const rssAfter = rssKiB(t.serving.child.pid ?? 0);
+    const rssAfter = procStatusKiB(t.serving.child.pid ?? 0, 'VmRSS');
     console.log(`IPv6 spray: 10,001 /64s; serve RSS ${Math.round(rssBefore / 1024)} MiB → ${Math.round(rssAfter / 1024)} MiB`);
     expect((await from('127.0.0.1', '/api/v1/health')).status).toBe(200);
   }, 120_000);
 });
 
-function rssKiB(pid: number): number {
-  try {
-    return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
-  } catch {
-    return 0;
-  }
-}
