@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { drainOutput, freePort, ProcessGroup, waitUntil } from '../../../bench/support/processes';
+import { nginxPreamble } from '../../../bench/support/servers';
 import { stopAllServing } from '../../support/cli-process';
 import { startS3rver, s3rverCredentials, type RunningServer } from '../../support/object-servers';
 import { makeTempDir } from '../../support/temp-dir';
@@ -51,19 +52,8 @@ async function startCachingEdge(originPort: number): Promise<string> {
   const conf = path.join(dir, 'nginx.conf');
   writeFileSync(
     conf,
-    `daemon off;
-user root;
-worker_processes 1;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log warn;
-events { worker_connections 64; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/client_body_temp;
-  proxy_temp_path ${dir}/proxy_temp;
-  fastcgi_temp_path ${dir}/fastcgi_temp;
-  uwsgi_temp_path ${dir}/uwsgi_temp;
-  scgi_temp_path ${dir}/scgi_temp;
+    `user root;
+${nginxPreamble(dir)}
   proxy_cache_path ${dir}/cache keys_zone=edge:1m max_size=100m;
   server {
     listen 127.0.0.1:${port};
