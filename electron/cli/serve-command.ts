@@ -8,6 +8,7 @@ import { createRegistryRoutes } from '../host/registry-routes';
 import { createStagingRoutes } from '../host/staging-routes';
 import { createExportRoutes } from '../host/export-routes';
 import { createMetricsRoute } from '../host/metrics-route';
+import { createCoreMirrorsRoutes } from '../host/mirrors-routes';
 import { exitCodes, UsageError, type CliIo } from './cli-io';
 import { defaultDataDir } from './default-data-dir';
 import { visibilitySchema, type Visibility } from '../../shared/domain/access';
@@ -163,7 +164,7 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
   const metricsRoute = createMetricsRoute({ metrics: core.metrics.collector, authorizer: core.authorizer, requireKey: () => core.settings.get().metrics.requireKeyForEndpoint });
   let host: RunningHost;
   try {
-    host = await startHttpHost({ core, host: options.host, port: options.port, staticDir, apiRoutes: [registryRoutes, metricsRoute], sessionRoutes: [createStagingRoutes(core), createExportRoutes(core)] });
+    host = await startHttpHost({ core, host: options.host, port: options.port, staticDir, apiRoutes: [createCoreMirrorsRoutes(core), registryRoutes, metricsRoute], sessionRoutes: [createStagingRoutes(core), createExportRoutes(core)] });
   } catch (error) {
     await core.close();
     const code = (error as NodeJS.ErrnoException).code;
@@ -178,6 +179,7 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
   logger.info(`data folder ${core.dataDir}`);
   logger.info(`blob store ${core.blobs.description}`);
   core.registryEndpoint.set(host.url.replace(/\/$/, ''));
+  core.mirrors.startHealthChecks();
   io.stdout.write(`listening on ${host.url}?token=${host.token}\n`);
 
   const signal = await io.stopSignal;

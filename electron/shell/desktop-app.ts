@@ -132,6 +132,7 @@ export async function startDesktopApp(electron: DesktopElectron, options: Deskto
     return null;
   }
   core = started;
+  core.mirrors.startHealthChecks();
 
   const defaultSession = electron.session.defaultSession;
   installPermissionPolicy(defaultSession, logger);
