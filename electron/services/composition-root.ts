@@ -44,6 +44,11 @@ import { RegistrySignatures } from './registry/registry-signatures';
 import { StorageManager, builtInBackendId } from './storage/storage-manager';
 import type { StorageLocation } from './storage/storage-factory';
 import { PackageEncryptor, type EncryptorTuning } from './encryption/package-encryptor';
+import { MirrorManager } from './mirrors/mirror-manager';
+import { SqliteMirrorRepository } from './mirrors/mirror-repository';
+import { Prober } from './probes/prober';
+import { SqliteProbeRepository } from './probes/probe-repository';
+import { RegistryChanges } from './registry/registry-changes';
 
 export interface ShellDialogs {
   chooseFolder(title: string): Promise<string | null>;
@@ -113,6 +118,12 @@ export interface Core {
   readonly metrics: MetricsService;
   /** Scratch space inside the data folder for temp files; emptied at every start. */
   readonly tmpDir: string;
+  /** The one health machinery (mirrors now; CDN edges and replication nodes use it too). */
+  readonly prober: Prober;
+  /** The registry's change serial (mirror indexes carry it; staleness is measured against it). */
+  readonly registryChanges: RegistryChanges;
+  /** Mirrors: the set, its settings, health checks, traffic counters. Shells start the checks. */
+  readonly mirrors: MirrorManager;
   startDataFolderCheck(sizeMiB: number): JobHandle<DataFolderCheckResult>;
   /** Removes blobs no version references (a job; shells run it at start-up, the Storage screen and `gc` on demand). */
   startBlobGc(request: BlobGcRequest): JobHandle<BlobGcResult>;
@@ -229,6 +240,19 @@ export function createCore(options: CoreOptions): Core {
     checks: [],
   });
 
+  const probeRepository = new SqliteProbeRepository(db);
+  const prober = new Prober({ repository: probeRepository, logger });
+  const registryChanges = new RegistryChanges(db);
+  const mirrors = new MirrorManager({
+    repository: new SqliteMirrorRepository(db),
+    probes: probeRepository,
+    prober,
+    changes: registryChanges,
+    trustStoreKeys: () => trust.activeKeys(),
+    baseDir: process.cwd(),
+    logger,
+  });
+
   let registryUrl: string | null = null;
   const registryEndpoint = { url: () => registryUrl, set: (url: string | null) => void (registryUrl = url) };
   let closed = false;
@@ -258,6 +282,9 @@ export function createCore(options: CoreOptions): Core {
     keyring,
     dialogs: options.dialogs ?? null,
     metrics,
+    prober,
+    registryChanges,
+    mirrors,
     startDataFolderCheck: (sizeMiB: number) =>
       jobs.start('data-folder-check', `Data folder check (${sizeMiB} MiB)`, { sizeMiB }, (context) => runDataFolderCheck(db, tmpDir, sizeMiB, context)),
     startBlobGc: (request: BlobGcRequest) =>
@@ -265,6 +292,8 @@ export function createCore(options: CoreOptions): Core {
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
+      mirrors.stopHealthChecks();
+      await prober.close();
       await jobs.shutdown();
       await staging.discardAll();
       await stagedFolders.discardAll();
