@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cdnBlobKey, cdnIndexKey, cdnSectionSchema, cdnSignatureKey, versionSurrogateKey, packageSurrogateKey } from '../../../shared/domain/cdn';
@@ -91,7 +92,16 @@ describe('CDN origin on s3rver behind two Varnish edges', () => {
     await expect(refused).rejects.toMatchObject({ code: 'FORBIDDEN', reason: 'cdn-private-on-public-origin' });
     expect(await origin().head(cdnBlobKey('secret-model', '1.0.0'))).toBeNull();
 
-    const result = await uploadToOrigin(source, origin(), section, 'vision/resnet', '1.0.0', { tmpDir: work.dir });
+    // The CLI, as an operator runs it: origin from the config, keys from the environment.
+    const config = path.join(work.dir, 'depot.yaml');
+    writeFileSync(config, `cdn:\n  provider: varnish\n  origin:\n    storage: "s3://${bucketName}?endpoint=${s3.endpoint}&path_style=true"\n  edges:\n    - { id: edge-a, region: eu-west-1, endpoint: "http://127.0.0.1:1" }\n`);
+    const env = { ...process.env, AWS_ACCESS_KEY_ID: s3rverCredentials.accessKeyId, AWS_SECRET_ACCESS_KEY: s3rverCredentials.secretAccessKey };
+    const cliRefused = await runCliProcess(['cdn', 'upload', 'secret-model@1.0.0', '--config', config, '--registry', registry, '--api-key', adminKey], env);
+    expect(cliRefused.code).toBe(1);
+    expect(cliRefused.stderr).toContain('secret-model@1.0.0 is private');
+    const uploaded = await runCliProcess(['cdn', 'upload', 'vision/resnet@1.0.0', '--config', config, '--registry', registry, '--api-key', adminKey, '--json'], env);
+    expect(uploaded.code, uploaded.stderr).toBe(0);
+    const result = JSON.parse(uploaded.stdout) as { visibility: string; objects: { key: string; policy: string }[] };
     expect(result.visibility).toBe('public');
     expect(result.objects.map((object) => [object.key, object.policy])).toEqual([
       [cdnBlobKey('vision/resnet', '1.0.0'), 'immutable'],
@@ -113,70 +123,70 @@ describe('CDN origin on s3rver behind two Varnish edges', () => {
 
   it('serves MISS then HIT per edge, purges by URL and by xkey tag, and answers Range through the edge', async () => {
     const [edgeA, edgeB] = edges;
-    const path = `/${cdnBlobKey('vision/resnet', '1.0.0')}`;
+    const objectPath = `/${cdnBlobKey('vision/resnet', '1.0.0')}`;
     const bytes = readFileSync(packageFile);
-    const first = await get(`${edgeA!.endpoint}${path}`);
+    const first = await get(`${edgeA!.endpoint}${objectPath}`);
     expect(first.status).toBe(200);
     expect(first.headers.get('x-cache')).toBe('MISS');
     expect(first.headers.get('x-served-by')).toBe('edge-a');
     expect(first.body.equals(bytes)).toBe(true);
-    const second = await get(`${edgeA!.endpoint}${path}`);
+    const second = await get(`${edgeA!.endpoint}${objectPath}`);
     expect(second.headers.get('x-cache')).toBe('HIT');
     expect(second.headers.get('surrogate-key')).toContain(versionSurrogateKey('vision/resnet', '1.0.0'));
     expect(createHash('sha256').update(second.body).digest('hex')).toBe(createHash('sha256').update(bytes).digest('hex'));
-    expect((await get(`${edgeB!.endpoint}${path}`)).headers.get('x-cache')).toBe('MISS');
-    expect((await get(`${edgeB!.endpoint}${path}`)).headers.get('x-cache')).toBe('HIT');
+    expect((await get(`${edgeB!.endpoint}${objectPath}`)).headers.get('x-cache')).toBe('MISS');
+    expect((await get(`${edgeB!.endpoint}${objectPath}`)).headers.get('x-cache')).toBe('HIT');
 
-    const ranged = await get(`${edgeA!.endpoint}${path}`, { Range: 'bytes=1000-1999' });
+    const ranged = await get(`${edgeA!.endpoint}${objectPath}`, { Range: 'bytes=1000-1999' });
     expect(ranged.status).toBe(206);
     expect(ranged.headers.get('content-range')).toBe(`bytes 1000-1999/${bytes.length}`);
     expect(ranged.body.equals(bytes.subarray(1000, 2000))).toBe(true);
 
     const provider = new HttpPurgeProvider({ name: 'varnish', edges: [edgeA!, edgeB!].map((edge) => ({ id: edge.id, endpoint: edge.endpoint })), tagHeader: 'xkey-purge' });
-    const byUrl = await runPurge(provider, { urls: [`https://cdn.example.com${path}`], tags: [], soft: false }, { retry });
+    const byUrl = await runPurge(provider, { urls: [`https://cdn.example.com${objectPath}`], tags: [], soft: false }, { retry });
     expect(byUrl.results.map((result) => [result.via, result.ok])).toEqual([
       ['edge-a', true],
       ['edge-b', true],
     ]);
-    expect((await get(`${edgeA!.endpoint}${path}`)).headers.get('x-cache')).toBe('MISS');
-    expect((await get(`${edgeB!.endpoint}${path}`)).headers.get('x-cache')).toBe('MISS');
-    expect((await get(`${edgeA!.endpoint}${path}`)).headers.get('x-cache')).toBe('HIT');
+    expect((await get(`${edgeA!.endpoint}${objectPath}`)).headers.get('x-cache')).toBe('MISS');
+    expect((await get(`${edgeB!.endpoint}${objectPath}`)).headers.get('x-cache')).toBe('MISS');
+    expect((await get(`${edgeA!.endpoint}${objectPath}`)).headers.get('x-cache')).toBe('HIT');
 
     const byTag = await runPurge(provider, { urls: [], tags: [packageSurrogateKey('vision/resnet')], soft: false }, { retry });
     expect(byTag.results.every((result) => result.ok)).toBe(true);
     expect(byTag.apiCalls).toBe(2);
-    expect((await get(`${edgeA!.endpoint}${path}`)).headers.get('x-cache')).toBe('MISS');
-    expect((await get(`${edgeB!.endpoint}${path}`)).headers.get('x-cache')).toBe('MISS');
+    expect((await get(`${edgeA!.endpoint}${objectPath}`)).headers.get('x-cache')).toBe('MISS');
+    expect((await get(`${edgeB!.endpoint}${objectPath}`)).headers.get('x-cache')).toBe('MISS');
   });
 });
 
 describe('serve as the origin behind a Varnish edge', () => {
   it('answers conditional and Range requests with surrogate keys, cached and purged by tag at the edge', async () => {
     const edge = edges[2]!;
-    const path = '/api/v1/packages/vision/resnet/1.0.0/download';
+    const downloadPath = '/api/v1/packages/vision/resnet/1.0.0/download';
     const bytes = readFileSync(packageFile);
-    const direct = await curlHead(`${registry}${path}`);
+    const direct = await curlHead(`${registry}${downloadPath}`);
     expect(direct['cache-control']).toBe('public, max-age=31536000, immutable');
     expect(direct['surrogate-key']).toBe('torsh torsh-pkg-vision__resnet torsh-pkg-vision__resnet-v1.0.0');
     expect(direct['cache-tag']).toBe('torsh,torsh-pkg-vision__resnet,torsh-pkg-vision__resnet-v1.0.0');
     expect(direct['accept-ranges']).toBe('bytes');
-    const notModified = await get(`${registry}${path}`, { 'If-None-Match': direct.etag! });
+    const notModified = await get(`${registry}${downloadPath}`, { 'If-None-Match': direct.etag! });
     expect(notModified.status).toBe(304);
-    const ranged = await get(`${registry}${path}`, { Range: 'bytes=10-19', 'If-Range': direct.etag! });
+    const ranged = await get(`${registry}${downloadPath}`, { Range: 'bytes=10-19', 'If-Range': direct.etag! });
     expect(ranged.status).toBe(206);
     expect(ranged.body.equals(bytes.subarray(10, 20))).toBe(true);
 
-    expect((await get(`${edge.endpoint}${path}`)).headers.get('x-cache')).toBe('MISS');
-    const hit = await get(`${edge.endpoint}${path}`);
+    expect((await get(`${edge.endpoint}${downloadPath}`)).headers.get('x-cache')).toBe('MISS');
+    const hit = await get(`${edge.endpoint}${downloadPath}`);
     expect(hit.headers.get('x-cache')).toBe('HIT');
     expect(hit.body.equals(bytes)).toBe(true);
-    const edgeRange = await get(`${edge.endpoint}${path}`, { Range: `bytes=${bytes.length - 100}-` });
+    const edgeRange = await get(`${edge.endpoint}${downloadPath}`, { Range: `bytes=${bytes.length - 100}-` });
     expect(edgeRange.status).toBe(206);
     expect(edgeRange.body.equals(bytes.subarray(bytes.length - 100))).toBe(true);
 
     const provider = new HttpPurgeProvider({ name: 'varnish', edges: [{ id: edge.id, endpoint: edge.endpoint }], tagHeader: 'xkey-purge' });
     const report = await runPurge(provider, { urls: [], tags: [versionSurrogateKey('vision/resnet', '1.0.0')], soft: false }, { retry });
     expect(report.results[0]).toMatchObject({ ok: true, via: 'edge-serve' });
-    expect((await get(`${edge.endpoint}${path}`)).headers.get('x-cache')).toBe('MISS');
+    expect((await get(`${edge.endpoint}${downloadPath}`)).headers.get('x-cache')).toBe('MISS');
   });
 });
