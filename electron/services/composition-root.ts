@@ -41,6 +41,9 @@ import { RegistrySignatures } from './registry/registry-signatures';
 import { StorageManager, builtInBackendId } from './storage/storage-manager';
 import type { StorageLocation } from './storage/storage-factory';
 import { PackageEncryptor, type EncryptorTuning } from './encryption/package-encryptor';
+import { ReplicationService } from './replication/replication-service';
+import { replicationRegistryId } from './replication/registry-identity';
+import { replicationSectionSchema, type ReplicationSectionInput } from '../../shared/domain/replication';
 
 export interface ShellDialogs {
   chooseFolder(title: string): Promise<string | null>;
@@ -69,6 +72,8 @@ export interface CoreOptions {
   blobStoreLocation?: StorageLocation;
   /** KDF cost of encrypt-on-publish; tests lower it (the format is under test, not the work factor). */
   encryptorTuning?: EncryptorTuning;
+  /** The `replication:` section of `depot.yaml` (nodes, replication factor, rules, consistency). */
+  replication?: ReplicationSectionInput;
 }
 
 export interface Core {
@@ -108,6 +113,8 @@ export interface Core {
   readonly dialogs: ShellDialogs | null;
   /** Monitoring: the collector every service records through, time series, reports, alert rules. */
   readonly metrics: MetricsService;
+  /** Copies of each version on replication nodes; null when no `replication:` section is configured. */
+  readonly replication: ReplicationService | null;
   /** Scratch space inside the data folder for temp files; emptied at every start. */
   readonly tmpDir: string;
   startDataFolderCheck(sizeMiB: number): JobHandle<DataFolderCheckResult>;
@@ -158,6 +165,14 @@ export function createCore(options: CoreOptions): Core {
   const access = new AccessControl({ repository: new AccessRepository(db), ...(options.failedAuthLimit ? { limiter: new FailedAuthLimiter(options.failedAuthLimit) } : {}) });
   access.ensureLocalUser();
   const encryptor = new PackageEncryptor(options.encryptorTuning);
+  let replication: ReplicationService | null = null;
+  try {
+    replication = options.replication ? createReplication(db, options.replication, blobs, access, logger) : null;
+  } catch (error) {
+    db.close();
+    lock.release();
+    throw error;
+  }
   const registry = new RegistryService({
     repository: new RegistryRepository(db),
     blobs,
@@ -165,7 +180,9 @@ export function createCore(options: CoreOptions): Core {
     signatures: new RegistrySignatures(db, blobs, trust),
     packageCreated: (name, owner) => access.initializePackage(name, owner),
     encryptor,
+    ...(replication ? { visibilityGate: replication, versionChanged: replication.versionChanged.bind(replication) } : {}),
   });
+  void replication?.start().catch((error: unknown) => logger.error('replication: the queue could not start', error));
   // `metrics` is built below; decisions only happen once requests arrive, after it exists.
   const authorizer = new RegistryAuthorizer(access, (permission, subject, outcome) => metrics.collector.recordAccess(permission, subject, outcome));
   const staging = new StagingArea({
@@ -249,12 +266,14 @@ export function createCore(options: CoreOptions): Core {
     keyring,
     dialogs: options.dialogs ?? null,
     metrics,
+    replication,
     startDataFolderCheck: (sizeMiB: number) =>
       jobs.start('data-folder-check', `Data folder check (${sizeMiB} MiB)`, { sizeMiB }, (context) => runDataFolderCheck(db, tmpDir, sizeMiB, context)),
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
       await jobs.shutdown();
+      await replication?.stop();
       await staging.discardAll();
       await stagedFolders.discardAll();
       await preparedDownloads.discardAll();
@@ -265,6 +284,26 @@ export function createCore(options: CoreOptions): Core {
   };
   const router = new RequestRouter(createRequestHandlers(partial), logger);
   return { ...partial, router };
+}
+
+function createReplication(db: Database, input: ReplicationSectionInput, blobs: BlobStore, access: AccessControl, logger: Logger): ReplicationService {
+  const parsed = replicationSectionSchema.safeParse(input);
+  if (!parsed.success) throw new Error(`replication: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
+  return new ReplicationService({
+    db,
+    section: parsed.data,
+    source: { open: (digestHex) => blobs.open(digestHex) },
+    logger,
+    registryId: replicationRegistryId(db),
+    packageAccess: (name) => {
+      try {
+        const { visibility, owners } = access.packageAccess(access.localPrincipal(), name);
+        return { visibility, owners };
+      } catch {
+        return null;
+      }
+    },
+  });
 }
 
 /** The command line's `--blob-store` wins; else the setting names a configured backend; else the data folder. */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { durationSchema, secretReferenceSchema, sizeSchema } from './config-values';
+import { visibilitySchema, visibilities, type Visibility } from './access';
 
 /**
  * The `replication:` section of `depot.yaml` — the same names in the config file, the HTTP API
@@ -80,7 +81,7 @@ export const replicationRuleSchema = z
     name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lowercase letters, digits and -'),
     /** A name glob: `*`, `vision/*`, `resnet-?0`. */
     packages: z.string().min(1).max(200).default('*'),
-    visibility: z.enum(['any', 'public', 'private']).default('any'),
+    visibility: z.enum(['any', ...visibilities]).default('any'),
     /** Every label listed must be on the version (its tags). */
     labels: z.array(z.string().min(1).max(64)).max(20).default([]),
     trigger: z.enum(replicationTriggers).default('on-publish'),
@@ -164,7 +165,7 @@ export function packageGlobMatches(glob: string, name: string): boolean {
 }
 
 /** The first enabled rule that selects a version, or null (it does not replicate). */
-export function matchingRule(rules: readonly ReplicationRule[], version: { name: string; visibility: 'public' | 'private'; labels: readonly string[] }): ReplicationRule | null {
+export function matchingRule(rules: readonly ReplicationRule[], version: { name: string; visibility: Visibility; labels: readonly string[] }): ReplicationRule | null {
   return (
     rules.find(
       (rule) =>
@@ -325,7 +326,7 @@ export const replicaMetaRecordSchema = z.object({
     tags: z.array(z.string()),
     dependencies: z.record(z.string(), z.string()),
   }),
-  visibility: z.enum(['public', 'private']),
+  visibility: visibilitySchema,
   owners: z.array(z.string()),
   yanked: z.boolean(),
   /** Minisign signature texts (each with its `.minisig` next to the blob). */

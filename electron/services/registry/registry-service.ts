@@ -23,6 +23,8 @@ import type { RegistrySignatures } from './registry-signatures';
 import type { PublishEncryption, VersionEncryption } from '../../../shared/domain/encryption';
 import { PackageEncryptor } from '../encryption/package-encryptor';
 import { encryptUpload } from './encrypt-upload';
+import type { VersionChange, VisibilityGate } from './visibility-gate';
+import type { ConsistencyLevel } from '../../../shared/domain/replication';
 
 export interface RegistryServiceOptions {
   repository: RegistryRepository;
@@ -35,6 +37,10 @@ export interface RegistryServiceOptions {
   packageCreated?: (name: string, ownerUserId: string | null) => void;
   /** Encrypts on publish (tests lower its KDF cost). */
   encryptor?: PackageEncryptor;
+  /** Holds a new version invisible until replication's consistency level is met (see visibility-gate.ts). */
+  visibilityGate?: VisibilityGate;
+  /** Told after a version's yank state or signatures change (replication replays it to replicas). */
+  versionChanged?: (name: string, version: string, change: VersionChange) => void;
 }
 
 export function assertPackageName(name: string): void {
@@ -74,6 +80,8 @@ export class RegistryService {
       ownerUserId?: string | null;
       /** Never logged or recorded: it only reaches the encryptor. */
       encrypt?: PublishEncryption;
+      /** `publish --consistency`: overrides the replication rule's level. */
+      consistency?: ConsistencyLevel;
       signal?: AbortSignal;
       onProgress?: (fraction: number, message: string) => void;
     },
@@ -131,6 +139,7 @@ export class RegistryService {
         encryption,
         publisher: request.publisher,
         ownerUserId: request.ownerUserId ?? null,
+        consistency: request.consistency,
         signal: request.signal,
         onProgress: request.onProgress,
       });
@@ -148,7 +157,16 @@ export class RegistryService {
    */
   async publishSealedUpload(
     upload: ReceivedUpload,
-    request: { name: string; version: string; metadata?: PublishMetadata; dependencies?: Record<string, string>; publisher: string | null; ownerUserId?: string | null; signal?: AbortSignal },
+    request: {
+      name: string;
+      version: string;
+      metadata?: PublishMetadata;
+      dependencies?: Record<string, string>;
+      publisher: string | null;
+      ownerUserId?: string | null;
+      consistency?: ConsistencyLevel;
+      signal?: AbortSignal;
+    },
   ): Promise<PublishResult> {
     try {
       assertPackageName(request.name);
@@ -172,6 +190,7 @@ export class RegistryService {
         encryption,
         publisher: request.publisher,
         ownerUserId: request.ownerUserId ?? null,
+        consistency: request.consistency,
         signal: request.signal,
       });
     } finally {
@@ -186,19 +205,26 @@ export class RegistryService {
       encryption: VersionEncryption | null;
       publisher: string | null;
       ownerUserId: string | null;
+      consistency?: ConsistencyLevel | undefined;
       signal?: AbortSignal | undefined;
       onProgress?: ((fraction: number, message: string) => void) | undefined;
     },
   ): Promise<PublishResult> {
-    const { publisher, ownerUserId, signal, onProgress, ...fields } = version;
+    const { publisher, ownerUserId, consistency, signal, onProgress, ...fields } = version;
     const digest = `sha256:${blob.digestHex}`;
     const encrypting = fields.encryption !== null;
     signal?.throwIfAborted();
     onProgress?.(0.92, 'Storing');
     await this.options.blobs.storeFile(blob.digestHex, blob.tempPath, blob.size, signal);
+    const publishedAt = this.now().toISOString();
+    if (this.options.visibilityGate) {
+      onProgress?.(0.95, 'Replicating');
+      const { name, version: number, description, author, license, tags, dependencies } = fields;
+      await this.options.visibilityGate.beforeVisible({ name, version: number, digest, size: blob.size, description, author, license, tags, dependencies, publishedAt, publishedBy: publisher }, { consistency });
+    }
     try {
       this.options.repository.insertVersion(
-        { ...fields, digest, size: blob.size, publishedAt: this.now().toISOString(), publishedBy: publisher },
+        { ...fields, digest, size: blob.size, publishedAt, publishedBy: publisher },
         () => this.options.packageCreated?.(fields.name, ownerUserId),
       );
     } catch (error) {
@@ -290,6 +316,7 @@ export class RegistryService {
     const updated = this.options.repository.setYanked(name, version, yanked);
     if (!updated) throw new DepotError('NOT_FOUND', `${name}@${version} is not published here.`);
     this.options.logger.info(`${yanked ? 'yanked' : 'unyanked'} ${name}@${version}`);
+    this.options.versionChanged?.(name, version, { yanked });
     return updated;
   }
 
@@ -305,6 +332,7 @@ export class RegistryService {
     const metadata = this.getVersion(name, version);
     const summary = await this.signatureStore().put(metadata, text, uploadedBy, options);
     this.options.logger.info(`signature by key ${summary.key_id} added to ${name}@${version}`);
+    this.options.versionChanged?.(name, version, { signatures: [text] });
     return summary;
   }
 
