@@ -3,7 +3,9 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createCore, type Core } from '../services/composition-root';
 import { createConsoleLogger } from '../services/logger';
-import { startHttpHost, type RunningHost } from '../host/http-host';
+import { defaultIdleTimeoutMs, startHttpHost, type RunningHost } from '../host/http-host';
+import { TrustedProxies } from '../host/client-address';
+import { formatDuration, parseDurationMs } from '../../shared/domain/config-values';
 import { createRegistryRoutes } from '../host/registry-routes';
 import { createStagingRoutes } from '../host/staging-routes';
 import { createExportRoutes } from '../host/export-routes';
@@ -31,6 +33,10 @@ Runs the Torsh Depot core headless and serves its UI and contract.
                      azure://account/container/prefix[?endpoint=URL]
                      gs://bucket/prefix
   --presigned-downloads   answer downloads with a redirect to a short-lived presigned URL of the blob store
+  --trusted-proxy CIDR    a reverse proxy whose X-Forwarded-For names the real client (repeatable; e.g.
+                          127.0.0.1/32 or 10.0.0.0/8). Without it X-Forwarded-For is ignored
+  --idle-timeout DURATION close a connection after this long without a byte either way (default ${formatDuration(defaultIdleTimeoutMs)};
+                          e.g. 30s, 5m). Uploads and downloads have no overall time limit while bytes flow
 
 
 Environment:
@@ -51,6 +57,9 @@ export interface ServeOptions {
   blobStore?: StorageLocation;
   /** Present only with --presigned-downloads. */
   presignedDownloads?: true;
+  /** --trusted-proxy, normalized (`10.0.0.0/8`); empty: X-Forwarded-For is ignored. */
+  trustedProxies: string[];
+  idleTimeoutMs: number;
 }
 
 export function parseServeArgs(args: string[], env: NodeJS.ProcessEnv): ServeOptions {
@@ -69,6 +78,8 @@ export function parseServeArgs(args: string[], env: NodeJS.ProcessEnv): ServeOpt
         'default-visibility': { type: 'string' },
         'blob-store': { type: 'string' },
         'presigned-downloads': { type: 'boolean' },
+        'trusted-proxy': { type: 'string', multiple: true },
+        'idle-timeout': { type: 'string' },
       },
     }));
   } catch (error) {
@@ -93,9 +104,20 @@ export function parseServeArgs(args: string[], env: NodeJS.ProcessEnv): ServeOpt
       throw new UsageError(`--blob-store: ${(error as Error).message}`);
     }
   }
+  let trustedProxies: TrustedProxies;
+  try {
+    trustedProxies = new TrustedProxies(values['trusted-proxy'] ?? []);
+  } catch (error) {
+    throw new UsageError(`--trusted-proxy: ${(error as Error).message}`);
+  }
+  const idleText = values['idle-timeout'];
+  const idleTimeoutMs = idleText === undefined ? defaultIdleTimeoutMs : parseDurationMs(idleText);
+  if (idleTimeoutMs === null || idleTimeoutMs < 100) throw new UsageError(`--idle-timeout must be a duration of at least 100ms (e.g. 30s, 5m), got "${idleText ?? ''}"`);
   return {
     host,
     port: Number(portText),
+    trustedProxies: [...trustedProxies.cidrs],
+    idleTimeoutMs,
     dataDir: path.resolve(dataDir),
     maxPackageBytes: maxText === undefined ? null : Number(maxText),
     defaultVisibility: visibility?.data ?? null,
@@ -163,7 +185,16 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
   const metricsRoute = createMetricsRoute({ metrics: core.metrics.collector, authorizer: core.authorizer, requireKey: () => core.settings.get().metrics.requireKeyForEndpoint });
   let host: RunningHost;
   try {
-    host = await startHttpHost({ core, host: options.host, port: options.port, staticDir, apiRoutes: [registryRoutes, metricsRoute], sessionRoutes: [createStagingRoutes(core), createExportRoutes(core)] });
+    host = await startHttpHost({
+      core,
+      host: options.host,
+      port: options.port,
+      staticDir,
+      apiRoutes: [registryRoutes, metricsRoute],
+      sessionRoutes: [createStagingRoutes(core), createExportRoutes(core)],
+      trustedProxies: new TrustedProxies(options.trustedProxies),
+      idleTimeoutMs: options.idleTimeoutMs,
+    });
   } catch (error) {
     await core.close();
     const code = (error as NodeJS.ErrnoException).code;
@@ -177,6 +208,7 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
   }
   logger.info(`data folder ${core.dataDir}`);
   logger.info(`blob store ${core.blobs.description}`);
+  if (options.trustedProxies.length > 0) logger.info(`trusting X-Forwarded-For from ${options.trustedProxies.join(', ')}`);
   core.registryEndpoint.set(host.url.replace(/\/$/, ''));
   io.stdout.write(`listening on ${host.url}?token=${host.token}\n`);
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { durationSchema, secretReferenceSchema, sizeSchema } from './config-values';
 import { visibilitySchema, visibilities, type Visibility } from './access';
+import { isKnownRegion } from './regions';
 
 /**
  * The `replication:` section of `depot.yaml` — the same names in the config file, the HTTP API
@@ -53,8 +54,8 @@ export type ReplicationNodeCredentials = z.infer<typeof replicationNodeCredentia
 export const replicationNodeConfigSchema = z
   .object({
     id: replicationNodeIdSchema,
-    /** A region id from the shared region table (`us-east-1`, `europe-west4` …). */
-    region: z.string().min(1).max(64),
+    /** A region id from the shared region table (`us-east-1`, `europe-west4` …) or `lat,lon`. */
+    region: z.string().min(1).max(64).refine(isKnownRegion, 'a region id from the region table (us-east-1, europe-west4, westeurope …) or lat,lon'),
     endpoint: replicationEndpointSchema,
     /** Lower first, as for mirrors. */
     priority: z.number().int().min(0).max(1000).default(1),
@@ -105,7 +106,9 @@ export const replicationSectionSchema = z
     consistency: consistencyLevelSchema.default('quorum'),
     conflict_policy: conflictPolicySchema.default('manual'),
     /** For `conflict_policy: primary-region`. */
-    primary_region: z.string().min(1).max(64).optional(),
+    primary_region: z.string().min(1).max(64).refine(isKnownRegion, 'a region id from the region table or lat,lon').optional(),
+    /** This registry's region: reads fail over to the nearest healthy replica from here. */
+    region: z.string().min(1).max(64).refine(isKnownRegion, 'a region id from the region table or lat,lon').optional(),
     nodes: z.array(replicationNodeConfigSchema).max(100).default([]),
     rules: z.array(replicationRuleSchema).max(100).default([]),
     hints: z

@@ -26,14 +26,14 @@ const credentialVariables: Record<string, string> = {
  * A storage node's backend, from its storage URL (the `--blob-store` syntax) and its secret
  * references; only the node's own secrets are visible to the URL parser, never the process's.
  */
-export function storageForNode(node: ReplicationNodeConfig, env: NodeJS.ProcessEnv = process.env): StorageBackend {
+export async function storageForNode(node: ReplicationNodeConfig, env: NodeJS.ProcessEnv = process.env): Promise<StorageBackend> {
   if (replicationNodeKind(node) !== 'storage') {
     throw new DepotError('VALIDATION_FAILED', `Node ${node.id}: registry peers (${node.endpoint}) are not supported as replication targets in this build; use a storage URL.`, { reason: 'peer-unsupported' });
   }
   const secrets: NodeJS.ProcessEnv = {};
   for (const [name, reference] of Object.entries(node.credentials)) {
     const variable = credentialVariables[name];
-    if (variable !== undefined && reference !== undefined) secrets[variable] = resolveSecretReference(reference, env);
+    if (variable !== undefined && reference !== undefined) secrets[variable] = await resolveSecretReference(reference, { env });
   }
   return createStorageBackend(parseBlobStoreUrl(node.endpoint, secrets));
 }
@@ -59,10 +59,20 @@ export interface ReplicaCheck {
  * to confirm (size and SHA-256 of the blob as the node reports it, the record parsed and compared).
  */
 export class ReplicaNode {
+  private readonly backend: Promise<StorageBackend>;
+
+  /** The backend is built once its secret references resolve; a missing secret fails each copy with its name. */
   constructor(
     readonly config: ReplicationNodeConfig,
-    readonly storage: StorageBackend,
-  ) {}
+    backend: Promise<StorageBackend>,
+  ) {
+    this.backend = backend;
+    backend.catch(() => undefined);
+  }
+
+  get storage(): Promise<StorageBackend> {
+    return this.backend;
+  }
 
   get id(): string {
     return this.config.id;
@@ -72,11 +82,12 @@ export class ReplicaNode {
   async writeVersion(record: ReplicaMetaRecord, source: ReplicaSource, signal?: AbortSignal): Promise<void> {
     const hex = record.digest.slice('sha256:'.length);
     const key = replicaKeys.blob(hex);
-    const existing = await this.storage.head(key);
+    const storage = await this.backend;
+    const existing = await storage.head(key);
     if (!(existing && existing.size === record.size && existing.metadata?.sha256 === hex)) {
       const body = await source.open(hex);
-      await this.storage.put(key, body, { contentType: 'application/x-torshpkg', metadata: { sha256: hex }, ...(signal ? { signal } : {}) });
-      const written = await this.storage.head(key);
+      await storage.put(key, body, { contentType: 'application/x-torshpkg', metadata: { sha256: hex }, ...(signal ? { signal } : {}) });
+      const written = await storage.head(key);
       if (!written || written.size !== record.size || written.metadata?.sha256 !== hex) {
         throw new DepotError('DIGEST_MISMATCH', `${this.id}: ${key} reads back as ${written ? `${written.size} bytes` : 'missing'} after the write (expected ${record.size}).`);
       }
@@ -87,34 +98,37 @@ export class ReplicaNode {
   /** Writes the signature and the metadata record, then reads the record back. */
   async writeRecord(record: ReplicaMetaRecord, signal?: AbortSignal): Promise<void> {
     const hex = record.digest.slice('sha256:'.length);
+    const storage = await this.backend;
     const signature = record.signatures[0];
     if (signature !== undefined) {
-      await this.storage.put(replicaKeys.signature(hex), Readable.from([Buffer.from(signature)]), { contentType: 'text/plain', ...(signal ? { signal } : {}) });
+      await storage.put(replicaKeys.signature(hex), Readable.from([Buffer.from(signature)]), { contentType: 'text/plain', ...(signal ? { signal } : {}) });
     }
     const text = `${JSON.stringify(record, null, 2)}\n`;
     const metaKey = replicaKeys.meta(record.name, record.version);
-    await this.storage.put(metaKey, Readable.from([Buffer.from(text)]), { contentType: 'application/json', metadata: { sha256: sha256Hex(text) }, ...(signal ? { signal } : {}) });
-    const readBack = await readAll(await this.storage.get(metaKey));
+    await storage.put(metaKey, Readable.from([Buffer.from(text)]), { contentType: 'application/json', metadata: { sha256: sha256Hex(text) }, ...(signal ? { signal } : {}) });
+    const readBack = await readAll(await storage.get(metaKey));
     if (sha256Hex(readBack) !== sha256Hex(text)) throw new DepotError('DIGEST_MISMATCH', `${this.id}: ${metaKey} reads back different from what was written.`);
   }
 
   async readRecord(name: string, version: string): Promise<ReplicaMetaRecord | null> {
     const key = replicaKeys.meta(name, version);
-    if (!(await this.storage.head(key))) return null;
-    const parsed = replicaMetaRecordSchema.safeParse(JSON.parse((await readAll(await this.storage.get(key))).toString('utf8')) as unknown);
+    const storage = await this.backend;
+    if (!(await storage.head(key))) return null;
+    const parsed = replicaMetaRecordSchema.safeParse(JSON.parse((await readAll(await storage.get(key))).toString('utf8')) as unknown);
     return parsed.success ? parsed.data : null;
   }
 
   /** Checks a version's copy: by size and recorded digest, or (`deep`) by re-hashing the bytes. */
   async check(name: string, version: string, digest: string, size: number, deep: boolean): Promise<ReplicaCheck> {
     const hex = digest.slice('sha256:'.length);
-    const info = await this.storage.head(replicaKeys.blob(hex));
+    const storage = await this.backend;
+    const info = await storage.head(replicaKeys.blob(hex));
     let blob: ReplicaCheck['blob'] = 'ok';
     if (!info) blob = 'missing';
     else if (info.size !== size || info.metadata?.sha256 !== hex) blob = 'corrupt';
     else if (deep) {
       const hash = createHash('sha256');
-      for await (const chunk of await this.storage.get(replicaKeys.blob(hex))) hash.update(chunk as Buffer);
+      for await (const chunk of await storage.get(replicaKeys.blob(hex))) hash.update(chunk as Buffer);
       if (hash.digest('hex') !== hex) blob = 'corrupt';
     }
     let record: ReplicaMetaRecord | null = null;
@@ -127,11 +141,12 @@ export class ReplicaNode {
   }
 
   /** Opens a version's bytes on this node (read failover, rebuild). */
-  open(digest: string): Promise<Readable> {
-    return this.storage.get(replicaKeys.blob(digest.slice('sha256:'.length)));
+  async open(digest: string): Promise<Readable> {
+    return (await this.backend).get(replicaKeys.blob(digest.slice('sha256:'.length)));
   }
 
-  async usedBytes(): Promise<number> {
-    return (await this.storage.usage('blobs/')).bytes;
+  /** Drops a bad copy so the next write replaces it instead of trusting its size and recorded digest. */
+  async deleteBlob(digest: string): Promise<void> {
+    await (await this.backend).delete(replicaKeys.blob(digest.slice('sha256:'.length)));
   }
 }

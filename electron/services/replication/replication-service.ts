@@ -6,7 +6,6 @@ import {
   matchingRule,
   parseTimestamp,
   placeReplicas,
-  replicaKeys,
   replicaMetaRecordSchema,
   replicationNodeKind,
   requiredAcks,
@@ -83,7 +82,7 @@ export class ReplicationService implements VisibilityGate {
     this.queue = options.queue ?? new SqliteReplicationQueue(options.db);
     const nodes = new Map<string, ReplicaNode>();
     for (const config of options.section.nodes) {
-      nodes.set(config.id, new ReplicaNode(config, options.storageFor ? options.storageFor(config.id) : storageForNode(config, options.env)));
+      nodes.set(config.id, new ReplicaNode(config, options.storageFor ? Promise.resolve(options.storageFor(config.id)) : storageForNode(config, options.env)));
     }
     this.nodes = nodes;
     this.worker = new ReplicationWorker({
@@ -100,8 +99,11 @@ export class ReplicationService implements VisibilityGate {
     return this.options.section;
   }
 
-  start(): Promise<void> {
-    return this.worker.start();
+  async start(): Promise<void> {
+    for (const node of this.nodes.values()) {
+      await node.storage.catch((error: unknown) => this.options.logger.error(`replication: node ${node.id} cannot be reached`, error));
+    }
+    await this.worker.start();
   }
 
   stop(): Promise<void> {
@@ -364,7 +366,7 @@ export class ReplicationService implements VisibilityGate {
         const finding: VerifyFinding = { nodeId: node.id, name: expected.name, version: expected.version, problem, repaired: false, error: null };
         if (options.repair ?? true) {
           try {
-            if (problem === 'missing' || problem === 'corrupt') await node.storage.delete(replicaKeys.blob(expected.digest.slice('sha256:'.length)));
+            if (problem === 'missing' || problem === 'corrupt') await node.deleteBlob(expected.digest);
             await node.writeVersion(record, this.options.source);
             finding.repaired = true;
           } catch (error) {

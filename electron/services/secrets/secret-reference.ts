@@ -1,29 +1,33 @@
-import { readFileSync, statSync } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
 import { DepotError } from '../../../shared/errors';
 
 /**
- * Resolves a secret reference from the config file: `${ENV_NAME}` reads the environment, `file:PATH`
- * reads a file only its owner can read (trailing newline dropped). The value never reaches a log.
+ * Resolves a `${ENV_NAME}` or `file:/path` reference (config-values.ts) to the secret itself.
+ * The error names the reference, never a value. A `file:` secret must not be readable by others.
  */
-export function resolveSecretReference(reference: string, env: NodeJS.ProcessEnv = process.env): string {
+export async function resolveSecretReference(reference: string, options: { env?: NodeJS.ProcessEnv; baseDir?: string } = {}): Promise<string> {
+  const env = options.env ?? process.env;
   const variable = /^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$/.exec(reference);
-  if (variable?.[1] !== undefined) {
+  if (variable?.[1]) {
     const value = env[variable[1]];
-    if (value === undefined || value === '') throw new DepotError('VALIDATION_FAILED', `The environment variable ${variable[1]} is not set.`, { reason: 'secret-missing' });
+    if (value === undefined || value === '') throw new DepotError('VALIDATION_FAILED', `The secret ${reference} is not set in the environment.`, { reason: 'secret-missing' });
     return value;
   }
   if (reference.startsWith('file:')) {
-    const file = reference.slice('file:'.length);
+    const file = path.resolve(options.baseDir ?? process.cwd(), reference.slice('file:'.length));
     let mode: number;
     try {
-      mode = statSync(file).mode;
+      mode = (await stat(file)).mode;
     } catch {
       throw new DepotError('VALIDATION_FAILED', `The secret file ${file} cannot be read.`, { reason: 'secret-missing' });
     }
     if (process.platform !== 'win32' && (mode & 0o077) !== 0) {
-      throw new DepotError('VALIDATION_FAILED', `The secret file ${file} is readable by others: chmod 600 it.`, { reason: 'secret-file-mode' });
+      throw new DepotError('VALIDATION_FAILED', `The secret file ${file} is readable by other users; chmod 600 it.`, { reason: 'secret-permissions' });
     }
-    return readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+    const value = (await readFile(file, 'utf8')).replace(/\r?\n$/, '');
+    if (value === '') throw new DepotError('VALIDATION_FAILED', `The secret file ${file} is empty.`, { reason: 'secret-missing' });
+    return value;
   }
   throw new DepotError('VALIDATION_FAILED', 'A secret is written as ${ENV_NAME} or file:/path, never inline.', { reason: 'secret-inline' });
 }
