@@ -409,3 +409,17 @@ export const replicaPlacementSchema = z.object({
   nodes: z.array(z.object({ nodeId: z.string(), state: replicationTaskStateSchema, confirmedAt: z.string().nullable() })),
 });
 export type ReplicaPlacement = z.infer<typeof replicaPlacementSchema>;
+
+export const verifyFindingSchema = z.object({
+  nodeId: z.string(),
+  name: z.string(),
+  version: z.string(),
+  problem: z.enum(['missing', 'corrupt', 'record-missing', 'record-stale', 'unreachable']),
+  repaired: z.boolean(),
+  error: z.string().nullable(),
+});
+export type VerifyFinding = z.infer<typeof verifyFindingSchema>;
+
+/** What `replication verify [--deep]` (anti-entropy) found and repaired. */
+export const verifyReportSchema = z.object({ deep: z.boolean(), checked: z.number().int(), findings: z.array(verifyFindingSchema) });
+export type VerifyReport = z.infer<typeof verifyReportSchema>;

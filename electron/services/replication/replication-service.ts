@@ -16,6 +16,8 @@ import {
   type ReplicationSection,
   type ReplicationStatus,
   type ReplicationTask,
+  type VerifyFinding,
+  type VerifyReport,
 } from '../../../shared/domain/replication';
 import type { Logger } from '../logger';
 import { ReplicaNode, storageForNode, type ReplicaSource } from './replica-node';
@@ -39,21 +41,6 @@ export interface ReplicationServiceOptions {
   env?: NodeJS.ProcessEnv;
   now?: () => number;
   queue?: ReplicationQueue;
-}
-
-export interface VerifyFinding {
-  nodeId: string;
-  name: string;
-  version: string;
-  problem: 'missing' | 'corrupt' | 'record-missing' | 'record-stale' | 'unreachable';
-  repaired: boolean;
-  error: string | null;
-}
-
-export interface VerifyReport {
-  deep: boolean;
-  checked: number;
-  findings: VerifyFinding[];
 }
 
 const lagSamples = 1000;
