@@ -167,7 +167,7 @@ export function createCore(options: CoreOptions): Core {
   const encryptor = new PackageEncryptor(options.encryptorTuning);
   let replication: ReplicationService | null = null;
   try {
-    replication = options.replication ? createReplication(db, options.replication, blobs, access, logger) : null;
+    replication = options.replication ? createReplication(db, options.replication, { blobs, access, logger, metrics: () => metrics.collector }) : null;
   } catch (error) {
     db.close();
     lock.release();
@@ -182,7 +182,6 @@ export function createCore(options: CoreOptions): Core {
     encryptor,
     ...(replication ? { visibilityGate: replication, versionChanged: replication.versionChanged.bind(replication) } : {}),
   });
-  void replication?.start().catch((error: unknown) => logger.error('replication: the queue could not start', error));
   // `metrics` is built below; decisions only happen once requests arrive, after it exists.
   const authorizer = new RegistryAuthorizer(access, (permission, subject, outcome) => metrics.collector.recordAccess(permission, subject, outcome));
   const staging = new StagingArea({
@@ -226,6 +225,7 @@ export function createCore(options: CoreOptions): Core {
   });
   metrics.collector.setGaugeSource('cache_bytes', () => cache.stats().bytes);
   void metrics.runRetention();
+  void replication?.start().catch((error: unknown) => logger.error('replication: the queue could not start', error));
   const startedAt = Date.now();
   const health = new HealthService({
     version: appVersion,
@@ -286,7 +286,11 @@ export function createCore(options: CoreOptions): Core {
   return { ...partial, router };
 }
 
-function createReplication(db: Database, input: ReplicationSectionInput, blobs: BlobStore, access: AccessControl, logger: Logger): ReplicationService {
+function createReplication(
+  db: Database,
+  input: ReplicationSectionInput,
+  { blobs, access, logger, metrics }: { blobs: BlobStore; access: AccessControl; logger: Logger; metrics: () => MetricsService['collector'] },
+): ReplicationService {
   const parsed = replicationSectionSchema.safeParse(input);
   if (!parsed.success) throw new Error(`replication: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
   return new ReplicationService({
@@ -295,6 +299,11 @@ function createReplication(db: Database, input: ReplicationSectionInput, blobs: 
     source: { open: (digestHex) => blobs.open(digestHex) },
     logger,
     registryId: replicationRegistryId(db),
+    // The collector is built after the registry; gauges are only set once the queue runs.
+    metrics: {
+      setReplicationLag: (target, seconds) => metrics().setReplicationLag(target, seconds),
+      setReplicationQueue: (target, queued, hints) => metrics().setReplicationQueue(target, queued, hints),
+    },
     packageAccess: (name) => {
       try {
         const { visibility, owners } = access.packageAccess(access.localPrincipal(), name);

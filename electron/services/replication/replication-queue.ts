@@ -28,6 +28,8 @@ export interface NodeQueueCounters {
   placedBytes: number;
   errors: number;
   lastError: string | null;
+  /** When the oldest copy still owed to the node was queued (ms), null when none is. */
+  oldestPendingAt: number | null;
   lagsMs: number[];
 }
 
@@ -203,7 +205,8 @@ export class SqliteReplicationQueue implements ReplicationQueue {
           SUM(state = 'done') AS done,
           SUM(CASE WHEN state = 'done' AND operation = 'put' THEN size ELSE 0 END) AS bytes,
           SUM(CASE WHEN operation = 'put' THEN size ELSE 0 END) AS placedBytes,
-          SUM(CASE WHEN state = 'done' THEN attempts - 1 ELSE attempts END) AS errors
+          SUM(CASE WHEN state = 'done' THEN attempts - 1 ELSE attempts END) AS errors,
+          MIN(CASE WHEN state <> 'done' THEN created_at END) AS oldestPendingAt
         FROM replication_tasks GROUP BY node_id ORDER BY node_id`,
       )
       .all() as Array<Omit<NodeQueueCounters, 'lastError' | 'lagsMs'>>;

@@ -36,6 +36,8 @@ export interface ReplicationServiceOptions {
   registryId: string;
   /** Visibility and owners of a package, when it exists (null before its first publish commits). */
   packageAccess?: (name: string) => { visibility: Visibility; owners: string[] } | null;
+  /** Prometheus gauges per node: lag (age of the oldest copy not yet confirmed), queue depth, hints. */
+  metrics?: { setReplicationLag(target: string, seconds: number): void; setReplicationQueue(target: string, queued: number, hints: number): void };
   /** Tests pass backends built elsewhere; default: each node's storage URL and secret references. */
   storageFor?: (nodeId: string) => StorageBackend;
   env?: NodeJS.ProcessEnv;
@@ -62,6 +64,8 @@ export class ReplicationService implements VisibilityGate {
   private readonly worker: ReplicationWorker;
   private readonly now: () => number;
   private readonly alerts = new Map<string, ReplicationStatus['alerts'][number]>();
+  private gaugeTimer: NodeJS.Timeout | null = null;
+  private gaugesDue = false;
 
   constructor(private readonly options: ReplicationServiceOptions) {
     this.now = options.now ?? Date.now;
@@ -91,10 +95,42 @@ export class ReplicationService implements VisibilityGate {
       await node.storage.catch((error: unknown) => this.options.logger.error(`replication: node ${node.id} cannot be reached`, error));
     }
     await this.worker.start();
+    if (this.options.metrics) {
+      this.gaugeTimer = setInterval(() => void this.updateGauges(), 5_000);
+      this.gaugeTimer.unref();
+      this.onSettled(() => {
+        // At most one refresh a second, however many copies settle.
+        if (this.gaugesDue) return;
+        this.gaugesDue = true;
+        setTimeout(() => {
+          this.gaugesDue = false;
+          void this.updateGauges();
+        }, 1_000).unref();
+      });
+      await this.updateGauges();
+    }
   }
 
-  stop(): Promise<void> {
-    return this.worker.stop();
+  async stop(): Promise<void> {
+    if (this.gaugeTimer) clearInterval(this.gaugeTimer);
+    this.gaugeTimer = null;
+    await this.worker.stop();
+  }
+
+  /** Pushes each node's lag, queue depth and hints to the metrics collector (Prometheus, alert rules). */
+  async updateGauges(): Promise<void> {
+    const metrics = this.options.metrics;
+    if (!metrics) return;
+    try {
+      const counters = new Map((await this.queue.counters(0)).map((row) => [row.nodeId, row]));
+      for (const node of this.nodes.values()) {
+        const row = counters.get(node.id);
+        metrics.setReplicationLag(node.id, row?.oldestPendingAt ? Math.max(0, (this.now() - row.oldestPendingAt) / 1000) : 0);
+        metrics.setReplicationQueue(node.id, row?.pending ?? 0, row?.hints ?? 0);
+      }
+    } catch (error) {
+      this.options.logger.warn(`replication: gauges not updated: ${(error as Error).message}`);
+    }
   }
 
   onSettled(listener: (settled: TaskSettled) => void): () => void {

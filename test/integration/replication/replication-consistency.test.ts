@@ -102,6 +102,13 @@ describe('consistency levels with three s3rver regions, RF 3', () => {
       expect(ap).toMatchObject({ status: 'unhealthy', queueDepth: 2 });
       expect(ap?.hints).toBe(2);
       expect(ap?.lastError).not.toBeNull();
+      await replication.updateGauges();
+      const scrape = core.metrics.collector.renderPrometheus();
+      expect(scrape).toMatch(/^torsh_depot_replication_hints\{target="ap"\} 2$/m);
+      expect(scrape).toMatch(/^torsh_depot_replication_queue_depth\{target="ap"\} 2$/m);
+      expect(scrape).toMatch(/^torsh_depot_replication_hints\{target="us"\} 0$/m);
+      expect(Number(/^torsh_depot_replication_lag_seconds\{target="ap"\} (\S+)$/m.exec(scrape)?.[1])).toBeGreaterThan(0);
+      expect(core.metrics.collector.gaugeValue('replication_hints')).toBe(2);
     } finally {
       await restartRegion(down);
     }
