@@ -14,6 +14,7 @@ import { usersCommand, usersUsage } from './commands/users-command';
 import { rolesCommand, rolesUsage } from './commands/roles-command';
 import { keysCommand, keysUsage } from './commands/keys-command';
 import { cdnCommand, cdnUsage } from './commands/cdn-command';
+import { replicationCommand, replicationUsage } from './commands/replication-command';
 
 type Command = (args: string[], io: CliIo) => Promise<number>;
 
@@ -34,6 +35,7 @@ const commands: Record<string, { run: Command; usage: string }> = {
   roles: { run: rolesCommand, usage: rolesUsage },
   keys: { run: keysCommand, usage: keysUsage },
   cdn: { run: cdnCommand, usage: cdnUsage },
+  replication: { run: replicationCommand, usage: replicationUsage },
 };
 
 export const cliUsage = `Usage: torsh-depot <command> [options]

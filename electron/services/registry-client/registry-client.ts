@@ -1,4 +1,5 @@
 import { promises as fsp } from 'node:fs';
+import type { ConsistencyLevel } from '../../../shared/domain/replication';
 import type { FileHandle } from 'node:fs/promises';
 import { z } from 'zod';
 import { DepotError } from '../../../shared/errors';
@@ -49,6 +50,8 @@ export interface PublishOptions {
    * so `name` and `version` are required and the plaintext's dependencies travel alongside.
    */
   encrypted?: { dependencies: Record<string, string> };
+  /** `X-Torsh-Consistency`: the replication level this publish must reach before it is visible. */
+  consistency?: ConsistencyLevel;
   signal?: AbortSignal;
   onProgress?: (sent: number, total: number) => void;
 }
@@ -137,6 +140,7 @@ export class RegistryClient {
     const extra: Record<string, string> = { 'Content-Type': 'application/octet-stream', 'Content-Length': String(size), Accept: 'application/json' };
     if (options.metadata) extra['X-Torsh-Metadata'] = asciiJson(options.metadata);
     if (options.encrypted) extra['X-Torsh-Encrypted'] = asciiJson(options.encrypted);
+    if (options.consistency) extra['X-Torsh-Consistency'] = options.consistency;
 
     for (let attempt = 0; ; attempt += 1) {
       throwIfCancelled(signal);
