@@ -15,6 +15,7 @@ import { rolesCommand, rolesUsage } from './commands/roles-command';
 import { keysCommand, keysUsage } from './commands/keys-command';
 import { cdnCommand, cdnUsage } from './commands/cdn-command';
 import { replicationCommand, replicationUsage } from './commands/replication-command';
+import { gcCommand, gcUsage } from './commands/gc-command';
 
 type Command = (args: string[], io: CliIo) => Promise<number>;
 
@@ -36,6 +37,7 @@ const commands: Record<string, { run: Command; usage: string }> = {
   keys: { run: keysCommand, usage: keysUsage },
   cdn: { run: cdnCommand, usage: cdnUsage },
   replication: { run: replicationCommand, usage: replicationUsage },
+  gc: { run: gcCommand, usage: gcUsage },
 };
 
 export const cliUsage = `Usage: torsh-depot <command> [options]
