@@ -18,7 +18,7 @@ import { AttemptTimer } from './attempt-timer';
 import { readPackageIdentity } from './package-identity';
 import { errorFromResponse, isRetryableStatus } from './registry-errors';
 import { downloadResumable, type DownloadOptions, type DownloadResult } from './resumable-download';
-import { backoffDelayMs, cancelledError, sleep, throwIfCancelled } from './retry-backoff';
+import { backoffDelayMs, cancelledError, sleep, throwIfCancelled } from '../retry/retry-backoff';
 import { retryAfterNetworkError, type TransferContext } from './transfer-context';
 
 export type { DownloadOptions, DownloadResult } from './resumable-download';
@@ -181,8 +181,13 @@ export class RegistryClient {
 
   /** Downloads one version to `destPath` (see `downloadResumable`). */
   download(name: string, version: string, destPath: string, options: DownloadOptions = {}): Promise<DownloadResult> {
-    const url = this.url(`/packages/${namePath(name)}/${encodeURIComponent(version)}/download`);
+    const { url } = this.downloadRequest(name, version);
     return downloadResumable(this.context, url, destPath, `Downloading ${name}@${version}`, options);
+  }
+
+  /** Where a version's bytes are and the headers to ask with (the mirrors' downloader falls back to the registry with it). */
+  downloadRequest(name: string, version: string): { url: string; headers: Record<string, string> } {
+    return { url: this.url(`/packages/${namePath(name)}/${encodeURIComponent(version)}/download`), headers: this.context.headers() };
   }
 
   private url(pathAndQuery: string): string {
