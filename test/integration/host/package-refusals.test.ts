@@ -1,11 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
 import { projectRoot, stopAllServing } from '../../support/cli-process';
 import { adminKey, startServeHost, type ServeHost } from './serve-host';
+
+// Real processes on a shared 2-core machine: generous per-test limits (each test still waits for answers, never sleeps for them).
+vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
 
 /**
  * Every package-reader refusal over HTTP (issue 13): a hostile `.torshpkg` PUT to a real `serve`
@@ -30,10 +34,13 @@ afterAll(async () => {
   await stopAllServing();
 });
 
-/** A package written by the independent Python reference writer (name reference-model@1.0.0). */
-function referencePackage(flags: string[] = []): Buffer {
+/**
+ * A package written by the independent Python reference writer (name reference-model@1.0.0). Async:
+ * a blocked event loop would keep the HTTP client from noticing keep-alive sockets the host closed.
+ */
+async function referencePackage(flags: string[] = []): Promise<Buffer> {
   const out = path.join(t.work, `ref-${randomBytes(4).toString('hex')}.torshpkg`);
-  execFileSync('python3', [fixtureScript, 'write', out, '--resource', `Model:w.pt=${path.join(sourceDir, 'w.bin')}`, '--resource', `Config:model.yaml=${path.join(sourceDir, 'model.yaml')}`, ...flags]);
+  await promisify(execFile)('python3', [fixtureScript, 'write', out, '--resource', `Model:w.pt=${path.join(sourceDir, 'w.bin')}`, '--resource', `Config:model.yaml=${path.join(sourceDir, 'model.yaml')}`, ...flags]);
   return readFileSync(out);
 }
 
@@ -138,18 +145,18 @@ function tmpFiles(): string[] {
   }
 }
 
-const stored = (): Buffer => referencePackage(['--compression', 'stored']);
+const stored = (): Promise<Buffer> => referencePackage(['--compression', 'stored']);
 
-const cases: Array<{ title: string; build: () => Buffer; code: string; reason: string }> = [
-  { title: 'overlapping entries (a non-recursive ZIP bomb)', build: () => withOverlappingEntry(stored(), 'models/w.pt', 'models/x.pt'), code: 'INVALID_PACKAGE', reason: 'overlapping-entries' },
-  { title: 'a header that lies about the size (deflate data longer than declared)', build: () => patchBoth(referencePackage(), 'models/w.pt', 'uncompressedSize', 1_000), code: 'INVALID_PACKAGE', reason: 'entry-size-mismatch' },
-  { title: 'a symlink entry', build: () => asSymlink(stored(), 'config/model.yaml'), code: 'INVALID_PACKAGE', reason: 'symlink-entry' },
-  { title: 'an encrypted entry', build: () => patchBoth(referencePackage(), 'models/w.pt', 'flags', 1), code: 'INVALID_PACKAGE', reason: 'encrypted-entry' },
-  { title: 'an unsupported compression method (bzip2)', build: () => patchBoth(referencePackage(), 'models/w.pt', 'method', 12), code: 'INVALID_PACKAGE', reason: 'unsupported-compression' },
+const cases: Array<{ title: string; build: () => Promise<Buffer>; code: string; reason: string }> = [
+  { title: 'overlapping entries (a non-recursive ZIP bomb)', build: async () => withOverlappingEntry(await stored(), 'models/w.pt', 'models/x.pt'), code: 'INVALID_PACKAGE', reason: 'overlapping-entries' },
+  { title: 'a header that lies about the size (deflate data longer than declared)', build: async () => patchBoth(await referencePackage(), 'models/w.pt', 'uncompressedSize', 1_000), code: 'INVALID_PACKAGE', reason: 'entry-size-mismatch' },
+  { title: 'a symlink entry', build: async () => asSymlink(await stored(), 'config/model.yaml'), code: 'INVALID_PACKAGE', reason: 'symlink-entry' },
+  { title: 'an encrypted entry', build: async () => patchBoth(await referencePackage(), 'models/w.pt', 'flags', 1), code: 'INVALID_PACKAGE', reason: 'encrypted-entry' },
+  { title: 'an unsupported compression method (bzip2)', build: async () => patchBoth(await referencePackage(), 'models/w.pt', 'method', 12), code: 'INVALID_PACKAGE', reason: 'unsupported-compression' },
   { title: 'corrupt entry data', build: () => referencePackage(['--compression', 'stored', '--no-sidecars', '--corrupt-data']), code: 'DIGEST_MISMATCH', reason: 'crc-mismatch' },
   {
     title: 'a resource whose size differs from the manifest',
-    build: () => withManifestText(referencePackage(['--compression', 'stored', '--no-sidecars', '--list-resources']), (text) => text.replace('"size": 100000', '"size": 100001')),
+    build: async () => withManifestText(await referencePackage(['--compression', 'stored', '--no-sidecars', '--list-resources']), (text) => text.replace('"size": 100000', '"size": 100001')),
     code: 'INVALID_PACKAGE',
     reason: 'resource-size-mismatch',
   },
@@ -160,14 +167,14 @@ const cases: Array<{ title: string; build: () => Buffer; code: string; reason: s
 describe('package-reader refusals over HTTP', () => {
   it('the untouched reference package is accepted (the hostile variants differ only in their defect)', async () => {
     const name = 'reference-model';
-    const accepted = await t.put(name, '9.9.9', referencePackage(['--version', '9.9.9']), adminKey);
+    const accepted = await t.put(name, '9.9.9', await referencePackage(['--version', '9.9.9']), adminKey);
     expect(accepted.status).toBe(201);
   });
 
   for (const { title, build, code, reason } of cases) {
     it(`${title} → 400 ${reason}, nothing stored, host healthy`, async () => {
       const blobsBefore = blobFiles();
-      const answer = await t.put('reference-model', '1.0.0', build(), adminKey);
+      const answer = await t.put('reference-model', '1.0.0', await build(), adminKey);
       expect(answer.status, JSON.stringify(answer.body)).toBe(400);
       expect((answer.body as { error: { code: string; reason?: string } }).error, JSON.stringify(answer.body)).toMatchObject({ code, reason });
       expect((await t.call('GET', '/packages/reference-model/1.0.0', adminKey)).status).toBe(404);
