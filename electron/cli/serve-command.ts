@@ -180,6 +180,7 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
   logger.info(`blob store ${core.blobs.description}`);
   core.registryEndpoint.set(host.url.replace(/\/$/, ''));
   core.mirrors.startHealthChecks();
+  core.mirrors.startSyncOnPublish();
   io.stdout.write(`listening on ${host.url}?token=${host.token}\n`);
 
   const signal = await io.stopSignal;

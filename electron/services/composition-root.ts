@@ -46,6 +46,9 @@ import { SqliteMirrorRepository } from './mirrors/mirror-repository';
 import { Prober } from './probes/prober';
 import { SqliteProbeRepository } from './probes/probe-repository';
 import { RegistryChanges } from './registry/registry-changes';
+import { LocalRegistrySource } from './mirrors/mirror-source';
+import { parseBlobStoreUrl } from './storage/blob-store-url';
+import { DepotError } from '../../shared/errors';
 
 export interface ShellDialogs {
   chooseFolder(title: string): Promise<string | null>;
@@ -242,6 +245,22 @@ export function createCore(options: CoreOptions): Core {
     trustStoreKeys: () => trust.activeKeys(),
     baseDir: process.cwd(),
     logger,
+    sync: {
+      jobs,
+      // Private packages never go to a mirror: mirrors are static hosting anyone with the URL can read.
+      source: () =>
+        new LocalRegistrySource(registry, registryChanges, () => registryUrl, () => {
+          const hidden = new Set(access.listPackageAccess(access.localContext()).filter((entry) => entry.visibility === 'private').map((entry) => entry.name));
+          return (name) => !hidden.has(name);
+        }),
+      signer: () => {
+        const key = keyring.list().find((candidate) => candidate.retiredAt === null);
+        if (!key) throw new DepotError('VALIDATION_FAILED', 'Mirror indexes are signed: generate a signing key first (Signing screen, or `torsh-depot keys generate`).', { reason: 'no-signing-key' });
+        return keyring.pair(key.keyId);
+      },
+      openTarget: (url, id) => storage.open(parseBlobStoreUrl(url, process.env), `mirror-${id}`),
+      tmpDir,
+    },
   });
 
   let registryUrl: string | null = null;

@@ -133,6 +133,7 @@ export async function startDesktopApp(electron: DesktopElectron, options: Deskto
   }
   core = started;
   core.mirrors.startHealthChecks();
+  core.mirrors.startSyncOnPublish();
 
   const defaultSession = electron.session.defaultSession;
   installPermissionPolicy(defaultSession, logger);

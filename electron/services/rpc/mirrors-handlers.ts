@@ -17,9 +17,7 @@ export function createMirrorsHandlers(core: Omit<Core, 'router'>): Pick<RequestH
       return {};
     },
     'mirrors.check': ({ id }) => core.mirrors.check(id),
-    'mirrors.sync': () => {
-      throw new DepotError('UNAVAILABLE', 'Mirror sync is not built yet in this build.', { reason: 'not-built-yet' });
-    },
+    'mirrors.sync': async ({ ids, prune }) => (await core.mirrors.startSync({ prune, ...(ids ? { ids } : {}) })).record,
     'mirrors.stats': () => core.mirrors.stats(),
     'mirrors.rank': () => {
       throw new DepotError('UNAVAILABLE', 'Mirror ranking is not built yet in this build.', { reason: 'not-built-yet' });

@@ -1,4 +1,5 @@
-import { createReadStream, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createReadStream, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Core } from '../../../electron/services/composition-root';
@@ -159,8 +160,27 @@ describe('mirrors through the contract', () => {
     expect(byId.get('unsigned')!.consecutiveFailures).toBe(1);
   });
 
-  it('sync and rank say plainly that they are not built in this build', async () => {
-    const { core } = newTestCore(cleanups);
+  it('mirrors.sync runs a job that writes each sync_to target and signs with the keyring key; rank says plainly it is not built yet', async () => {
+    const { core, work } = newTestCore(cleanups);
+    await publish(core, work, 'resnet', '1.0.0');
+    const target = path.join(work, 'synced');
+    await ok(core, 'mirrors.add', { mirror: { id: 'folder', url: 'http://127.0.0.1:9/', sync_to: pathToFileURL(target).href } });
+    const noKey = await call(core, 'mirrors.sync', {});
+    expect(noKey.ok === false && noKey.error).toMatchObject({ code: 'VALIDATION_FAILED', reason: 'no-signing-key' });
+    const key = await core.keyring.generate('mirrors');
+    const job = await ok<{ id: string }>(core, 'mirrors.sync', {});
+    let record = await ok<{ status: string; result: unknown; error: unknown }>(core, 'jobs.get', { id: job.id });
+    for (let i = 0; i < 200 && (record.status === 'queued' || record.status === 'running'); i += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      record = await ok(core, 'jobs.get', { id: job.id });
+    }
+    expect(record.error).toBeNull();
+    expect(record.status).toBe('succeeded');
+    expect(record.result).toMatchObject([{ copied: 1, versions: 1, serial: 1 }]);
+    const index = JSON.parse(readFileSync(path.join(target, 'index.json'), 'utf8')) as MirrorIndex;
+    expect(index.key_id).toBe(key.keyId);
+    expect(index.versions.map((entry) => entry.path)).toEqual(['packages/resnet/1.0.0/resnet-1.0.0.torshpkg']);
+
     const rank = await call(core, 'mirrors.rank', { name: 'resnet', version: '1.0.0' });
     expect(rank.ok === false && rank.error).toMatchObject({ code: 'UNAVAILABLE', reason: 'not-built-yet' });
   });
