@@ -3,11 +3,15 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createCore, type Core } from '../services/composition-root';
 import { createConsoleLogger } from '../services/logger';
-import { startHttpHost, type RunningHost } from '../host/http-host';
+import { defaultIdleTimeoutMs, startHttpHost, type RunningHost } from '../host/http-host';
+import { TrustedProxies } from '../host/client-address';
+import { formatDuration, parseDurationMs } from '../../shared/domain/config-values';
 import { createRegistryRoutes } from '../host/registry-routes';
 import { createStagingRoutes } from '../host/staging-routes';
 import { createExportRoutes } from '../host/export-routes';
 import { createMetricsRoute } from '../host/metrics-route';
+import { createStorageRoutes } from '../host/storage-routes';
+import { defaultBlobGcGraceSeconds } from '../../shared/domain/storage';
 import { createCoreMirrorsRoutes } from '../host/mirrors-routes';
 import { exitCodes, UsageError, type CliIo } from './cli-io';
 import { defaultDataDir } from './default-data-dir';
@@ -32,6 +36,10 @@ Runs the Torsh Depot core headless and serves its UI and contract.
                      azure://account/container/prefix[?endpoint=URL]
                      gs://bucket/prefix
   --presigned-downloads   answer downloads with a redirect to a short-lived presigned URL of the blob store
+  --trusted-proxy CIDR    a reverse proxy whose X-Forwarded-For names the real client (repeatable; e.g.
+                          127.0.0.1/32 or 10.0.0.0/8). Without it X-Forwarded-For is ignored
+  --idle-timeout DURATION close a connection after this long without a byte either way (default ${formatDuration(defaultIdleTimeoutMs)};
+                          e.g. 30s, 5m). Uploads and downloads have no overall time limit while bytes flow
 
 
 Environment:
@@ -52,6 +60,9 @@ export interface ServeOptions {
   blobStore?: StorageLocation;
   /** Present only with --presigned-downloads. */
   presignedDownloads?: true;
+  /** --trusted-proxy, normalized (`10.0.0.0/8`); empty: X-Forwarded-For is ignored. */
+  trustedProxies: string[];
+  idleTimeoutMs: number;
 }
 
 export function parseServeArgs(args: string[], env: NodeJS.ProcessEnv): ServeOptions {
@@ -70,6 +81,8 @@ export function parseServeArgs(args: string[], env: NodeJS.ProcessEnv): ServeOpt
         'default-visibility': { type: 'string' },
         'blob-store': { type: 'string' },
         'presigned-downloads': { type: 'boolean' },
+        'trusted-proxy': { type: 'string', multiple: true },
+        'idle-timeout': { type: 'string' },
       },
     }));
   } catch (error) {
@@ -94,9 +107,20 @@ export function parseServeArgs(args: string[], env: NodeJS.ProcessEnv): ServeOpt
       throw new UsageError(`--blob-store: ${(error as Error).message}`);
     }
   }
+  let trustedProxies: TrustedProxies;
+  try {
+    trustedProxies = new TrustedProxies(values['trusted-proxy'] ?? []);
+  } catch (error) {
+    throw new UsageError(`--trusted-proxy: ${(error as Error).message}`);
+  }
+  const idleText = values['idle-timeout'];
+  const idleTimeoutMs = idleText === undefined ? defaultIdleTimeoutMs : parseDurationMs(idleText);
+  if (idleTimeoutMs === null || idleTimeoutMs < 100) throw new UsageError(`--idle-timeout must be a duration of at least 100ms (e.g. 30s, 5m), got "${idleText ?? ''}"`);
   return {
     host,
     port: Number(portText),
+    trustedProxies: [...trustedProxies.cidrs],
+    idleTimeoutMs,
     dataDir: path.resolve(dataDir),
     maxPackageBytes: maxText === undefined ? null : Number(maxText),
     defaultVisibility: visibility?.data ?? null,
@@ -164,7 +188,16 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
   const metricsRoute = createMetricsRoute({ metrics: core.metrics.collector, authorizer: core.authorizer, requireKey: () => core.settings.get().metrics.requireKeyForEndpoint });
   let host: RunningHost;
   try {
-    host = await startHttpHost({ core, host: options.host, port: options.port, staticDir, apiRoutes: [createCoreMirrorsRoutes(core), registryRoutes, metricsRoute], sessionRoutes: [createStagingRoutes(core), createExportRoutes(core)] });
+    host = await startHttpHost({
+      core,
+      host: options.host,
+      port: options.port,
+      staticDir,
+      apiRoutes: [createStorageRoutes(core), createCoreMirrorsRoutes(core), registryRoutes, metricsRoute],
+      sessionRoutes: [createStagingRoutes(core), createExportRoutes(core)],
+      trustedProxies: new TrustedProxies(options.trustedProxies),
+      idleTimeoutMs: options.idleTimeoutMs,
+    });
   } catch (error) {
     await core.close();
     const code = (error as NodeJS.ErrnoException).code;
@@ -178,7 +211,10 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
   }
   logger.info(`data folder ${core.dataDir}`);
   logger.info(`blob store ${core.blobs.description}`);
+  if (options.trustedProxies.length > 0) logger.info(`trusting X-Forwarded-For from ${options.trustedProxies.join(', ')}`);
   core.registryEndpoint.set(host.url.replace(/\/$/, ''));
+  // What a crash or a lost publish race left behind, older than the grace period.
+  core.startBlobGc({ dry_run: false, grace_seconds: defaultBlobGcGraceSeconds }).done.catch((error: unknown) => logger.warn(`garbage collection failed: ${(error as Error).message}`));
   core.mirrors.startHealthChecks();
   core.mirrors.startSyncOnPublish();
   io.stdout.write(`listening on ${host.url}?token=${host.token}\n`);

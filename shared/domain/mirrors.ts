@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { durationSchema, formatDuration, formatSize, sizeSchema } from './config-values';
+import { isKnownRegion } from './regions';
 
 /**
  * The `mirrors:` section of `depot.yaml` — the same names in the config file, the HTTP API
@@ -19,7 +20,11 @@ export const mirrorIdSchema = z
   .refine((id) => !(reservedMirrorIds as readonly string[]).includes(id), `stats, rank, sync and settings are reserved words, not mirror ids`);
 
 /** A region id from the built-in table (`us-east-1`, `europe-west4`, `westeurope` …) or `lat,lon`. */
-export const regionSchema = z.string().min(1).max(64);
+export const regionSchema = z
+  .string()
+  .min(1)
+  .max(64)
+  .refine(isKnownRegion, 'not a known AWS/GCP/Azure region id (us-east-1, europe-west4, westeurope …) nor "lat,lon"');
 
 export const mirrorUrlSchema = z
   .string()
@@ -77,6 +82,8 @@ export const healthThresholdsSchema = z
 /** The section without its list: strategy, intervals, thresholds, failover, trust (`mirrors.section.get/set`). */
 export const mirrorsSettingsShape = {
   selection_strategy: selectionStrategySchema.default('priority'),
+  /** Where this client is (geographic strategy); `--region` and `TORSH_DEPOT_REGION` override it. */
+  client_region: regionSchema.optional(),
   health_check_interval: durationSchema.default(60_000),
   health: healthThresholdsSchema.default({ failures_to_down: 3, successes_to_up: 2, timeout: 5000, degraded_latency: 2000 }),
   failover: failoverConfigSchema.default({

@@ -3,6 +3,7 @@ import type { Database } from 'better-sqlite3';
 import type { Migration } from './migration';
 import { metricsMigration } from '../metrics/metrics-migration';
 import { encryptionMigration } from '../registry/encryption-migration';
+import { adminKeyMigration } from '../access/admin-key-migration';
 import { mirrorsMigration } from '../mirrors/mirrors-migration';
 
 /** Every migration of the product, in order. Capabilities append theirs. */
@@ -295,7 +296,7 @@ export const migrations: readonly Migration[] = [
   },
   metricsMigration,
   encryptionMigration,
-  // 11 belongs to a capability built in parallel; the migrator accepts the gap and fills it when it lands.
+  adminKeyMigration,
   mirrorsMigration,
 ];
 

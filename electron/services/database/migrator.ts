@@ -1,5 +1,6 @@
 import type { Database } from 'better-sqlite3';
 import type { Migration } from './migration';
+import { crashPoint } from '../fs/crash-point';
 
 export class MigrationError extends Error {
   constructor(
@@ -52,6 +53,7 @@ export function runMigrations(db: Database, all: readonly Migration[], now: () =
     if (applied.has(migration.version)) continue;
     const apply = db.transaction(() => {
       migration.up(db);
+      crashPoint(`migration-${migration.version}`);
       record.run(migration.version, migration.name, now().toISOString());
     });
     try {
