@@ -179,6 +179,7 @@ export function createCoreMirrorsRoutes(core: Pick<Core, 'mirrors' | 'authorizer
     mirrors: core.mirrors,
     authorizer: core.authorizer,
     startSync: async (request) => (await core.mirrors.startSync(request)).record,
+    rank: (request) => core.mirrors.rank(request),
     // Only what the caller may download: a mirror synced with a key holds no more than that key can fetch.
     source: (principal) =>
       new LocalRegistrySource(core.registry, core.registryChanges, () => core.registryEndpoint.url(), () => {

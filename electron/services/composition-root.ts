@@ -254,6 +254,8 @@ export function createCore(options: CoreOptions): Core {
     trustStoreKeys: () => trust.activeKeys(),
     baseDir: process.cwd(),
     logger,
+    originUrl: () => registryUrl,
+    envRegion: process.env.TORSH_DEPOT_REGION ?? null,
     sync: {
       jobs,
       // Private packages never go to a mirror: mirrors are static hosting anyone with the URL can read.

@@ -3,6 +3,8 @@ import {
   mirrorsSettingsSchema,
   type MirrorConfig,
   type MirrorHealth,
+  type MirrorRankEntry,
+  type SelectionStrategy,
   type MirrorsSection,
   type MirrorsSettings,
   type MirrorsStats,
@@ -14,6 +16,9 @@ import type { StorageBackend } from '../storage/storage-backend';
 import type { SigningKeyPair } from '../signing/ed25519-keys';
 import type { MirrorSource } from './mirror-source';
 import { syncMirror } from './mirror-sync';
+import { rankMirrors, type MirrorCandidate } from './mirror-selector';
+import { fetchVerifiedMirrorIndex, fetchVerifiedMirrorIndexDetailed } from './mirror-index';
+import { resolveClientRegion } from '../../../shared/domain/regions';
 import { DepotError } from '../../../shared/errors';
 import type { MirrorChanges } from '../../../shared/contract/mirrors-channels';
 import type { Logger } from '../logger';
@@ -22,7 +27,6 @@ import type { RegistryChanges } from '../registry/registry-changes';
 import { initialHealth } from '../probes/probe-health';
 import type { ProbeHistoryEntry, ProbeRepository } from '../probes/probe-repository';
 import type { ProbeInspector, ProbeSettings, ProbeTarget, ProbeWatch, Prober } from '../probes/prober';
-import { fetchVerifiedMirrorIndexDetailed } from './mirror-index';
 import { mirrorIndexFile } from './mirror-layout';
 import type { MirrorCounters, MirrorRepository } from './mirror-repository';
 import { readTrustedKeys } from './mirror-trust';
@@ -41,6 +45,10 @@ export interface MirrorManagerOptions {
   trustStoreKeys: () => SigningPublicKey[];
   /** Relative `trusted_keys` paths resolve from here (the config file's folder, or the working folder). */
   baseDir: string;
+  /** This registry's HTTP base URL (the origin, last resort of a ranking); null when none serves it. */
+  originUrl?: () => string | null;
+  /** `TORSH_DEPOT_REGION` of this process. */
+  envRegion?: string | null;
   logger: Logger;
   now?: () => Date;
   /** What `mirrors.sync` needs: absent where this core cannot sync (tests of CRUD alone). */
@@ -70,6 +78,7 @@ export class MirrorManager {
   private readonly active = new Map<string, number>();
   private syncing: JobHandle<MirrorSyncResult[]> | null = null;
   private publishWatch: NodeJS.Timeout | null = null;
+  private rankTurn = 0;
 
   constructor(private readonly options: MirrorManagerOptions) {
     this.now = options.now ?? (() => new Date());
@@ -268,6 +277,34 @@ export class MirrorManager {
     };
     this.publishWatch = setInterval(() => void tick().catch((error: unknown) => this.options.logger.warn(`sync on publish: ${(error as Error).message}`)), pollMs);
     this.publishWatch.unref();
+  }
+
+  /**
+   * Who would serve name@version to a client (in `region`): every mirror's signed index is fetched to
+   * see whether it holds the version; health, latency and load come from the probes; the origin is last.
+   */
+  async rank(request: { name: string; version: string; region?: string; strategy?: SelectionStrategy }): Promise<MirrorRankEntry[]> {
+    const [views, settings, keys] = await Promise.all([this.list(), this.settings(), this.trustedKeys().catch(() => [])]);
+    const candidates: MirrorCandidate[] = await Promise.all(
+      views.map(async (view): Promise<MirrorCandidate> => {
+        const base: MirrorCandidate = { config: view.config, status: view.health.status, latencyMs: view.health.latencyMs, activeTransfers: view.stats.activeTransfers };
+        if (!view.config.enabled || view.health.status === 'unhealthy') return base;
+        try {
+          const index = await fetchVerifiedMirrorIndex(view.config.url, keys, { timeoutMs: settings.health.timeout });
+          return { ...base, hasVersion: index.versions.some((entry) => entry.name === request.name && entry.version === request.version) };
+        } catch (error) {
+          return { ...base, indexError: (error as Error).message };
+        }
+      }),
+    );
+    const origin = this.options.originUrl?.() ?? null;
+    return rankMirrors(candidates, {
+      strategy: request.strategy ?? settings.selection_strategy,
+      clientRegion: resolveClientRegion({ flag: request.region ?? null, env: this.options.envRegion ?? null, config: settings.client_region ?? null }),
+      turn: this.rankTurn++,
+      origin: origin === null ? null : { url: `${origin}/api/v1/packages/${request.name}/${encodeURIComponent(request.version)}/download` },
+      autoFallback: settings.failover.auto_fallback,
+    });
   }
 
   /** Starts the periodic, jittered health checks of every enabled mirror. */

@@ -84,7 +84,7 @@ beforeAll(async () => {
   writeFileSync(keyFile, await encodeSecretKeyFile(pair, null), { mode: 0o600 });
   writeFileSync(pubFile, encodePublicKey(pair));
   const signedFile = await publish('resnet', '1.0.0');
-  await core.registry.putSignature('resnet', '1.0.0', await signFile(signedFile, pair), 'test');
+  await core.registry.putSignature('resnet', '1.0.0', await signFile(signedFile, pair), 'test', { id: null, mayReplaceAny: true });
   await publish('resnet', '1.1.0');
   await publish('vision/quokka', '0.1.0');
   core.registry.setYanked('resnet', '1.1.0', true);

@@ -160,7 +160,7 @@ describe('mirrors through the contract', () => {
     expect(byId.get('unsigned')!.consecutiveFailures).toBe(1);
   });
 
-  it('mirrors.sync runs a job that writes each sync_to target and signs with the keyring key; rank says plainly it is not built yet', async () => {
+  it('mirrors.sync runs a job that writes each sync_to target and signs with the keyring key; mirrors.rank orders the set for a version', async () => {
     const { core, work } = newTestCore(cleanups);
     await publish(core, work, 'resnet', '1.0.0');
     const target = path.join(work, 'synced');
@@ -181,7 +181,19 @@ describe('mirrors through the contract', () => {
     expect(index.key_id).toBe(key.keyId);
     expect(index.versions.map((entry) => entry.path)).toEqual(['packages/resnet/1.0.0/resnet-1.0.0.torshpkg']);
 
-    const rank = await call(core, 'mirrors.rank', { name: 'resnet', version: '1.0.0' });
-    expect(rank.ok === false && rank.error).toMatchObject({ code: 'UNAVAILABLE', reason: 'not-built-yet' });
+    // Served by nginx, the synced folder ranks first for a version it holds, and is skipped for one it lacks.
+    const nginx = await served(target);
+    await ok(core, 'mirrors.update', { id: 'folder', changes: { url: nginx.url } });
+    await ok(core, 'mirrors.add', { mirror: { id: 'empty', url: 'http://127.0.0.1:9/', priority: 0 } });
+    core.registryEndpoint.set('http://127.0.0.1:7878');
+    const ranking = await ok<Array<{ id: string; place: number | null; eligible: boolean; reason: string }>>(core, 'mirrors.rank', { name: 'resnet', version: '1.0.0', strategy: 'priority' });
+    expect(ranking.map((entry) => [entry.id, entry.place, entry.eligible])).toEqual([
+      ['folder', 1, true],
+      ['origin', 2, true],
+      ['empty', null, false],
+    ]);
+    expect(ranking.find((entry) => entry.id === 'empty')!.reason).toMatch(/could not be reached|index/);
+    const missing = await ok<Array<{ id: string; eligible: boolean; reason: string }>>(core, 'mirrors.rank', { name: 'resnet', version: '9.9.9' });
+    expect(missing.find((entry) => entry.id === 'folder')).toMatchObject({ eligible: false });
   });
 });
