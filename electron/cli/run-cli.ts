@@ -16,6 +16,7 @@ import { keysCommand, keysUsage } from './commands/keys-command';
 import { cdnCommand, cdnUsage } from './commands/cdn-command';
 import { replicationCommand, replicationUsage } from './commands/replication-command';
 import { gcCommand, gcUsage } from './commands/gc-command';
+import { mirrorCommand, mirrorUsage } from './commands/mirror-command';
 
 type Command = (args: string[], io: CliIo) => Promise<number>;
 
@@ -38,6 +39,7 @@ const commands: Record<string, { run: Command; usage: string }> = {
   cdn: { run: cdnCommand, usage: cdnUsage },
   replication: { run: replicationCommand, usage: replicationUsage },
   gc: { run: gcCommand, usage: gcUsage },
+  mirror: { run: mirrorCommand, usage: mirrorUsage },
 };
 
 export const cliUsage = `Usage: torsh-depot <command> [options]

@@ -52,6 +52,9 @@ import { RegistryChanges } from './registry/registry-changes';
 import { ReplicationService } from './replication/replication-service';
 import { replicationRegistryId } from './replication/registry-identity';
 import { replicationSectionSchema, type ReplicationSectionInput } from '../../shared/domain/replication';
+import { LocalRegistrySource } from './mirrors/mirror-source';
+import { parseBlobStoreUrl } from './storage/blob-store-url';
+import { DepotError } from '../../shared/errors';
 
 export interface ShellDialogs {
   chooseFolder(title: string): Promise<string | null>;
@@ -268,6 +271,24 @@ export function createCore(options: CoreOptions): Core {
     trustStoreKeys: () => trust.activeKeys(),
     baseDir: process.cwd(),
     logger,
+    originUrl: () => registryUrl,
+    envRegion: process.env.TORSH_DEPOT_REGION ?? null,
+    sync: {
+      jobs,
+      // Private packages never go to a mirror: mirrors are static hosting anyone with the URL can read.
+      source: () =>
+        new LocalRegistrySource(registry, registryChanges, () => registryUrl, () => {
+          const hidden = new Set(access.listPackageAccess(access.localContext()).filter((entry) => entry.visibility === 'private').map((entry) => entry.name));
+          return (name) => !hidden.has(name);
+        }),
+      signer: () => {
+        const key = keyring.list().find((candidate) => candidate.retiredAt === null);
+        if (!key) throw new DepotError('VALIDATION_FAILED', 'Mirror indexes are signed: generate a signing key first (Signing screen, or `torsh-depot keys generate`).', { reason: 'no-signing-key' });
+        return keyring.pair(key.keyId);
+      },
+      openTarget: (url, id) => storage.open(parseBlobStoreUrl(url, process.env), `mirror-${id}`),
+      tmpDir,
+    },
   });
 
   let registryUrl: string | null = null;
