@@ -156,6 +156,7 @@ class SourcesRun {
         for (let i = 0; i < parallel; i += 1) if (!this.activateNext(null, signal, onExit)) break;
         userSignal?.addEventListener('abort', () => reject(cancelledError()), { once: true });
       });
+      this.emitProgress();
     } finally {
       this.stop.abort();
       clearInterval(progress);
@@ -432,28 +433,29 @@ class SourcesRun {
   }
 
   private startProgress(): NodeJS.Timeout {
-    const { onEvent } = this.options;
-    let lastAt = performance.now();
-    let lastBytes = 0;
-    let rate = 0;
-    const timer = setInterval(() => {
-      const now = performance.now();
-      const instant = ((this.written - lastBytes) * 1000) / Math.max(1, now - lastAt);
-      rate = rate === 0 ? instant : rate * 0.6 + instant * 0.4;
-      lastAt = now;
-      lastBytes = this.written;
-      const left = this.size - this.written;
-      onEvent?.({
-        type: 'progress',
-        bytes: this.written,
-        total: this.size,
-        rateBytesPerSec: Math.round(rate),
-        etaSeconds: rate > 0 ? Math.round((left / rate) * 10) / 10 : null,
-        mirrors: this.states.filter((state) => state.active).map((state) => state.source.id),
-      });
-    }, this.options.progressIntervalMs ?? defaultProgressMs);
+    const timer = setInterval(() => this.emitProgress(), this.options.progressIntervalMs ?? defaultProgressMs);
     timer.unref();
     return timer;
+  }
+
+  private readonly meter = { at: performance.now(), bytes: 0, rate: 0 };
+
+  private emitProgress(): void {
+    const now = performance.now();
+    const { meter } = this;
+    const instant = ((this.written - meter.bytes) * 1000) / Math.max(1, now - meter.at);
+    meter.rate = meter.rate === 0 ? instant : meter.rate * 0.6 + instant * 0.4;
+    meter.at = now;
+    meter.bytes = this.written;
+    const left = this.size - this.written;
+    this.options.onEvent?.({
+      type: 'progress',
+      bytes: this.written,
+      total: this.size,
+      rateBytesPerSec: Math.round(meter.rate),
+      etaSeconds: meter.rate > 0 ? Math.round((left / meter.rate) * 10) / 10 : null,
+      mirrors: this.states.filter((state) => state.active).map((state) => state.source.id),
+    });
   }
 
   private async until(ready: () => boolean): Promise<void> {
