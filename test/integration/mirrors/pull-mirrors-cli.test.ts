@@ -10,7 +10,7 @@ import { encodePublicKey } from '../../../electron/services/signing/minisign-for
 import { mirrorRankCommand } from '../../../electron/cli/commands/mirror-rank-command';
 import type { CliIo } from '../../../electron/cli/cli-io';
 import { runCliProcess } from '../../support/cli-process';
-import { startNginx, type NginxServer } from '../../support/nginx-server';
+import { startNginx, type RunningNginx as NginxServer } from '../../support/nginx-server';
 import { makeTempDir } from '../../support/temp-dir';
 
 interface Version {
@@ -129,7 +129,7 @@ describe('pull --mirrors', () => {
     const events = result.stdout.trim().split('\n').map((line) => JSON.parse(line) as { type: string; ranking?: Array<{ id: string; eligible: boolean; reason: string }>; result?: { mirror: string } });
     expect(events[0]?.type).toBe('plan');
     const skipped = Object.fromEntries((events[0]?.ranking ?? []).filter((entry) => !entry.eligible).map((entry) => [entry.id, entry.reason]));
-    expect(skipped.unsigned).toMatch(/not signed/);
+    expect(skipped.unsigned).toMatch(/no index.json.minisig/);
     expect(skipped.forged).toMatch(/not the given public key|not .*trusted/);
     expect(skipped.stale).toBeUndefined(); // 1.0.0 is on the stale mirror too
     expect(events.at(-1)?.type).toBe('done');
@@ -162,7 +162,7 @@ describe('mirror rank', () => {
     expect(lines[2]).toMatch(/^ {4}1 {2}us {4}\s*\d[\d,]* km from us-east4 \(us-east-1\)$/);
     expect(lines[3]).toMatch(/^ {4}2 {2}eu\s+\d[\d,]* km from us-east4 \(eu-central-1\)$/);
     expect(stdout()).toMatch(/- {2}stale\s+skipped: its index lacks this version/);
-    expect(stdout()).toMatch(/- {2}unsigned\s+skipped: index not usable: .*not signed/);
+    expect(stdout()).toMatch(/- {2}unsigned\s+skipped: index not usable: .*no index.json.minisig/);
 
     const json = inProcessIo();
     expect(await mirrorRankCommand(['demo@1.1.0', '--mirrors', mirrorsFile, '--strategy', 'weighted', '--seed', '7', '--json'], json.io)).toBe(0);

@@ -1,5 +1,5 @@
 import type { FailoverConfig } from '../../../../shared/domain/mirrors';
-import type { CircuitBreaker } from '../../registry-client/retry-backoff';
+import type { CircuitBreaker } from '../../retry/circuit-breaker';
 
 /** One place the bytes can come from: a mirror's blob URL, or the registry's own download URL. */
 export interface DownloadSource {

@@ -3,7 +3,8 @@ import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { DepotError } from '../../../../shared/errors';
 import { fsyncDirectory } from '../../fs/atomic-write';
-import { backoffDelayMs, cancelledError, CircuitBreaker, sleep, throwIfCancelled } from '../../registry-client/retry-backoff';
+import { CircuitBreaker } from '../../retry/circuit-breaker';
+import { backoffDelayMs, cancelledError, sleep, throwIfCancelled } from '../../retry/retry-backoff';
 import { requireDigest } from '../../registry-client/sha256-digest';
 import type { DownloadSource, MirrorDownloadEvent, MirrorDownloadResult, MultiSourceOptions } from './download-types';
 import { OrderedHasher } from './ordered-hasher';
@@ -268,7 +269,7 @@ class SourcesRun {
   private async runSource(state: SourceState, signal: AbortSignal): Promise<void> {
     const { failover } = this.options;
     while (!this.plan.complete && !signal.aborted) {
-      const wait = state.breaker.waitMs();
+      const wait = state.breaker.retryInMs();
       if (wait > 0) {
         if (!(await pause(wait, signal))) return;
         continue;
@@ -278,9 +279,9 @@ class SourcesRun {
         await this.plan.changed(signal);
         continue;
       }
-      if (!state.breaker.tryAcquire()) {
+      if (!state.breaker.allows()) {
         this.plan.release(segment);
-        if (!(await pause(Math.max(50, state.breaker.waitMs()), signal))) return;
+        if (!(await pause(Math.max(50, state.breaker.retryInMs()), signal))) return;
         continue;
       }
       const before = segment.position;
@@ -292,7 +293,7 @@ class SourcesRun {
           (chunk, offset) => this.accept(state, chunk, offset),
           () => this.afterWrite(segment),
         );
-        state.breaker.success();
+        state.breaker.succeeded();
         state.failures = 0;
       } catch (error) {
         this.plan.release(segment);
@@ -310,7 +311,7 @@ class SourcesRun {
           this.options.onEvent?.({ type: 'mirror-dropped', mirror: state.source.id, reason: fault.message });
           return;
         }
-        state.breaker.failure();
+        state.breaker.failed();
         state.failures = segment.position > before ? 1 : state.failures + 1;
         if (state.failures > failover.max_retries) {
           this.options.onEvent?.({ type: 'mirror-dropped', mirror: state.source.id, reason: `${state.failures} failures in a row (max_retries ${failover.max_retries})` });
@@ -466,7 +467,7 @@ class SourcesRun {
 function breakerFor(options: MultiSourceOptions, id: string): CircuitBreaker {
   const existing = options.breakers?.get(id);
   if (existing) return existing;
-  const created = new CircuitBreaker({ failureThreshold: Math.max(1, options.failover.max_retries), openMs: options.failover.retry_delay, maxOpenMs: options.failover.retry_delay * 16 });
+  const created = new CircuitBreaker({ failureThreshold: Math.max(1, options.failover.max_retries), coolDownMs: options.failover.retry_delay });
   options.breakers?.set(id, created);
   return created;
 }
