@@ -3,7 +3,7 @@
 // `curl | tee >(openssl dgst -sha256) > file && sync` from the same edge — ratio ≥ 1.0.
 // (2) a purge of 1,000 URLs through the Cloudflare provider against a recording server: time and
 // number of API calls (batched by 100), reported.
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -16,7 +16,7 @@ import { ensureBigPackage } from './support/big-package';
 import { curl } from './support/curl';
 import { drainOutput, freePort, ProcessGroup, waitUntil } from './support/processes';
 import { envNumber, log, ratioOf, writeRows, type BenchRow } from './support/report';
-import { httpStatus, startServe } from './support/servers';
+import { httpStatus, startServeWithPackage } from './support/servers';
 import { median, timedCommand } from './support/timed-command';
 
 const sizeMiB = envNumber('BENCH_SIZE_MIB', 1024);
@@ -53,11 +53,7 @@ async function main(): Promise<void> {
   const group = new ProcessGroup();
   try {
     const pkg = await ensureBigPackage(base, sizeMiB);
-    const dataDir = path.join(dir, 'data');
-    mkdirSync(dataDir);
-    const serve = await startServe(group, dataDir, { TORSH_DEPOT_ADMIN_KEY: adminKey });
-    const published = await curl(group, ['-H', 'Expect:', '-H', `Authorization: Bearer ${adminKey}`, '-T', pkg.file, '-o', '/dev/null', `${serve.origin}/api/v1/packages/${pkg.name}/${pkg.version}`]);
-    if (published.httpCode !== 201) throw new Error(`publish answered ${published.httpCode}`);
+    const serve = await startServeWithPackage(group, path.join(dir, 'data'), adminKey, pkg);
     // Edges cache what anonymous clients may read: make the package public.
     const opened = await curl(group, ['-X', 'PATCH', '-H', `Authorization: Bearer ${adminKey}`, '-H', 'Content-Type: application/json', '--data', '{"visibility":"public"}', '-o', '/dev/null', `${serve.origin}/api/v1/packages/${pkg.name}`]);
     if (opened.httpCode !== 200) throw new Error(`making the package public answered ${opened.httpCode}`);
