@@ -42,21 +42,10 @@ export async function startNginx(group: ProcessGroup, dir: string): Promise<Runn
   const conf = path.join(dir, 'nginx.conf');
   writeFileSync(
     conf,
-    `daemon off;
-worker_processes 1;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log warn;
-events { worker_connections 64; }
-http {
-  access_log off;
+    `${nginxPreamble(dir)}
   default_type application/octet-stream;
   sendfile on;
   tcp_nopush on;
-  client_body_temp_path ${dir}/client_body_temp;
-  proxy_temp_path ${dir}/proxy_temp;
-  fastcgi_temp_path ${dir}/fastcgi_temp;
-  uwsgi_temp_path ${dir}/uwsgi_temp;
-  scgi_temp_path ${dir}/scgi_temp;
   server {
     listen 127.0.0.1:${port};
     root ${www};
@@ -77,6 +66,22 @@ http {
   exited.catch(() => undefined);
   await Promise.race([waitUntil(() => httpStatus(`${origin}/`).then((status) => status > 0), 'nginx'), exited]);
   return { origin, url: origin, pid: child.pid as number, www, stop: () => group.stop(child) };
+}
+
+/** The start of an nginx.conf running in the foreground with pid, logs and every temp path under `dir`; ends inside `http {`. */
+export function nginxPreamble(dir: string): string {
+  return `daemon off;
+worker_processes 1;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+events { worker_connections 64; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/client_body_temp;
+  proxy_temp_path ${dir}/proxy_temp;
+  fastcgi_temp_path ${dir}/fastcgi_temp;
+  uwsgi_temp_path ${dir}/uwsgi_temp;
+  scgi_temp_path ${dir}/scgi_temp;`;
 }
 
 /** Lets other users pass through our temp folders (mkdtemp makes them 0700) down to `dir`. */

@@ -10,6 +10,9 @@ import { createRegistryRoutes } from '../host/registry-routes';
 import { createStagingRoutes } from '../host/staging-routes';
 import { createExportRoutes } from '../host/export-routes';
 import { createMetricsRoute } from '../host/metrics-route';
+import { createStorageRoutes } from '../host/storage-routes';
+import { defaultBlobGcGraceSeconds } from '../../shared/domain/storage';
+import { createCoreMirrorsRoutes } from '../host/mirrors-routes';
 import { exitCodes, UsageError, type CliIo } from './cli-io';
 import { defaultDataDir } from './default-data-dir';
 import { visibilitySchema, type Visibility } from '../../shared/domain/access';
@@ -221,7 +224,7 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
       host: options.host,
       port: options.port,
       staticDir,
-      apiRoutes: [createReplicationRoutes({ replication: core.replication, authorizer: core.authorizer }), registryRoutes, metricsRoute],
+      apiRoutes: [createReplicationRoutes({ replication: core.replication, authorizer: core.authorizer }), createStorageRoutes(core), createCoreMirrorsRoutes(core), registryRoutes, metricsRoute],
       sessionRoutes: [createStagingRoutes(core), createExportRoutes(core)],
       trustedProxies: new TrustedProxies(options.trustedProxies),
       idleTimeoutMs: options.idleTimeoutMs,
@@ -241,6 +244,9 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
   logger.info(`blob store ${core.blobs.description}`);
   if (options.trustedProxies.length > 0) logger.info(`trusting X-Forwarded-For from ${options.trustedProxies.join(', ')}`);
   core.registryEndpoint.set(host.url.replace(/\/$/, ''));
+  // What a crash or a lost publish race left behind, older than the grace period.
+  core.startBlobGc({ dry_run: false, grace_seconds: defaultBlobGcGraceSeconds }).done.catch((error: unknown) => logger.warn(`garbage collection failed: ${(error as Error).message}`));
+  core.mirrors.startHealthChecks();
   io.stdout.write(`listening on ${host.url}?token=${host.token}\n`);
 
   const signal = await io.stopSignal;

@@ -187,7 +187,9 @@ export function createRegistryRoutes(options: RegistryRouteOptions): ApiRouteHan
     try {
       const upload = await receiveUpload(request, { tmpDir: options.tmpDir, maxBytes: limit, signal: aborted.signal, name: 'publish' });
       const ownerUserId = principal.kind === 'user' ? principal.user.id : null;
-      const publishing = { name, version, ...(metadata ? { metadata } : {}), ...(consistency ? { consistency } : {}), publisher: authorizer.describe(principal), ownerUserId, signal: aborted.signal };
+      // Checked again inside the transaction that records the version: access may change during a long upload.
+      const authorize = (): void => authorizer.authorize(principalOf(request), 'publish', name);
+      const publishing = { name, version, ...(metadata ? { metadata } : {}), ...(consistency ? { consistency } : {}), publisher: authorizer.describe(principal), ownerUserId, signal: aborted.signal, authorize };
       const result = sealed ? await registry.publishSealedUpload(upload, { ...publishing, dependencies: sealed.dependencies }) : await registry.publishUpload(upload, publishing);
       const { created, ...body } = result;
       // Re-publishing the same bytes changes nothing, so it is not an event.
@@ -205,7 +207,9 @@ export function createRegistryRoutes(options: RegistryRouteOptions): ApiRouteHan
     if (method === 'PUT') {
       const principal = principalFor(request, 'publish', name);
       const text = await readSmallTextBody(request, maxSignatureBytes);
-      sendJson(response, 200, await registry.putSignature(name, version, text, authorizer.describe(principal)));
+      // Replacing a key's signature: its uploader, or ManageSecurity (access control decides).
+      const uploader = { id: principal.kind === 'user' ? principal.user.id : null, mayReplaceAny: access.check(principal, 'ManageSecurity', name).granted };
+      sendJson(response, 200, await registry.putSignature(name, version, text, authorizer.describe(principal), uploader));
       return;
     }
     principalFor(request, 'read', name);

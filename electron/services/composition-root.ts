@@ -2,6 +2,7 @@ import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { Database } from 'better-sqlite3';
 import type { DataFolderCheckResult } from '../../shared/domain/jobs';
+import type { BlobGcRequest, BlobGcResult } from '../../shared/domain/storage';
 import type { Health } from '../../shared/domain/health';
 import { openDatabase } from './database/open-database';
 import { migrations as allMigrations } from './database/migrations';
@@ -21,6 +22,8 @@ import { acquireDataDirLock } from './fs/data-dir-lock';
 import { LocalStorage } from './storage/local-storage';
 import type { StorageBackend } from './storage/storage-backend';
 import { BlobStore } from './blobs/blob-store';
+import { BlobsInFlight } from './blobs/blobs-in-flight';
+import { BlobGarbageCollector } from './blobs/blob-garbage-collector';
 import { RegistryRepository } from './registry/registry-repository';
 import { RegistryService } from './registry/registry-service';
 import { AccessRepository } from './access/access-repository';
@@ -43,7 +46,13 @@ import type { StorageLocation } from './storage/storage-factory';
 import { PackageEncryptor, type EncryptorTuning } from './encryption/package-encryptor';
 import { ReplicationService } from './replication/replication-service';
 import { replicationRegistryId } from './replication/registry-identity';
+import { restoreBlob } from './replication/restore-blob';
 import { replicationSectionSchema, type ReplicationSectionInput } from '../../shared/domain/replication';
+import { MirrorManager } from './mirrors/mirror-manager';
+import { SqliteMirrorRepository } from './mirrors/mirror-repository';
+import { Prober } from './probes/prober';
+import { SqliteProbeRepository } from './probes/probe-repository';
+import { RegistryChanges } from './registry/registry-changes';
 
 export interface ShellDialogs {
   chooseFolder(title: string): Promise<string | null>;
@@ -117,7 +126,15 @@ export interface Core {
   readonly replication: ReplicationService | null;
   /** Scratch space inside the data folder for temp files; emptied at every start. */
   readonly tmpDir: string;
+  /** The one health machinery (mirrors now; CDN edges and replication nodes use it too). */
+  readonly prober: Prober;
+  /** The registry's change serial (mirror indexes carry it; staleness is measured against it). */
+  readonly registryChanges: RegistryChanges;
+  /** Mirrors: the set, its settings, health checks, traffic counters. Shells start the checks. */
+  readonly mirrors: MirrorManager;
   startDataFolderCheck(sizeMiB: number): JobHandle<DataFolderCheckResult>;
+  /** Removes blobs no version references (a job; shells run it at start-up, the Storage screen and `gc` on demand). */
+  startBlobGc(request: BlobGcRequest): JobHandle<BlobGcResult>;
   close(): Promise<void>;
 }
 
@@ -167,20 +184,25 @@ export function createCore(options: CoreOptions): Core {
   const encryptor = new PackageEncryptor(options.encryptorTuning);
   let replication: ReplicationService | null = null;
   try {
-    replication = options.replication ? createReplication(db, options.replication, { blobs, access, logger, metrics: () => metrics.collector }) : null;
+    replication = options.replication ? createReplication(db, options.replication, { blobs, access, logger, tmpDir, metrics: () => metrics.collector }) : null;
   } catch (error) {
     db.close();
     lock.release();
     throw error;
   }
+  const registryRepository = new RegistryRepository(db);
+  const blobsInFlight = new BlobsInFlight();
   const registry = new RegistryService({
-    repository: new RegistryRepository(db),
+    repository: registryRepository,
     blobs,
+    inFlight: blobsInFlight,
     logger,
     signatures: new RegistrySignatures(db, blobs, trust),
     packageCreated: (name, owner) => access.initializePackage(name, owner),
     encryptor,
-    ...(replication ? { visibilityGate: replication, versionChanged: replication.versionChanged.bind(replication) } : {}),
+    ...(replication
+      ? { visibilityGate: replication, versionChanged: replication.versionChanged.bind(replication), readFallback: replication.readFallback.bind(replication) }
+      : {}),
   });
   // `metrics` is built below; decisions only happen once requests arrive, after it exists.
   const authorizer = new RegistryAuthorizer(access, (permission, subject, outcome) => metrics.collector.recordAccess(permission, subject, outcome));
@@ -193,6 +215,7 @@ export function createCore(options: CoreOptions): Core {
     onPublished: (result, durationMs) => metrics.collector.recordUpload(result.name, result.version, result.size, durationMs, 'ui'),
     signingPair: (keyId) => keyring.pair(keyId),
   });
+  const blobGc = new BlobGarbageCollector({ blobs, inFlight: blobsInFlight, isReferenced: (digestHex) => registryRepository.isDigestReferenced(digestHex), logger });
   const preparedDownloads = new PreparedDownloads({ dir: path.join(tmpDir, 'exports'), registry, tools: { encryptor, tmpDir } });
   const stagedFolders = new StagedFolders({ tmpDir, staging, jobs, maxPackageBytes: () => settings.get().registry.maxPackageBytes });
   const cache = new PackageCache({
@@ -237,6 +260,19 @@ export function createCore(options: CoreOptions): Core {
     checks: [],
   });
 
+  const probeRepository = new SqliteProbeRepository(db);
+  const prober = new Prober({ repository: probeRepository, logger });
+  const registryChanges = new RegistryChanges(db);
+  const mirrors = new MirrorManager({
+    repository: new SqliteMirrorRepository(db),
+    probes: probeRepository,
+    prober,
+    changes: registryChanges,
+    trustStoreKeys: () => trust.activeKeys(),
+    baseDir: process.cwd(),
+    logger,
+  });
+
   let registryUrl: string | null = null;
   const registryEndpoint = { url: () => registryUrl, set: (url: string | null) => void (registryUrl = url) };
   let closed = false;
@@ -267,11 +303,18 @@ export function createCore(options: CoreOptions): Core {
     dialogs: options.dialogs ?? null,
     metrics,
     replication,
+    prober,
+    registryChanges,
+    mirrors,
     startDataFolderCheck: (sizeMiB: number) =>
       jobs.start('data-folder-check', `Data folder check (${sizeMiB} MiB)`, { sizeMiB }, (context) => runDataFolderCheck(db, tmpDir, sizeMiB, context)),
+    startBlobGc: (request: BlobGcRequest) =>
+      jobs.start('blob-gc', request.dry_run ? 'Blob garbage collection (dry run)' : 'Blob garbage collection', request, (context) => blobGc.collect(request, context)),
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
+      mirrors.stopHealthChecks();
+      await prober.close();
       await jobs.shutdown();
       await replication?.stop();
       await staging.discardAll();
@@ -289,7 +332,7 @@ export function createCore(options: CoreOptions): Core {
 function createReplication(
   db: Database,
   input: ReplicationSectionInput,
-  { blobs, access, logger, metrics }: { blobs: BlobStore; access: AccessControl; logger: Logger; metrics: () => MetricsService['collector'] },
+  { blobs, access, logger, tmpDir, metrics }: { blobs: BlobStore; access: AccessControl; logger: Logger; tmpDir: string; metrics: () => MetricsService['collector'] },
 ): ReplicationService {
   const parsed = replicationSectionSchema.safeParse(input);
   if (!parsed.success) throw new Error(`replication: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
@@ -304,6 +347,7 @@ function createReplication(
       setReplicationLag: (target, seconds) => metrics().setReplicationLag(target, seconds),
       setReplicationQueue: (target, queued, hints) => metrics().setReplicationQueue(target, queued, hints),
     },
+    repairLocal: (digestHex, open) => restoreBlob(blobs, tmpDir, digestHex, open),
     packageAccess: (name) => {
       try {
         const { visibility, owners } = access.packageAccess(access.localPrincipal(), name);

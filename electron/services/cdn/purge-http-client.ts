@@ -1,6 +1,6 @@
 import { DepotError } from '../../../shared/errors';
 import type { PurgeRetry } from '../../../shared/domain/cdn';
-import { backoffDelayMs, sleep, throwIfCancelled } from '../registry-client/retry-backoff';
+import { backoffDelayMs, sleep, throwIfCancelled } from '../retry/retry-backoff';
 
 export interface PurgeHttpRequest {
   method: string;

@@ -3,6 +3,9 @@ import type { Database } from 'better-sqlite3';
 import type { Migration } from './migration';
 import { metricsMigration } from '../metrics/metrics-migration';
 import { encryptionMigration } from '../registry/encryption-migration';
+import { adminKeyMigration } from '../access/admin-key-migration';
+import { mirrorsMigration } from '../mirrors/mirrors-migration';
+import { replicationMigration } from '../replication/replication-migration';
 
 /** Every migration of the product, in order. Capabilities append theirs. */
 export const migrations: readonly Migration[] = [
@@ -294,6 +297,9 @@ export const migrations: readonly Migration[] = [
   },
   metricsMigration,
   encryptionMigration,
+  adminKeyMigration,
+  mirrorsMigration,
+  replicationMigration,
 ];
 
 interface SummarySourceRow {

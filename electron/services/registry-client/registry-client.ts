@@ -19,7 +19,7 @@ import { AttemptTimer } from './attempt-timer';
 import { readPackageIdentity } from './package-identity';
 import { errorFromResponse, isRetryableStatus } from './registry-errors';
 import { downloadResumable, type DownloadOptions, type DownloadResult } from './resumable-download';
-import { backoffDelayMs, cancelledError, sleep, throwIfCancelled } from './retry-backoff';
+import { backoffDelayMs, cancelledError, sleep, throwIfCancelled } from '../retry/retry-backoff';
 import { retryAfterNetworkError, type TransferContext } from './transfer-context';
 
 export type { DownloadOptions, DownloadResult } from './resumable-download';

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { replicaMetaRecordSchema } from '../../../shared/domain/replication';
 import type { Logger } from '../logger';
-import { backoffDelayMs } from '../registry-client/retry-backoff';
+import { backoffDelayMs } from '../retry/retry-backoff';
 import type { ReplicaNode, ReplicaSource } from './replica-node';
 import type { QueuedTask, ReplicationQueue } from './replication-queue';
 

@@ -137,7 +137,9 @@ describe('the app\'s own UI (session cookie)', () => {
     const cookie = { Cookie: `${sessionCookieName(t.host.port)}=${encodeURIComponent(t.host.token)}` };
     expect((await fetch(`${t.base}/packages/session-read/1.0.0/download`, { headers: cookie })).status).toBe(200);
     expect((await fetch(`${t.base}/packages/session-read/1.0.0/download`, { headers: { Cookie: `${sessionCookieName(t.host.port)}=not-the-token` } })).status).toBe(404);
-    expect((await fetch(`${t.base}/packages/session-read/1.0.0/yank`, { method: 'POST', headers: cookie })).status).toBe(404);
+    // A write with only the cookie is anonymous: 401, exactly as for a package that does not exist.
+    expect((await fetch(`${t.base}/packages/session-read/1.0.0/yank`, { method: 'POST', headers: cookie })).status).toBe(401);
+    expect((await fetch(`${t.base}/packages/no-such-package/1.0.0/yank`, { method: 'POST', headers: cookie })).status).toBe(401);
   });
 });
 

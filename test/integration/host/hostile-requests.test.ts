@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { stopAllServing } from '../../support/cli-process';
+import { seededRandom } from '../../../bench/support/synthetic-registry';
 import { adminKey, rawExchange, startServeHost, type RawAnswer, type ServeHost } from './serve-host';
 
 /**
@@ -25,22 +26,11 @@ afterAll(async () => {
   await stopAllServing();
 });
 
-/** Mulberry32: the same cases on every run, so a failure names a case that can be replayed. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let x = state;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 type Case = { label: string; bytes: Buffer[]; /** must be answered 4xx (else: any non-5xx answer, or a close) */ must4xx: boolean };
 
 function buildCases(count: number, port: number, token: string): Case[] {
-  const random = prng(13);
+  // The same cases on every run, so a failure names a case that can be replayed.
+  const random = seededRandom(13);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
   const host = `127.0.0.1:${port}`;
   const cookieName = `torsh_depot_session_${port}`;

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { startServe, type ServingHost } from '../../support/cli-process';
 import { makeTempDir } from '../../support/temp-dir';
 import { makeTestPackage, type TestPackageSpec } from '../../support/packages';
+import { jsonCall } from '../../support/json-call';
 
 export const adminKey = 'hostile-admin-key-0123456789abcdef';
 
@@ -36,22 +37,7 @@ export async function startServeHost(args: string[] = [], env: NodeJS.ProcessEnv
   const api = `${origin}/api/v1`;
   const authHeaders = (key?: string | null): Record<string, string> => (key ? { Authorization: `Bearer ${key}` } : {});
 
-  const call: ServeHost['call'] = async (method, route, key, body, headers = {}) => {
-    const response = await fetch(`${api}${route}`, {
-      method,
-      redirect: 'manual',
-      headers: { ...authHeaders(key), ...(body === undefined ? {} : { 'Content-Type': 'application/json' }), ...headers },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await response.text();
-    let parsed: unknown = text;
-    try {
-      parsed = text === '' ? null : JSON.parse(text);
-    } catch {
-      // not JSON (downloads, signatures): keep the text
-    }
-    return { status: response.status, body: parsed, headers: response.headers };
-  };
+  const call: ServeHost['call'] = (method, route, key, body, headers) => jsonCall(api, method, route, key, body, headers);
   const put: ServeHost['put'] = async (name, version, file, key, headers = {}) => {
     const bytes = typeof file === 'string' ? readFileSync(file) : file;
     const response = await fetch(`${api}/packages/${name}/${version}`, { method: 'PUT', headers: { 'Content-Type': 'application/octet-stream', ...authHeaders(key), ...headers }, body: new Uint8Array(bytes) });

@@ -2,7 +2,7 @@ import { createHash, createHmac, createSign, randomUUID, type Hash, type Hmac } 
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { PurgeItemResult } from '../../../../shared/domain/cdn';
 import { DepotError } from '../../../../shared/errors';
-import { sleep } from '../../registry-client/retry-backoff';
+import { sleep } from '../../retry/retry-backoff';
 import { inBatches, sendPurgeRequest, type PurgeHttpRequest, type PurgeHttpResponse } from '../purge-http-client';
 import { answerProblem, failedResults, type CdnProvider, type ProviderContext, type PurgeRequest } from './cdn-provider';
 
