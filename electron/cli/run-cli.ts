@@ -13,6 +13,7 @@ import { decryptCommand, decryptUsage, encryptCommand, encryptUsage } from './co
 import { usersCommand, usersUsage } from './commands/users-command';
 import { rolesCommand, rolesUsage } from './commands/roles-command';
 import { keysCommand, keysUsage } from './commands/keys-command';
+import { backupCommand, backupUsage } from './commands/backup-command';
 
 type Command = (args: string[], io: CliIo) => Promise<number>;
 
@@ -32,6 +33,7 @@ const commands: Record<string, { run: Command; usage: string }> = {
   users: { run: usersCommand, usage: usersUsage },
   roles: { run: rolesCommand, usage: rolesUsage },
   keys: { run: keysCommand, usage: keysUsage },
+  backup: { run: backupCommand, usage: backupUsage },
 };
 
 export const cliUsage = `Usage: torsh-depot <command> [options]
