@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { createCore, type Core } from '../services/composition-root';
+import { defaultBlobGcGraceSeconds } from '../../shared/domain/storage';
 import { createConsoleLogger, type Logger } from '../services/logger';
 import type { SettingsBackend } from '../services/settings/settings-backend';
 import { buildAppMenuTemplate } from './app-menu';
@@ -132,6 +133,10 @@ export async function startDesktopApp(electron: DesktopElectron, options: Deskto
     return null;
   }
   core = started;
+  // What a crash or a lost publish race left behind in the blob store, older than the grace period.
+  started.startBlobGc({ dry_run: false, grace_seconds: defaultBlobGcGraceSeconds }).done.catch((error: unknown) => logger.warn(`garbage collection failed: ${(error as Error).message}`));
+  core.mirrors.startHealthChecks();
+  core.mirrors.startSyncOnPublish();
 
   const defaultSession = electron.session.defaultSession;
   installPermissionPolicy(defaultSession, logger);

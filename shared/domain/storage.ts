@@ -128,3 +128,37 @@ export const storageCopyResultSchema = z.object({
   attempts: z.number().int(),
   error: z.object({ code: z.string(), message: z.string() }).nullable(),
 });
+
+/**
+ * Blob garbage collection: removes registry blobs no version references, older than the grace period,
+ * never one being published. The same names in the HTTP body (`dry_run`, `grace_seconds`), the CLI
+ * (`gc --dry-run --grace-seconds`) and the Storage screen.
+ */
+export const defaultBlobGcGraceSeconds = 3_600;
+export const blobGcRequestSchema = z
+  .object({
+    dry_run: z.boolean().default(false),
+    grace_seconds: z.number().int().min(0).max(365 * 86_400).default(defaultBlobGcGraceSeconds),
+  })
+  .strict();
+export type BlobGcRequest = z.infer<typeof blobGcRequestSchema>;
+
+export const blobGcResultSchema = z.object({
+  dry_run: z.boolean(),
+  grace_seconds: z.number().int(),
+  /** Blobs looked at. */
+  scanned: z.number().int(),
+  /** Kept: a version references them. */
+  referenced: z.number().int(),
+  /** Kept: younger than the grace period (or of unknown age). */
+  young: z.number().int(),
+  /** Kept: being published right now. */
+  in_flight: z.number().int(),
+  /** Unreferenced and old enough: removed, or (dry run) what would be. */
+  unreferenced: z.number().int(),
+  unreferenced_bytes: z.number().int(),
+  removed: z.number().int(),
+  /** The first unreferenced digests (sha256:…), at most 100. */
+  digests: z.array(z.string()),
+});
+export type BlobGcResult = z.infer<typeof blobGcResultSchema>;

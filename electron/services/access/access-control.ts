@@ -18,6 +18,7 @@ import {
 import type { AccessRepository } from './access-repository';
 import { FailedAuthLimiter } from './failed-auth-limiter';
 import { apiKeyPrefix, generateApiKey, hashApiKey, hashesEqual } from './api-key-secret';
+import { packageNotFound } from './package-not-found';
 
 /** A grant as a principal carries it: its scope and the role's permissions, resolved once per request. */
 interface ResolvedGrant {
@@ -51,7 +52,7 @@ export interface AccessControlOptions {
 
 export const localUserId = 'local';
 const adminUserId = 'admin';
-/** Reading a package that does not exist reveals nothing: the registry then answers 404 itself. */
+/** Permissions that only read: on a package the caller cannot see (or that does not exist) they find nothing. */
 const readPermissions: ReadonlySet<Permission> = new Set(['ViewMetadata', 'DownloadPackage', 'ViewStats']);
 const baselineRead: readonly Permission[] = ['ViewMetadata', 'DownloadPackage'];
 /** `last_used_at` is written at most this often per key: a write per request would cost more than the check. */
@@ -103,7 +104,7 @@ export class AccessControl {
   authenticate(authorization: string | undefined, source: string | null): AccessPrincipal {
     if (authorization === undefined || authorization.trim() === '') return { kind: 'anonymous' };
     const address = source ?? 'unknown';
-    this.limiter.assertAllowed(address);
+    // A valid key is checked before the failure budget: a flood of bad keys from a shared address never locks it out.
     const match = /^Bearer\s+(\S+)$/i.exec(authorization.trim());
     if (!match?.[1]) return this.failAuthentication(address, 'malformed', 'Authorization must be "Bearer <api key>".');
     const hash = hashApiKey(match[1]);
@@ -142,6 +143,7 @@ export class AccessControl {
   }
 
   private failAuthentication(address: string, reason: string, message: string): never {
+    this.limiter.assertAllowed(address);
     if (this.limiter.recordFailure(address)) {
       this.record({ principal: { kind: 'anonymous' }, source: address }, 'auth.failed-burst', null, { last_reason: reason });
     }
@@ -169,16 +171,25 @@ export class AccessControl {
 
   // Authorization
 
-  /** Every decision, in one place, deny by default. */
+  /**
+   * Every decision, in one place, deny by default. A package the principal may not see answers exactly
+   * like a package that does not exist, for every permission: existence is never revealed.
+   */
   check(principal: AccessPrincipal, permission: Permission, packageName?: string): AccessDecision {
     const found = packageName === undefined ? undefined : this.repo.packageInfo(packageName);
     const owner = found !== undefined && principal.kind === 'user' && this.repo.isOwner(found.id, principal.user.id);
-    if (found && packageName !== undefined && !this.canSee(principal, found.visibility, packageName, owner)) {
-      if (principal.kind === 'anonymous' && found.visibility === 'internal') return deny('authentication-required', `An API key is required to see ${packageName}.`);
-      return deny('not-found', `No package named ${packageName}.`);
+    if (packageName !== undefined && (!found || !this.canSee(principal, found.visibility, packageName, owner))) {
+      const held = this.held(principal, packageName, undefined, false);
+      // Reading (or acting on) nothing finds nothing; only creating a new package (publishing) passes.
+      if (readPermissions.has(permission) || (found && held.has(permission))) return deny('not-found', packageNotFound(packageName).message);
+      if (held.has(permission)) return { granted: true };
+      return this.denyLacking(principal, permission, packageName);
     }
-    if (!found && packageName !== undefined && readPermissions.has(permission)) return { granted: true };
     if (this.held(principal, packageName, found?.visibility, owner).has(permission)) return { granted: true };
+    return this.denyLacking(principal, permission, packageName);
+  }
+
+  private denyLacking(principal: AccessPrincipal, permission: Permission, packageName: string | undefined): AccessDecision {
     if (principal.kind === 'anonymous') return deny('authentication-required', `An API key is required (${permission}).`);
     const where = packageName === undefined ? 'this registry' : packageName;
     return deny('forbidden', `${principal.user.name} lacks ${permission} on ${where}${principal.keyPermissions ? ' (or this key is narrowed)' : ''}.`);
@@ -266,13 +277,20 @@ export class AccessControl {
       if (this.ensureGrant(adminUserId, 'admin', '*')) this.record(context, 'grant.create', `user:${adminUserId}`, { role: 'admin', scope: '*' });
       const hash = hashApiKey(value);
       const key = this.repo.keyByHash(hash);
+      let currentId: string;
       if (key) {
         this.repo.reactivateKey(key.id, adminUserId);
-        return;
+        currentId = key.id;
+      } else {
+        currentId = randomUUID();
+        this.repo.insertKey({ id: currentId, user_id: adminUserId, label: 'TORSH_DEPOT_ADMIN_KEY', prefix: apiKeyPrefix(value), permissions: null, created_at: this.now().toISOString(), expires_at: null, keyHash: hash });
+        this.repo.markAdminEnvKey(currentId);
+        this.record(context, 'key.create', `key:${currentId}`, { user_id: adminUserId, label: 'TORSH_DEPOT_ADMIN_KEY' });
       }
-      const id = randomUUID();
-      this.repo.insertKey({ id, user_id: adminUserId, label: 'TORSH_DEPOT_ADMIN_KEY', prefix: apiKeyPrefix(value), permissions: null, created_at: this.now().toISOString(), expires_at: null, keyHash: hash });
-      this.record(context, 'key.create', `key:${id}`, { user_id: adminUserId, label: 'TORSH_DEPOT_ADMIN_KEY' });
+      // Rotating the variable retires what earlier values made: the old admin key stops working now.
+      for (const stale of this.repo.staleAdminEnvKeys(currentId)) {
+        if (this.repo.revokeKey(stale.id, this.now().toISOString())) this.record(context, 'key.revoke', `key:${stale.id}`, { user_id: stale.user_id, reason: 'admin-key-rotated' });
+      }
     });
   }
 
@@ -459,7 +477,7 @@ export class AccessControl {
   packageAccess(principal: AccessPrincipal, name: string): PackageAccess {
     this.enforce(principal, 'ViewMetadata', name);
     const found = this.repo.packageInfo(name);
-    if (!found) throw new DepotError('NOT_FOUND', `No package named ${name}.`);
+    if (!found) throw packageNotFound(name);
     return { name, visibility: found.visibility, owners: this.repo.ownersOf(found.id) };
   }
 
@@ -472,6 +490,7 @@ export class AccessControl {
   setPackageAccess(context: AccessContext, name: string, changes: { visibility?: Visibility; owners?: string[] }): PackageAccess {
     const found = this.enforcePackageAdministration(context.principal, name, changes.visibility !== undefined);
     return this.repo.transaction(() => {
+      this.refuseSelfOwnership(context.principal, found.id, name, changes.owners);
       if (changes.owners) for (const id of changes.owners) if (!this.repo.user(id)) throw new DepotError('VALIDATION_FAILED', `No user with id ${id}.`, { reason: 'unknown-owner' });
       if (changes.visibility !== undefined) this.repo.setVisibility(found.id, changes.visibility);
       if (changes.owners) this.repo.setOwners(found.id, [...new Set(changes.owners)]);
@@ -482,13 +501,23 @@ export class AccessControl {
   }
 
   /**
+   * ManageOwners lets a non-owner name others as owners, never itself: an owner may change visibility,
+   * so adding oneself would turn ManageOwners into ManageSecurity on that package.
+   */
+  private refuseSelfOwnership(principal: AccessPrincipal, packageId: number, name: string, owners: string[] | undefined): void {
+    if (!owners || principal.kind !== 'user' || !owners.includes(principal.user.id)) return;
+    if (this.repo.isOwner(packageId, principal.user.id) || this.check(principal, 'ManageSecurity', name).granted) return;
+    throw new DepotError('FORBIDDEN', `${principal.user.name} is not an owner of ${name}: only an owner or a holder of ManageSecurity may add ${principal.user.name} as one.`, { reason: 'self-ownership' });
+  }
+
+  /**
    * Who may change a package's access: its owners or ManageSecurity; owners alone may also be changed
-   * with ManageOwners. Throws 401/403/404 like `enforce`.
+   * with ManageOwners (but not to add oneself). Throws 401/403/404 like `enforce`.
    */
   enforcePackageAdministration(principal: AccessPrincipal, name: string, changesVisibility: boolean): { id: number; visibility: Visibility } {
     this.enforce(principal, 'ViewMetadata', name);
     const found = this.repo.packageInfo(name);
-    if (!found) throw new DepotError('NOT_FOUND', `No package named ${name}.`);
+    if (!found) throw packageNotFound(name);
     const owner = principal.kind === 'user' && this.repo.isOwner(found.id, principal.user.id);
     const administers = this.check(principal, 'ManageSecurity', name).granted || (owner && this.check(principal, 'ManageOwners', name).granted);
     if (!administers) this.enforce(principal, changesVisibility ? 'ManageSecurity' : 'ManageOwners', name);

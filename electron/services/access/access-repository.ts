@@ -173,7 +173,17 @@ export class AccessRepository {
   }
 
   reactivateKey(id: string, userId: string): void {
-    this.db.prepare('UPDATE api_keys SET revoked_at = NULL, expires_at = NULL, user_id = ? WHERE id = ?').run(userId, id);
+    this.db.prepare('UPDATE api_keys SET revoked_at = NULL, expires_at = NULL, user_id = ?, from_admin_env = 1 WHERE id = ?').run(userId, id);
+  }
+
+  /** Marks a key as made from `TORSH_DEPOT_ADMIN_KEY` (revoked when the variable changes). */
+  markAdminEnvKey(id: string): void {
+    this.db.prepare('UPDATE api_keys SET from_admin_env = 1 WHERE id = ?').run(id);
+  }
+
+  /** Unrevoked keys made from an earlier value of `TORSH_DEPOT_ADMIN_KEY`. */
+  staleAdminEnvKeys(currentId: string): Array<{ id: string; user_id: string | null }> {
+    return this.db.prepare('SELECT id, user_id FROM api_keys WHERE from_admin_env = 1 AND revoked_at IS NULL AND id <> ?').all(currentId) as Array<{ id: string; user_id: string | null }>;
   }
 
   revokeKey(id: string, at: string): boolean {

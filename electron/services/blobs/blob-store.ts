@@ -69,6 +69,21 @@ export class BlobStore {
     return this.backend.presignGet ? this.backend.presignGet(this.keyFor(digestHex), expiresInSeconds) : null;
   }
 
+  /** Every stored blob, page by page (garbage collection); keys that are not a digest are skipped. */
+  async *listBlobs(signal?: AbortSignal): AsyncGenerator<{ digestHex: string; size: number; lastModified: Date | null }> {
+    const prefix = `${this.options.prefix ?? ''}blobs/sha256/`;
+    let cursor: string | null = null;
+    do {
+      signal?.throwIfAborted();
+      const page = await this.backend.list(prefix, cursor === null ? {} : { cursor });
+      for (const object of page.objects) {
+        const digestHex = object.key.slice(prefix.length);
+        if (hexDigest.test(digestHex)) yield { digestHex, size: object.size, lastModified: object.lastModified };
+      }
+      cursor = page.nextCursor;
+    } while (cursor);
+  }
+
   async delete(digestHex: string): Promise<void> {
     await this.backend.delete(this.keyFor(digestHex));
   }

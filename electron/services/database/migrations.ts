@@ -3,6 +3,8 @@ import type { Database } from 'better-sqlite3';
 import type { Migration } from './migration';
 import { metricsMigration } from '../metrics/metrics-migration';
 import { encryptionMigration } from '../registry/encryption-migration';
+import { adminKeyMigration } from '../access/admin-key-migration';
+import { mirrorsMigration } from '../mirrors/mirrors-migration';
 
 /** Every migration of the product, in order. Capabilities append theirs. */
 export const migrations: readonly Migration[] = [
@@ -294,6 +296,8 @@ export const migrations: readonly Migration[] = [
   },
   metricsMigration,
   encryptionMigration,
+  adminKeyMigration,
+  mirrorsMigration,
 ];
 
 interface SummarySourceRow {

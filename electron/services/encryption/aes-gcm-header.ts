@@ -54,9 +54,14 @@ export async function readAesHeader(handle: FileHandle): Promise<Buffer> {
   return header;
 }
 
+/** The scrypt parameters a header names (checked by scryptKey before any work). */
+export function aesScryptParams(header: Buffer): ScryptParams {
+  return { log2N: header[11] ?? 0, r: header[12] ?? 0, p: header[13] ?? 0 };
+}
+
 export async function openAesHeader(handle: FileHandle, passphrase: string): Promise<AesFileKeys> {
   const header = await readAesHeader(handle);
-  const params: ScryptParams = { log2N: header[11] ?? 0, r: header[12] ?? 0, p: header[13] ?? 0 };
+  const params = aesScryptParams(header);
   const salt = header.subarray(14, 30);
   const baseNonce = Buffer.from(header.subarray(30, 42));
   const wrapNonce = header.subarray(42, 54);

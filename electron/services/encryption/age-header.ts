@@ -1,6 +1,6 @@
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 import { DepotError } from '../../../shared/errors';
-import { scryptKey } from './scrypt-kdf';
+import { assertScryptParams, scryptKey, type ScryptParams } from './scrypt-kdf';
 import { generateX25519Secret, x25519, x25519PublicOf, type AgeIdentity } from './x25519-keys';
 
 /*
@@ -19,7 +19,7 @@ export const defaultAgeScryptLog2N = 18;
 export type AgeRecipient = { kind: 'scrypt'; passphrase: string; log2N?: number } | { kind: 'x25519'; publicKey: Buffer };
 export type AgeUnlock = { kind: 'passphrase'; passphrase: string } | { kind: 'identities'; identities: AgeIdentity[] };
 
-interface Stanza {
+export interface Stanza {
   type: string;
   args: string[];
   body: Buffer;
@@ -174,6 +174,18 @@ export async function unlockAgeHeader(header: ParsedAgeHeader, unlock: AgeUnlock
 }
 
 async function unlockScrypt(stanzas: Stanza[], passphrase: string): Promise<Buffer> {
+  const { stanza, salt, params } = scryptStanzaOf(stanzas);
+  const key = await scryptKey(passphrase, Buffer.concat([Buffer.from(scryptLabel), salt]), params);
+  const fileKey = unwrap(key, stanza.body);
+  if (!fileKey) throw new DepotError('UNAUTHORIZED', 'Wrong passphrase (or the file is damaged).', { reason: 'bad-passphrase' });
+  return fileKey;
+}
+
+/**
+ * The passphrase stanza and its scrypt parameters, checked against the caps (publish refuses a header
+ * a downloader could not afford to open; decrypt refuses it before deriving).
+ */
+export function scryptStanzaOf(stanzas: Stanza[]): { stanza: Stanza; salt: Buffer; params: ScryptParams } {
   const scryptStanzas = stanzas.filter((stanza) => stanza.type === 'scrypt');
   if (scryptStanzas.length === 0) throw new DepotError('VALIDATION_FAILED', 'This file is encrypted to public keys, not with a passphrase: use --identity.', { reason: 'no-passphrase-stanza' });
   if (stanzas.length > 1) throw malformed('a scrypt stanza must be the only one');
@@ -184,10 +196,9 @@ async function unlockScrypt(stanzas: Stanza[], passphrase: string): Promise<Buff
   const log2N = Number(factorText);
   if (salt.length !== 16) throw malformed('the scrypt salt is not 16 bytes');
   if (log2N > maxScryptLog2N) throw new DepotError('VALIDATION_FAILED', `The scrypt work factor 2^${log2N} is above the limit of 2^${maxScryptLog2N}.`, { reason: 'bad-kdf-params' });
-  const key = await scryptKey(passphrase, Buffer.concat([Buffer.from(scryptLabel), salt]), { log2N, r: 8, p: 1 });
-  const fileKey = unwrap(key, stanza.body);
-  if (!fileKey) throw new DepotError('UNAUTHORIZED', 'Wrong passphrase (or the file is damaged).', { reason: 'bad-passphrase' });
-  return fileKey;
+  const params: ScryptParams = { log2N, r: 8, p: 1 };
+  assertScryptParams(params);
+  return { stanza, salt, params };
 }
 
 function unlockX25519(stanzas: Stanza[], identities: AgeIdentity[]): Buffer {

@@ -4,9 +4,9 @@ import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { DepotError } from '../../../shared/errors';
 import { fsyncDirectory, tempPathFor } from '../fs/atomic-write';
-import { buildAgeHeader, defaultAgeScryptLog2N, payloadKey, readAgeHeader, unlockAgeHeader, type AgeRecipient } from './age-header';
-import { buildAesHeader, isAesFile, openAesHeader, readAesHeader } from './aes-gcm-header';
-import { defaultScryptParams, type ScryptParams } from './scrypt-kdf';
+import { buildAgeHeader, defaultAgeScryptLog2N, payloadKey, readAgeHeader, scryptStanzaOf, unlockAgeHeader, type AgeRecipient } from './age-header';
+import { aesScryptParams, buildAesHeader, isAesFile, openAesHeader, readAesHeader } from './aes-gcm-header';
+import { assertScryptParams, defaultScryptParams, type ScryptParams } from './scrypt-kdf';
 import { tagLength, type SegmentKey } from './segment-stream';
 import { runSegments } from './segment-file';
 import { parseAgeRecipient, type AgeIdentity } from './x25519-keys';
@@ -107,13 +107,19 @@ export class PackageEncryptor {
       const truncated = (payloadStart: number): boolean => size < payloadStart + tagLength;
       const truncatedError = (): DepotError => new DepotError('VALIDATION_FAILED', 'The encrypted file ends before its first segment (truncated).', { reason: 'ciphertext-tampered' });
       if (await isAesFile(handle)) {
-        if (truncated((await readAesHeader(handle)).length)) throw truncatedError();
+        const header = await readAesHeader(handle);
+        if (truncated(header.length)) throw truncatedError();
+        // A work factor no downloader could afford is refused here, not at everyone's decrypt.
+        assertScryptParams(aesScryptParams(header));
         return { algorithm: 'aes-256-gcm', unlock: 'passphrase' };
       }
       const { stanzas, payloadOffset } = await readAgeHeader(handle);
       if (truncated(payloadOffset + 16)) throw truncatedError();
       const types = new Set(stanzas.map((stanza) => stanza.type));
-      if (types.size === 1 && types.has('scrypt')) return { algorithm: 'chacha20-poly1305', unlock: 'passphrase' };
+      if (types.size === 1 && types.has('scrypt')) {
+        scryptStanzaOf(stanzas);
+        return { algorithm: 'chacha20-poly1305', unlock: 'passphrase' };
+      }
       if (types.size === 1 && types.has('X25519')) return { algorithm: 'chacha20-poly1305', unlock: 'recipients' };
       throw new DepotError('VALIDATION_FAILED', `The age file's recipients (${[...types].join(', ')}) are not ones torsh-depot can open: use a passphrase or X25519 (age1…) recipients.`, { reason: 'unsupported-age-recipients' });
     });

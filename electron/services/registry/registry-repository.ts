@@ -267,6 +267,10 @@ export class RegistryRepository {
     };
   }
 
+  hasPackage(name: string): boolean {
+    return this.packageIdStmt.get(name) !== undefined;
+  }
+
   findVersion(name: string, version: string): PackageVersionMetadata | undefined {
     const row = this.findVersionStmt.get(name, version) as VersionRowDb | undefined;
     return row && toMetadata(row);
@@ -278,10 +282,11 @@ export class RegistryRepository {
   }
 
   /** Inserts the version and refreshes the package's summary and search row in one transaction: visible all at once or not at all. */
-  insertVersion(entry: NewVersion, onNewPackage?: () => void): void {
+  insertVersion(entry: NewVersion, onNewPackage?: () => void, beforeInsert?: () => void): void {
     const parsed = semver.parse(entry.version);
     if (!parsed) throw new Error(`insertVersion got an unchecked version ${entry.version}`);
     this.db.transaction(() => {
+      beforeInsert?.();
       const existing = this.packageIdStmt.get(entry.name) as { id: number } | undefined;
       const packageId = existing?.id ?? Number(this.insertPackageStmt.run(entry.name, entry.publishedAt).lastInsertRowid);
       this.insertVersionStmt.run({

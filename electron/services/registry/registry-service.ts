@@ -19,10 +19,15 @@ import type { ByteRange } from '../storage/storage-backend';
 import type { Logger } from '../logger';
 import type { NewVersion, PackageFilter, RegistryRepository } from './registry-repository';
 import type { ReceivedUpload } from './upload-receiver';
-import type { RegistrySignatures } from './registry-signatures';
+import type { RegistrySignatures, SignatureUploader } from './registry-signatures';
 import type { PublishEncryption, VersionEncryption } from '../../../shared/domain/encryption';
 import { PackageEncryptor } from '../encryption/package-encryptor';
 import { encryptUpload } from './encrypt-upload';
+import { packageNotFound } from '../access/package-not-found';
+import { BlobsInFlight } from '../blobs/blobs-in-flight';
+import { crashPoint } from '../fs/crash-point';
+import type { VersionChange, VisibilityGate } from './visibility-gate';
+import type { ConsistencyLevel } from '../../../shared/domain/replication';
 
 export interface RegistryServiceOptions {
   repository: RegistryRepository;
@@ -35,6 +40,12 @@ export interface RegistryServiceOptions {
   packageCreated?: (name: string, ownerUserId: string | null) => void;
   /** Encrypts on publish (tests lower its KDF cost). */
   encryptor?: PackageEncryptor;
+  /** Blobs being published, shared with the garbage collector. */
+  inFlight?: BlobsInFlight;
+  /** Holds a new version invisible until replication's consistency level is met (see visibility-gate.ts). */
+  visibilityGate?: VisibilityGate;
+  /** Told after a version's yank state or signatures change (replication replays it to replicas). */
+  versionChanged?: (name: string, version: string, change: VersionChange) => void;
 }
 
 export function assertPackageName(name: string): void {
@@ -53,10 +64,12 @@ export function assertVersion(version: string): void {
 export class RegistryService {
   private readonly now: () => Date;
   private readonly encryptor: PackageEncryptor;
+  private readonly inFlight: BlobsInFlight;
 
   constructor(private readonly options: RegistryServiceOptions) {
     this.now = options.now ?? (() => new Date());
     this.encryptor = options.encryptor ?? new PackageEncryptor();
+    this.inFlight = options.inFlight ?? new BlobsInFlight();
   }
 
   /**
@@ -74,8 +87,12 @@ export class RegistryService {
       ownerUserId?: string | null;
       /** Never logged or recorded: it only reaches the encryptor. */
       encrypt?: PublishEncryption;
+      /** `publish --consistency`: overrides the replication rule's level. */
+      consistency?: ConsistencyLevel;
       signal?: AbortSignal;
       onProgress?: (fraction: number, message: string) => void;
+      /** Re-checks the publisher's permission inside the transaction that records the version. */
+      authorize?: () => void;
     },
   ): Promise<PublishResult> {
     let sealedPath: string | null = null;
@@ -109,7 +126,10 @@ export class RegistryService {
         request.onProgress?.(validationShare, 'Encrypting');
         const result = await encryptUpload(this.encryptor, upload, encrypt, {
           signal: request.signal,
-          onProgress: (fraction) => request.onProgress?.(validationShare + (0.92 - validationShare) * fraction, 'Encrypting'),
+          onProgress: (fraction) => {
+            if (fraction >= 0.5) crashPoint('publish-encrypting');
+            request.onProgress?.(validationShare + (0.92 - validationShare) * fraction, 'Encrypting');
+          },
         });
         sealedPath = result.sealed.tempPath;
         blob = result.sealed;
@@ -131,8 +151,10 @@ export class RegistryService {
         encryption,
         publisher: request.publisher,
         ownerUserId: request.ownerUserId ?? null,
+        consistency: request.consistency,
         signal: request.signal,
         onProgress: request.onProgress,
+        authorize: request.authorize,
       });
     } finally {
       await fsp.rm(upload.tempPath, { force: true });
@@ -148,7 +170,17 @@ export class RegistryService {
    */
   async publishSealedUpload(
     upload: ReceivedUpload,
-    request: { name: string; version: string; metadata?: PublishMetadata; dependencies?: Record<string, string>; publisher: string | null; ownerUserId?: string | null; signal?: AbortSignal },
+    request: {
+      name: string;
+      version: string;
+      metadata?: PublishMetadata;
+      dependencies?: Record<string, string>;
+      publisher: string | null;
+      ownerUserId?: string | null;
+      consistency?: ConsistencyLevel;
+      signal?: AbortSignal;
+      authorize?: () => void;
+    },
   ): Promise<PublishResult> {
     try {
       assertPackageName(request.name);
@@ -172,7 +204,9 @@ export class RegistryService {
         encryption,
         publisher: request.publisher,
         ownerUserId: request.ownerUserId ?? null,
+        consistency: request.consistency,
         signal: request.signal,
+        authorize: request.authorize,
       });
     } finally {
       await fsp.rm(upload.tempPath, { force: true });
@@ -186,30 +220,64 @@ export class RegistryService {
       encryption: VersionEncryption | null;
       publisher: string | null;
       ownerUserId: string | null;
+      consistency?: ConsistencyLevel | undefined;
       signal?: AbortSignal | undefined;
       onProgress?: ((fraction: number, message: string) => void) | undefined;
+      authorize?: (() => void) | undefined;
     },
   ): Promise<PublishResult> {
-    const { publisher, ownerUserId, signal, onProgress, ...fields } = version;
+    const { publisher, ownerUserId, consistency, signal, onProgress, authorize, ...fields } = version;
     const digest = `sha256:${blob.digestHex}`;
     const encrypting = fields.encryption !== null;
     signal?.throwIfAborted();
     onProgress?.(0.92, 'Storing');
-    await this.options.blobs.storeFile(blob.digestHex, blob.tempPath, blob.size, signal);
+    // Held until recorded or given up: the garbage collector never takes a blob being published.
+    const release = await this.inFlight.hold(blob.digestHex);
+    let stored = false;
+    let authorized = false;
+    const publishedAt = this.now().toISOString();
     try {
+      stored = await this.options.blobs.storeFile(blob.digestHex, blob.tempPath, blob.size, signal);
+      crashPoint('publish-after-store');
+      if (this.options.visibilityGate) {
+        // Invisible until the consistency level is met: a failed quorum leaves no version behind.
+        onProgress?.(0.95, 'Replicating');
+        const { name, version: number, description, author, license, tags, dependencies } = fields;
+        await this.options.visibilityGate.beforeVisible({ name, version: number, digest, size: blob.size, description, author, license, tags, dependencies, publishedAt, publishedBy: publisher }, { consistency });
+      }
       this.options.repository.insertVersion(
-        { ...fields, digest, size: blob.size, publishedAt: this.now().toISOString(), publishedBy: publisher },
+        { ...fields, digest, size: blob.size, publishedAt, publishedBy: publisher },
         () => this.options.packageCreated?.(fields.name, ownerUserId),
+        // Inside the transaction: access may have changed during a long upload (a package made private).
+        () => {
+          authorize?.();
+          authorized = true;
+        },
       );
     } catch (error) {
+      release();
+      if (stored) await this.discardBlob(blob.digestHex);
+      if (authorize && !authorized) throw error;
       // Two publishers raced for the same version: the loser gets the same answer as a later retry.
       const winner = this.options.repository.findVersion(fields.name, fields.version);
       if (winner) return this.sameOrConflict(winner, digest, blob.size, encrypting);
       throw error;
+    } finally {
+      release();
     }
     this.options.logger.info(`published ${fields.name}@${fields.version} (${blob.size} bytes, ${digest}${fields.encryption ? `, encrypted ${fields.encryption.algorithm}` : ''})`);
     // Only encrypted publishes say so: the HTTP PUT answer of a plain publish keeps its shape.
     return { name: fields.name, version: fields.version, digest, size: blob.size, created: true, ...(fields.encryption ? { encryption: fields.encryption } : {}) };
+  }
+
+  /** A blob this publish stored but did not record: removed unless a version or another publish needs it. */
+  private async discardBlob(digestHex: string): Promise<void> {
+    try {
+      await this.inFlight.deleteUnlessHeld(digestHex, () => this.options.repository.isDigestReferenced(digestHex), () => this.options.blobs.delete(digestHex));
+    } catch (error) {
+      // The garbage collector takes it later.
+      this.options.logger.warn(`could not remove unpublished blob ${digestHex}: ${(error as Error).message}`);
+    }
   }
 
   /**
@@ -234,8 +302,14 @@ export class RegistryService {
   getVersion(name: string, version: string): PackageVersionMetadata {
     assertPackageName(name);
     const found = this.options.repository.findVersion(name, version);
-    if (!found) throw new DepotError('NOT_FOUND', `${name}@${version} is not published here.`);
+    if (!found) throw this.versionNotFound(name, version);
     return this.withSignatures(found);
+  }
+
+  /** A missing package answers like a hidden one (access control's 404); a missing version of a known one names it. */
+  private versionNotFound(name: string, version: string): DepotError {
+    if (!this.options.repository.hasPackage(name)) return packageNotFound(name);
+    return new DepotError('NOT_FOUND', `${name}@${version} is not published here.`);
   }
 
   private withSignatures(metadata: PackageVersionMetadata): PackageVersionMetadata {
@@ -246,7 +320,7 @@ export class RegistryService {
   listVersions(name: string): PackageVersionsListing {
     assertPackageName(name);
     const versions = this.options.repository.versionsOf(name);
-    if (versions.length === 0) throw new DepotError('NOT_FOUND', `No package named ${name}.`);
+    if (versions.length === 0) throw packageNotFound(name);
     return {
       name,
       versions: versions.map((version) => ({
@@ -266,7 +340,9 @@ export class RegistryService {
     assertPackageName(name);
     const normalized = semver.validRange(range.trim() === '' ? '*' : range);
     if (normalized === null) throw new DepotError('VALIDATION_FAILED', `Invalid version range "${range.slice(0, 100)}".`, { reason: 'bad-range' });
-    const candidates = this.options.repository.versionsOf(name).filter((version) => !version.yanked);
+    const all = this.options.repository.versionsOf(name);
+    if (all.length === 0) throw packageNotFound(name);
+    const candidates = all.filter((version) => !version.yanked);
     const best = semver.maxSatisfying(
       candidates.map((version) => version.version),
       normalized,
@@ -288,8 +364,9 @@ export class RegistryService {
   setYanked(name: string, version: string, yanked: boolean): PackageVersionMetadata {
     assertPackageName(name);
     const updated = this.options.repository.setYanked(name, version, yanked);
-    if (!updated) throw new DepotError('NOT_FOUND', `${name}@${version} is not published here.`);
+    if (!updated) throw this.versionNotFound(name, version);
     this.options.logger.info(`${yanked ? 'yanked' : 'unyanked'} ${name}@${version}`);
+    this.options.versionChanged?.(name, version, { yanked });
     return updated;
   }
 
@@ -301,10 +378,18 @@ export class RegistryService {
   }
 
   /** Adds (or, for the same key, replaces) a minisign signature of a published version. */
-  async putSignature(name: string, version: string, text: string, uploadedBy: string | null, options: { signal?: AbortSignal | undefined; blake2b512?: Buffer } = {}): Promise<SignatureSummary> {
+  async putSignature(
+    name: string,
+    version: string,
+    text: string,
+    uploadedBy: string | null,
+    uploader: SignatureUploader,
+    options: { signal?: AbortSignal | undefined; blake2b512?: Buffer } = {},
+  ): Promise<SignatureSummary> {
     const metadata = this.getVersion(name, version);
-    const summary = await this.signatureStore().put(metadata, text, uploadedBy, options);
+    const summary = await this.signatureStore().put(metadata, text, uploadedBy, uploader, options);
     this.options.logger.info(`signature by key ${summary.key_id} added to ${name}@${version}`);
+    this.options.versionChanged?.(name, version, { signatures: [text] });
     return summary;
   }
 

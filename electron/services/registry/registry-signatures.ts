@@ -15,6 +15,14 @@ interface SignatureRow {
   signed_at: string | null;
 }
 
+/** Who uploads a signature: only the uploader of a key's signature, or a holder of ManageSecurity, may replace it. */
+export interface SignatureUploader {
+  /** The uploading user's id (null: nobody in particular, who can never replace). */
+  id: string | null;
+  /** Holds ManageSecurity on the package: may replace anyone's signature. */
+  mayReplaceAny: boolean;
+}
+
 export interface VersionIdentity {
   name: string;
   version: string;
@@ -38,10 +46,18 @@ export class RegistrySignatures {
    * `blake2b512` is the blob's digest when the caller has just computed it from the same bytes (signing on
    * publish); otherwise the blob is read and hashed here.
    */
-  async put(version: VersionIdentity, text: string, uploadedBy: string | null, options: { signal?: AbortSignal | undefined; blake2b512?: Buffer } = {}): Promise<SignatureSummary> {
+  async put(
+    version: VersionIdentity,
+    text: string,
+    uploadedBy: string | null,
+    uploader: SignatureUploader,
+    options: { signal?: AbortSignal | undefined; blake2b512?: Buffer } = {},
+  ): Promise<SignatureSummary> {
     const parsed = assertSignatureText(text);
     if (!parsed.prehashed) throw new DepotError('VALIDATION_FAILED', 'Only pre-hashed (ED) minisign signatures are accepted; sign with minisign -H or torsh-depot sign.', { reason: 'legacy-signature' });
     const keyId = formatKeyId(parsed.keyId);
+    // Refused before the blob is read; checked again right before the write (no await in between).
+    this.assertMayReplace(this.versionId(version), keyId, uploader);
     const claims = parseTrustedComment(parsed.trustedComment);
     const sha256 = version.digest.replace(/^sha256:/, '');
     if (claims.name !== version.name || claims.version !== version.version || claims.sha256 !== sha256) {
@@ -54,11 +70,24 @@ export class RegistrySignatures {
       if (!check.valid) throw new DepotError('VALIDATION_FAILED', check.message, { reason: 'bad-signature' });
     }
     const versionId = this.versionId(version);
+    this.assertMayReplace(versionId, keyId, uploader);
     this.db
-      .prepare(`INSERT INTO package_signatures (version_id, key_id, signature, blake2b512, signed_at, uploaded_at, uploaded_by) VALUES (?, ?, ?, ?, ?, ?, ?)
-        ON CONFLICT (version_id, key_id) DO UPDATE SET signature = excluded.signature, signed_at = excluded.signed_at, uploaded_at = excluded.uploaded_at, uploaded_by = excluded.uploaded_by`)
-      .run(versionId, keyId, text, digests.blake2b512.toString('hex'), claims.timestamp === null ? null : new Date(claims.timestamp * 1000).toISOString(), this.now().toISOString(), uploadedBy);
+      .prepare(`INSERT INTO package_signatures (version_id, key_id, signature, blake2b512, signed_at, uploaded_at, uploaded_by, uploader_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (version_id, key_id) DO UPDATE SET signature = excluded.signature, signed_at = excluded.signed_at, uploaded_at = excluded.uploaded_at,
+          uploaded_by = excluded.uploaded_by, uploader_id = excluded.uploader_id`)
+      .run(versionId, keyId, text, digests.blake2b512.toString('hex'), claims.timestamp === null ? null : new Date(claims.timestamp * 1000).toISOString(), this.now().toISOString(), uploadedBy, uploader.id);
     return this.summaries(version).find((summary) => summary.key_id === keyId) ?? { key_id: keyId, trusted: false, signed_at: null, state: 'untrusted' };
+  }
+
+  /**
+   * A key's signature, once stored, is its uploader's: anyone else could otherwise replace a valid
+   * signature by an untrusted key with garbage that claims the same key id.
+   */
+  private assertMayReplace(versionId: number, keyId: string, uploader: SignatureUploader): void {
+    if (uploader.mayReplaceAny) return;
+    const existing = this.db.prepare('SELECT uploader_id FROM package_signatures WHERE version_id = ? AND key_id = ?').get(versionId, keyId) as { uploader_id: string | null } | undefined;
+    if (!existing || (existing.uploader_id !== null && existing.uploader_id === uploader.id)) return;
+    throw new DepotError('FORBIDDEN', `The signature by key ${keyId} was uploaded by someone else: only its uploader or a holder of ManageSecurity may replace it.`, { reason: 'signature-owned' });
   }
 
   /** The signature by `keyId`, or (without one) the best: a trusted one first, then the newest. */

@@ -11,6 +11,7 @@ import type { SigningKeyPair } from '../signing/ed25519-keys';
 import type { JobHandle, JobRunner } from '../jobs/job-runner';
 import { resourceView, tagsFromManifest, type RegistryService } from './registry-service';
 import { receiveUpload } from './upload-receiver';
+import { crashPoint } from '../fs/crash-point';
 import type { PublishEncryption } from '../../../shared/domain/encryption';
 
 interface StagedFile extends StagedPackage {
@@ -143,6 +144,7 @@ export class StagingArea {
       });
       this.options.onPublished?.(result, performance.now() - started);
       if (signer) {
+        crashPoint('sign-on-publish');
         if (!blake2b512) {
           // The version is public now: finish signing it even if cancel is pressed (it takes one read).
           context.reportProgress(1, 'Hashing the encrypted package for the signature');
@@ -150,7 +152,8 @@ export class StagingArea {
           blake2b512 = (await digestStream(stream, ['blake2b512'])).digests.blake2b512;
         }
         const signature = signDigests(signer, { blake2b512, sha256: result.digest.replace(/^sha256:/, ''), size: result.size }, { name: result.name, version: result.version }, `${result.name.replace('/', '__')}-${result.version}.torshpkg`);
-        await this.options.registry.putSignature(result.name, result.version, signature, publisher, { blake2b512 });
+        // The version is new: no earlier signature to replace, so the publisher's own id is all that is needed.
+        await this.options.registry.putSignature(result.name, result.version, signature, publisher, { id: ownerUserId, mayReplaceAny: false }, { blake2b512 });
         context.reportProgress(1, `Published and signed with key ${options.signWith ?? ''}`);
       }
       return result;

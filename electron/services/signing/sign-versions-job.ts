@@ -3,6 +3,7 @@ import type { JobContext } from '../jobs/job-runner';
 import type { RegistryService } from '../registry/registry-service';
 import { digestStreamForSigning, signDigests } from './file-signature';
 import type { SigningKeyring } from './signing-keyring';
+import { localUserId } from '../access/access-control';
 
 export interface SignVersionsResult {
   signed: number;
@@ -11,6 +12,8 @@ export interface SignVersionsResult {
 }
 
 const pageSize = 200;
+/** This install's own user; versions it already signed are skipped, so it never replaces a signature here. */
+const localSigner = { id: localUserId, mayReplaceAny: false } as const;
 
 /**
  * Key rotation: signs every published version of the local registry with `keyId` (versions it already
@@ -35,7 +38,7 @@ export async function signAllVersions(registry: RegistryService, keyring: Signin
       const { stream } = await registry.openDownload(row.name, row.version);
       const digests = await digestStreamForSigning(stream, context.signal);
       const signature = signDigests(pair, digests, { name: row.name, version: row.version }, `${row.name}-${row.version}.torshpkg`);
-      await registry.putSignature(row.name, row.version, signature, 'local-user', { signal: context.signal, blake2b512: digests.blake2b512 });
+      await registry.putSignature(row.name, row.version, signature, 'local-user', localSigner, { signal: context.signal, blake2b512: digests.blake2b512 });
       signed += 1;
     }
   }

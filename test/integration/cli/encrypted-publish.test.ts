@@ -11,6 +11,7 @@ import { cheapEncryption } from '../../support/contract-jobs';
 import { projectRoot, runCliProcess } from '../../support/cli-process';
 import { makeTempDir } from '../../support/temp-dir';
 import { makeTestPackage } from '../../support/packages';
+import { thrown } from '../../support/depot-errors';
 
 // `publish --passphrase-file/--recipient` encrypts on the publisher's machine: the registry stores ciphertext
 // it cannot read, and `pull` (or `age -d`) gets the plaintext back.
@@ -98,7 +99,7 @@ describe('torsh-depot publish, encrypted', () => {
       expect(truncated.status).toBe(400);
       expect(((await truncated.json()) as { error: { message: string } }).error.message).toMatch(/truncated/);
     }
-    expect(() => core.registry.getVersion('not-sealed', '1.0.0')).toThrow(/not published/);
+    expect(thrown(() => core.registry.getVersion('not-sealed', '1.0.0'))).toMatchObject({ code: 'NOT_FOUND', reason: 'not-found' });
     // The package is checked on the publisher's machine before anything is encrypted or sent.
     const broken = path.join(temp.dir, 'broken.torshpkg');
     writeFileSync(broken, readFileSync(file).subarray(0, 200));

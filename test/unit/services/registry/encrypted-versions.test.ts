@@ -12,6 +12,7 @@ import type { JobRecord } from '../../../../shared/domain/jobs';
 import { cheapEncryption, runContractJob } from '../../../support/contract-jobs';
 import { makeTempDir } from '../../../support/temp-dir';
 import { makeTestPackage } from '../../../support/packages';
+import { thrown } from '../../../support/depot-errors';
 
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
@@ -173,7 +174,7 @@ describe('encrypt on publish', () => {
     const file = await makeTestPackage(fixture.work, { name: 'bad-recipient', version: '1.0.0' });
     const job = await runContractJob(fixture.core, 'packages.publish', { source: { kind: 'path', path: file }, encrypt: { recipients: [fake] } });
     expect(job.error).toMatchObject({ code: 'VALIDATION_FAILED', reason: 'bad-recipient' });
-    expect(() => fixture.core.registry.getVersion('bad-recipient', '1.0.0')).toThrow(/not published/);
+    expect(thrown(() => fixture.core.registry.getVersion('bad-recipient', '1.0.0'))).toMatchObject({ code: 'NOT_FOUND', reason: 'not-found' });
     expect(blobFiles(fixture.dataDir)).toEqual([]);
     expect(scratchFiles(fixture.core)).toEqual([]);
   });
@@ -201,7 +202,7 @@ describe('encrypt on publish', () => {
       );
     expect(outcome).toBe('AbortError');
     expect(messages).toContain('Encrypting');
-    expect(() => fixture.core.registry.getVersion('halted', '1.0.0')).toThrow(/not published/);
+    expect(thrown(() => fixture.core.registry.getVersion('halted', '1.0.0'))).toMatchObject({ code: 'NOT_FOUND', reason: 'not-found' });
     expect(blobFiles(fixture.dataDir)).toEqual([]);
     expect(scratchFiles(fixture.core)).toEqual([]);
   });

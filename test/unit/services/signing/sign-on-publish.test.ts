@@ -104,7 +104,7 @@ describe('signing on publish', () => {
     const metadata = core.registry.getVersion('forged', '1.0.0');
     const otherDigests = await digestFileForSigning(other);
     const forged = signDigests(mallory, { ...otherDigests, sha256: metadata.digest.replace(/^sha256:/, '') }, { name: 'forged', version: '1.0.0' }, 'forged.torshpkg');
-    expect(await core.registry.putSignature('forged', '1.0.0', forged, 'test')).toMatchObject({ state: 'untrusted', trusted: false });
+    expect(await core.registry.putSignature('forged', '1.0.0', forged, 'test', { id: null, mayReplaceAny: false })).toMatchObject({ state: 'untrusted', trusted: false });
     expect(core.registry.listVersions('forged').versions[0]?.signature).toBe('signed-untrusted');
     // Once the key is trusted, the registry can check it, and it does not verify.
     core.trust.trust(encodePublicKey(mallory), 'Mallory');
