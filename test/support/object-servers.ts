@@ -67,10 +67,13 @@ function startServer(command: string, args: string[], portLine: RegExp, dataDir:
   });
 }
 
-/** s3rver in its own process (an in-process server deadlocks with synchronous clients). */
-export function startS3rver(buckets: string[]): Promise<RunningServer> {
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'torsh-s3rver-'));
-  const args = [path.join(projectRoot, 'node_modules', 's3rver', 'bin', 's3rver.js'), '-d', dataDir, '-a', '127.0.0.1', '-p', '0', '--silent'];
+/**
+ * s3rver in its own process (an in-process server deadlocks with synchronous clients). Pass the
+ * `port` and `dataDir` of a killed one to bring it back with its objects (a region coming back).
+ */
+export function startS3rver(buckets: string[], again: { port: number; dataDir: string } | null = null): Promise<RunningServer> {
+  const dataDir = again?.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'torsh-s3rver-'));
+  const args = [path.join(projectRoot, 'node_modules', 's3rver', 'bin', 's3rver.js'), '-d', dataDir, '-a', '127.0.0.1', '-p', String(again?.port ?? 0), '--silent'];
   for (const bucket of buckets) args.push('--configure-bucket', bucket);
   // Without the legacy provider, ListObjectsV2 pagination answers InternalError.
   return startServer(process.execPath, args, /listening on 127\.0\.0\.1:(\d+)/, dataDir, { ...process.env, NODE_OPTIONS: '--openssl-legacy-provider' });

@@ -1,12 +1,10 @@
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stopAllServing } from '../../support/cli-process';
-import { makeTempDir } from '../../support/temp-dir';
 import { makeTestPackage } from '../../support/packages';
 import { digestFileForSigning, signDigests } from '../../../electron/services/signing/file-signature';
 import { generateSigningKeyPair } from '../../../electron/services/signing/ed25519-keys';
-import { adminKey, partialUploadBytes, startServeHost, storedBlobs, type ServeCall, type ServeTestHost } from './serve-test-host';
+import { adminKey, partialUploadBytes, finish, serveWithScratch, storedBlobs, type ServeCall, type ServeTestHost } from './serve-test-host';
 
 /**
  * Issue 13, items 4, 6, 11 and 12 through a real `torsh-depot serve`: hidden packages answer exactly like
@@ -19,20 +17,13 @@ const cleanups: Array<() => unknown> = [];
 let secretFile = '';
 
 beforeAll(async () => {
-  const data = makeTempDir();
-  const scratch = makeTempDir();
-  cleanups.push(data.cleanup, scratch.cleanup);
-  work = scratch.dir;
-  t = await startServeHost(data.dir);
+  ({ host: t, work } = await serveWithScratch(cleanups));
   secretFile = await makeTestPackage(work, { name: 'secret-model', version: '1.0.0' });
   expect((await putFile('secret-model', '1.0.0', secretFile, adminKey)).status).toBe(201);
   expect((await t.call('PATCH', '/packages/secret-model', adminKey, { visibility: 'private' })).status).toBe(200);
 }, 60_000);
 
-afterAll(async () => {
-  await stopAllServing();
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+afterAll(() => finish(cleanups));
 
 async function putFile(name: string, version: string, file: string, key: string | null, headers: Record<string, string> = {}): Promise<ServeCall> {
   const response = await fetch(`${t.api}/packages/${name}/${version}`, {

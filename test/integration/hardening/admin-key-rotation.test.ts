@@ -1,13 +1,9 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { stopAllServing } from '../../support/cli-process';
 import { makeTempDir } from '../../support/temp-dir';
-import { startServeHost } from './serve-test-host';
+import { finish, startServeHost } from './serve-test-host';
 
 const cleanups: Array<() => unknown> = [];
-afterAll(async () => {
-  await stopAllServing();
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+afterAll(() => finish(cleanups));
 
 const oldKey = 'rotation-old-admin-key-0123456789';
 const newKey = 'rotation-new-admin-key-9876543210';

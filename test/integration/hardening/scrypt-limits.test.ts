@@ -1,11 +1,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCliProcess, stopAllServing } from '../../support/cli-process';
-import { makeTempDir } from '../../support/temp-dir';
+import { runCliProcess } from '../../support/cli-process';
 import { makeTestPackage } from '../../support/packages';
 import { PackageEncryptor } from '../../../electron/services/encryption/package-encryptor';
-import { adminKey, startServeHost, storedBlobs, type ServeTestHost } from './serve-test-host';
+import { adminKey, finish, serveWithScratch, storedBlobs, type ServeTestHost } from './serve-test-host';
 
 /**
  * Issue 13, item 8: a header's scrypt work factor is a stranger's choice. Above 1 GiB of memory or
@@ -17,20 +16,13 @@ let sealed: Buffer;
 const cleanups: Array<() => unknown> = [];
 
 beforeAll(async () => {
-  const data = makeTempDir();
-  const scratch = makeTempDir();
-  cleanups.push(data.cleanup, scratch.cleanup);
-  work = scratch.dir;
+  ({ host: t, work } = await serveWithScratch(cleanups));
   const plain = await makeTestPackage(work, { name: 'costly', version: '1.0.0' });
   await new PackageEncryptor({ scryptParams: { log2N: 10, r: 8, p: 1 } }).encryptFile(plain, path.join(work, 'cheap.enc'), { passphrase: 'correct horse battery staple' });
   sealed = readFileSync(path.join(work, 'cheap.enc'));
-  t = await startServeHost(data.dir);
 }, 60_000);
 
-afterAll(async () => {
-  await stopAllServing();
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+afterAll(() => finish(cleanups));
 
 /** The same file with other scrypt parameters in its header (bytes 11-13: log2 N, r, p). */
 function withParams([log2N, r, p]: readonly [number, number, number]): Buffer {

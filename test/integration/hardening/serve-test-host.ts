@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { startServe, type ServingHost } from '../../support/cli-process';
+import { startServe, stopAllServing, type ServingHost } from '../../support/cli-process';
+import { makeTempDir } from '../../support/temp-dir';
 
 export const adminKey = 'hardening-admin-key-0123456789abcdef';
 
@@ -77,4 +78,17 @@ export function partialUploadBytes(dataDir: string): number {
   return readdirSync(tmp)
     .filter((name) => name.endsWith('.part'))
     .reduce((sum, name) => sum + statSync(path.join(tmp, name)).size, 0);
+}
+
+/** A serve over a fresh data folder plus a scratch folder; `finish` (afterAll) stops every host and removes both. */
+export async function serveWithScratch(cleanups: Array<() => unknown>, options: Parameters<typeof startServeHost>[1] = {}): Promise<{ host: ServeTestHost; work: string }> {
+  const data = makeTempDir();
+  const scratch = makeTempDir();
+  cleanups.push(data.cleanup, scratch.cleanup);
+  return { host: await startServeHost(data.dir, options), work: scratch.dir };
+}
+
+export async function finish(cleanups: Array<() => unknown>): Promise<void> {
+  await stopAllServing();
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 }
