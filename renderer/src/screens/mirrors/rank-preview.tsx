@@ -20,13 +20,14 @@ export function RankPreview({ onClientRegion }: { onClientRegion: (region: strin
   const loadRank = useMirrorsStore((state) => state.loadRank);
   const [query, setQuery] = useState<RankQuery>({ name: '', version: '', region: '' });
   const id = useId();
+  const configuredRegion = settings?.client_region ?? null;
 
   // Live: re-rank a moment after typing stops.
   useEffect(() => {
     const timer = setTimeout(() => void loadRank(query), 300);
-    onClientRegion(query.region.trim() || null);
+    onClientRegion(query.region.trim() || configuredRegion);
     return () => clearTimeout(timer);
-  }, [query, loadRank, onClientRegion]);
+  }, [query, loadRank, onClientRegion, configuredRegion]);
 
   const strategy = settings?.selection_strategy ?? 'priority';
   return (
@@ -59,7 +60,7 @@ export function RankPreview({ onClientRegion }: { onClientRegion: (region: strin
           <input
             id={`${id}-region`}
             value={query.region}
-            placeholder="host default"
+            placeholder={configuredRegion ?? 'host default'}
             list={regionListId}
             onChange={(event) => setQuery({ ...query, region: event.target.value })}
             spellCheck={false}

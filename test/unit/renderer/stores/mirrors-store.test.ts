@@ -1,12 +1,15 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { createReadStream, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Core } from '../../../../electron/services/composition-root';
 import { encodeSignedMirrorIndex } from '../../../../electron/services/mirrors/mirror-index';
 import type { MirrorIndex } from '../../../../shared/domain/mirrors';
 import { ContractClient } from '../../../../renderer/src/lib/contract-client';
 import type { Transport } from '../../../../renderer/src/lib/transports/transport';
+import { receiveUpload } from '../../../../electron/services/registry/upload-receiver';
 import { newTestCore } from '../../../support/test-core';
+import { makeTestPackage } from '../../../support/packages';
 import { freePort, startNginx } from '../../../support/nginx-server';
 
 // The page's client needs a browser window; these tests hand the store a client wired to a real core instead.
@@ -113,6 +116,45 @@ describe('the mirrors store against a real core', () => {
     expect(down?.health.lastError).toMatch(/reach/);
     expect(store.getState().stats).toMatchObject({ total: 2, healthy: 1 });
     expect(store.getState().refreshedAt).toBeGreaterThan(0);
+  });
+
+  it('syncs through a job, then ranks who would serve a version, re-ranking when the strategy changes', async () => {
+    const { core, work } = newTestCore(cleanups);
+    await core.keyring.generate('mirror index');
+    const file = await makeTestPackage(work, { name: 'resnet', version: '1.0.0' });
+    await core.registry.publishUpload(await receiveUpload(createReadStream(file), { tmpDir: core.tmpDir, maxBytes: 1 << 30 }), { publisher: 'test' });
+    const usRoot = path.join(work, 'us');
+    const euRoot = path.join(work, 'eu');
+    mkdirSync(usRoot);
+    mkdirSync(euRoot);
+    const [us, eu] = await Promise.all([startNginx({ root: usRoot }), startNginx({ root: euRoot })]);
+    cleanups.push(() => us.stop(), () => eu.stop());
+
+    const store = storeFor(core);
+    await store.getState().refresh();
+    await store.getState().add({ id: 'mirror-us', url: us.url, region: 'us-east-1', priority: 1, weight: 100, capacity: 16, sync_to: pathToFileURL(usRoot).href, enabled: true });
+    await store.getState().add({ id: 'mirror-eu', url: eu.url, region: 'eu-central-1', priority: 2, weight: 100, capacity: 16, sync_to: pathToFileURL(euRoot).href, enabled: true });
+
+    await store.getState().sync();
+    const jobId = store.getState().syncJobId;
+    expect(jobId).toMatch(/./);
+    await expect.poll(async () => (await clientOf(core).request('jobs.get', { id: jobId! })).status, { timeout: 30_000 }).toBe('succeeded');
+    await store.getState().check();
+    expect(store.getState().mirrors.map((view) => view.health.status)).toEqual(['healthy', 'healthy']);
+
+    await store.getState().loadRank({ name: 'resnet', version: '1.0.0', region: 'eu-west-3' });
+    const order = () => {
+      const rank = store.getState().rank;
+      return rank.kind === 'ready' ? rank.entries.filter((entry) => entry.eligible).map((entry) => entry.id) : rank;
+    };
+    expect(order()).toEqual(['mirror-us', 'mirror-eu']);
+    await store.getState().setStrategy('geographic');
+    expect(order()).toEqual(['mirror-eu', 'mirror-us']);
+
+    // A version no mirror holds: both are skipped, saying why.
+    await store.getState().loadRank({ name: 'resnet', version: '9.9.9', region: 'eu-west-3' });
+    const rank = store.getState().rank;
+    expect(rank.kind === 'ready' && rank.entries.filter((entry) => !entry.eligible).map((entry) => entry.id).sort()).toEqual(['mirror-eu', 'mirror-us']);
   });
 
   it('ranks nothing until a name and version are given', async () => {
