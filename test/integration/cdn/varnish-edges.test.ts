@@ -9,6 +9,10 @@ import { uploadToOrigin } from '../../../electron/services/cdn/cdn-origin';
 import { registryPackageSource } from '../../../electron/services/cdn/registry-package-source';
 import { HttpPurgeProvider } from '../../../electron/services/cdn/providers/http-purge-provider';
 import { runPurge } from '../../../electron/services/cdn/cdn-purger';
+import { openDatabase } from '../../../electron/services/database/open-database';
+import { migrations } from '../../../electron/services/database/migrations';
+import { SqliteCdnStatsRepository } from '../../../electron/services/cdn/cdn-stats-repository';
+import { cacheOutcomeOf } from '../../../electron/services/cdn/cache-outcome';
 import { RegistryClient } from '../../../electron/services/registry-client/registry-client';
 import { S3Storage } from '../../../electron/services/storage/s3-storage';
 import { startS3rver, s3rverCredentials, type RunningServer } from '../../support/object-servers';
@@ -141,6 +145,16 @@ describe('CDN origin on s3rver behind two Varnish edges', () => {
     expect(ranged.status).toBe(206);
     expect(ranged.headers.get('content-range')).toBe(`bytes 1000-1999/${bytes.length}`);
     expect(ranged.body.equals(bytes.subarray(1000, 2000))).toBe(true);
+
+    // Statistics read the edges' own answers (X-Cache, X-Served-By): a MISS, a HIT and a Range HIT.
+    const db = openDatabase(`${work.dir}/stats.sqlite`, migrations);
+    const stats = new SqliteCdnStatsRepository(db);
+    for (const answer of [first, second, ranged]) {
+      await stats.record({ at: new Date(), edgeId: answer.headers.get('x-served-by') ?? '?', name: 'vision/resnet', version: '1.0.0', outcome: cacheOutcomeOf(answer.headers), bytes: answer.body.length });
+    }
+    const counted = await stats.query(new Date(Date.now() - 60_000), new Date(Date.now() + 60_000), 60);
+    db.close();
+    expect(counted.totals).toMatchObject({ hits: 2, misses: 1, edgeBytes: bytes.length + 1000, originBytes: bytes.length });
 
     const provider = new HttpPurgeProvider({ name: 'varnish', edges: [edgeA!, edgeB!].map((edge) => ({ id: edge.id, endpoint: edge.endpoint })), tagHeader: 'xkey-purge' });
     const byUrl = await runPurge(provider, { urls: [`https://cdn.example.com${objectPath}`], tags: [], soft: false }, { retry });
