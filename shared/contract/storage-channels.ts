@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { defineRequests } from './define';
 import { jobRecordSchema } from '../domain/jobs';
 import {
+  blobGcRequestSchema,
   storageBackendConfigSchema,
   storageBackendViewSchema,
   storageObjectViewSchema,
@@ -54,6 +55,11 @@ export const storageChannels = defineRequests({
     input: z.object({ sourceId: backendId, key: objectKey, targetIds: z.array(backendId).min(1).max(20) }).strict(),
     output: jobRecordSchema,
     summary: 'Copy one object to several backends at once, as a job with progress and per-backend results.',
+  },
+  'storage.collectGarbage': {
+    input: blobGcRequestSchema,
+    output: jobRecordSchema,
+    summary: 'Remove registry blobs no version references, older than the grace period (a job; `dry_run` only reports).',
   },
   'storage.stats': { input: z.object({}).strict(), output: z.array(storageStatsSchema), summary: 'Per-backend calls, bytes, errors and latency.' },
 });

@@ -66,7 +66,12 @@ export interface AlertWebhookOptions {
   /** Payloads waiting beyond this are dropped, oldest first: a flapping rule cannot flood the receiver. */
   maxQueued?: number;
   timeoutMs?: number;
+  /** Told of each wait before a retry (tests check the exact schedule without guessing from timings). */
+  onRetryDelay?: (delayMs: number, attempt: number) => void;
 }
+
+/** The defaults the README documents: up to 4 attempts, 1 s doubling to at most 60 s, 20 queued. */
+export const alertWebhookDefaults = { maxAttempts: 4, baseDelayMs: 1_000, maxDelayMs: 60_000, maxQueued: 20, timeoutMs: 10_000 } as const;
 
 /**
  * Delivers alert payloads one at a time, with bounded retries and exponential backoff. A 4xx other
@@ -86,11 +91,11 @@ export class AlertWebhook {
   failedCount = 0;
 
   constructor(private readonly options: AlertWebhookOptions) {
-    this.maxAttempts = options.maxAttempts ?? 4;
-    this.baseDelayMs = options.baseDelayMs ?? 1_000;
-    this.maxDelayMs = options.maxDelayMs ?? 60_000;
-    this.maxQueued = options.maxQueued ?? 20;
-    this.timeoutMs = options.timeoutMs ?? 10_000;
+    this.maxAttempts = options.maxAttempts ?? alertWebhookDefaults.maxAttempts;
+    this.baseDelayMs = options.baseDelayMs ?? alertWebhookDefaults.baseDelayMs;
+    this.maxDelayMs = options.maxDelayMs ?? alertWebhookDefaults.maxDelayMs;
+    this.maxQueued = options.maxQueued ?? alertWebhookDefaults.maxQueued;
+    this.timeoutMs = options.timeoutMs ?? alertWebhookDefaults.timeoutMs;
   }
 
   send(payload: AlertmanagerPayload): void {
@@ -142,7 +147,11 @@ export class AlertWebhook {
       } catch (error) {
         problem = (error as Error).message;
       }
-      if (attempt < this.maxAttempts) await this.sleep(Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** (attempt - 1)));
+      if (attempt < this.maxAttempts) {
+        const delayMs = Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** (attempt - 1));
+        this.options.onRetryDelay?.(delayMs, attempt);
+        await this.sleep(delayMs);
+      }
     }
     this.options.logger.warn(`alert webhook: gave up on "${payload.groupLabels.alertname ?? ''}" (${payload.status}): ${problem}`);
     return false;

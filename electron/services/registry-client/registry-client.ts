@@ -20,7 +20,7 @@ import { readPackageIdentity } from './package-identity';
 import { assertAnswerFor } from './answer-identity';
 import { errorFromResponse, isRetryableStatus } from './registry-errors';
 import { downloadResumable, type DownloadOptions, type DownloadResult } from './resumable-download';
-import { backoffDelayMs, cancelledError, sleep, throwIfCancelled } from '../retry/retry-backoff';
+import { backoffDelayMs, cancelledError, defaultRetryPolicy, sleep, throwIfCancelled } from '../retry/retry-backoff';
 import { retryAfterNetworkError, type TransferContext } from './transfer-context';
 
 export type { DownloadOptions, DownloadResult } from './resumable-download';
@@ -76,14 +76,14 @@ export class RegistryClient {
   constructor(options: RegistryClientOptions) {
     this.baseUrl = normalizeRegistryUrl(options.baseUrl);
     this.apiKey = options.apiKey ?? null;
-    const baseMs = options.retryBaseDelayMs ?? 500;
-    const maxMs = options.retryMaxDelayMs ?? 15_000;
+    const baseMs = options.retryBaseDelayMs ?? defaultRetryPolicy.baseMs;
+    const maxMs = options.retryMaxDelayMs ?? defaultRetryPolicy.maxMs;
     const apiKey = this.apiKey;
     this.context = {
       fetchImpl: options.fetchImpl ?? globalThis.fetch,
       origin: new URL(this.baseUrl).origin,
       timeoutMs: options.timeoutMs ?? 30_000,
-      retries: Math.max(0, options.retries ?? 3),
+      retries: Math.max(0, options.retries ?? defaultRetryPolicy.retries),
       // An injected fetch (tests, proxies) must see every request, so it turns the socket reader off.
       rawHttp: options.downloads?.rawHttp ?? options.fetchImpl === undefined,
       workerSinkFromBytes: options.downloads?.workerSinkFromBytes ?? 32 * 1024 * 1024,

@@ -85,6 +85,7 @@ export function createRequestHandlers(core: Omit<Core, 'router'>): RequestHandle
       return info ? storageObjectView(info) : null;
     },
     'storage.copy': (input) => startStorageCopyJob(core.jobs, core.storage, input).record,
+    'storage.collectGarbage': (request) => core.startBlobGc(request).record,
     'storage.stats': () => core.storage.statistics(),
     'cache.stats': () => core.cache.stats(),
     'cache.list': () => core.cache.list().map(({ path: _path, ...entry }) => entry),

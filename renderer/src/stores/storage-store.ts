@@ -37,6 +37,8 @@ interface StorageStore {
   previousPage(): Promise<void>;
   select(key: string): Promise<void>;
   copy(key: string, targetIds: string[]): Promise<string | null>;
+  /** Starts blob garbage collection (a job); its id, or null when refused. */
+  collectGarbage(dryRun: boolean, graceSeconds: number): Promise<string | null>;
   /** The registry-blob settings (a new blob store takes effect at the next start). */
   blobSettings: { blobStoreBackendId: string; presignedDownloads: boolean } | null;
   loadBlobSettings(): Promise<void>;
@@ -144,6 +146,16 @@ export const useStorageStore = create<StorageStore>((set, get) => {
         set({ browser: { ...browser, selected: info }, error: info ? null : `${key} no longer exists.` });
       } catch (error) {
         set({ error: errorMessage(error) });
+      }
+    },
+    async collectGarbage(dryRun, graceSeconds) {
+      try {
+        const job = await requireClient().request('storage.collectGarbage', { dry_run: dryRun, grace_seconds: graceSeconds });
+        set({ error: null });
+        return job.id;
+      } catch (error) {
+        set({ error: errorMessage(error) });
+        return null;
       }
     },
     async copy(key, targetIds) {

@@ -5,6 +5,7 @@ import { formatBytes, formatTime } from '../../lib/format';
 import { useJobsStore } from '../../stores/jobs-store';
 import { useStorageStore } from '../../stores/storage-store';
 import { StorageBackendForm } from './storage-backend-form';
+import { GarbageCollectionCard } from './garbage-collection-card';
 
 /** Storage backends: status, usage, a paginated key browser, multi-backend copies and statistics. */
 export function StorageScreen() {
@@ -94,6 +95,7 @@ export function StorageScreen() {
           </div>
         </div>
       ) : null}
+      <GarbageCollectionCard />
       {browser ? <KeyBrowser /> : null}
       <StatsTable stats={stats} />
       <StorageBackendForm />

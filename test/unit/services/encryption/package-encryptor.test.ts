@@ -10,6 +10,7 @@ import { formatAgeIdentityFile, generateAgeIdentity, parseAgeIdentities } from '
 import { bech32Decode, bech32Encode } from '../../../../electron/services/encryption/bech32';
 import { makeTempDir } from '../../../support/temp-dir';
 import { runOnPty } from '../../../support/pty';
+import { caught } from '../../../support/depot-errors';
 
 // Cheap KDFs: the format is what is under test, not the work factor.
 const encryptor = new PackageEncryptor({ scryptParams: { log2N: 10, r: 8, p: 1 }, ageScryptLog2N: 10 });
@@ -164,10 +165,18 @@ describe('age v1 (chacha20-poly1305) interoperability with the real age', () => 
       ['header byte', Buffer.concat([good.subarray(0, 30), Buffer.from([good[30]! === 0x41 ? 0x42 : 0x41]), good.subarray(31)])],
       ['truncated', good.subarray(0, headerEnd + 16 + sealed)],
     ];
+    const seen: unknown[] = [];
     for (const [label, bytes] of variants) {
       writeFileSync(file('bad.age'), bytes);
-      await expect(encryptor.decryptFile(file('bad.age'), file('out'), { identities: [identity] }), label).rejects.toBeInstanceOf(Error);
+      const error = await caught(encryptor.decryptFile(file('bad.age'), file('out'), { identities: [identity] }));
+      seen.push({ label, code: error.code, reason: error.reason });
       expect(existsSync(file('out')), label).toBe(false);
     }
+    // Each refusal says what went wrong: a changed stanza no longer opens with the identity.
+    expect(seen).toEqual([
+      { label: 'payload byte', code: 'DIGEST_MISMATCH', reason: 'ciphertext-tampered' },
+      { label: 'header byte', code: 'UNAUTHORIZED', reason: 'no-matching-identity' },
+      { label: 'truncated', code: 'DIGEST_MISMATCH', reason: 'ciphertext-tampered' },
+    ]);
   });
 });

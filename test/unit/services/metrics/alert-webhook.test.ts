@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { AlertWebhook, alertmanagerPayload, type AlertmanagerPayload } from '../../../../electron/services/metrics/alert-webhook';
+import { alertWebhookDefaults, AlertWebhook, alertmanagerPayload, type AlertmanagerPayload } from '../../../../electron/services/metrics/alert-webhook';
 import { silentLogger } from '../../../../electron/services/logger';
 import type { AlertStatus } from '../../../../shared/domain/metrics';
 
@@ -78,16 +78,26 @@ describe('alert webhook', () => {
 
   it('retries a failing receiver a bounded number of times, backing off, then gives up', async () => {
     const receiver = await startReceiver([503]);
-    const webhook = makeWebhook(receiver.url, { maxAttempts: 4, baseDelayMs: 40 });
+    const delays: Array<[number, number]> = [];
+    const webhook = makeWebhook(receiver.url, { maxAttempts: 5, baseDelayMs: 40, maxDelayMs: 200, onRetryDelay: (delayMs, attempt) => delays.push([attempt, delayMs]) });
     webhook.send(alertmanagerPayload(firing, 'x', ''));
     await webhook.idle();
-    expect(receiver.requests).toHaveLength(4);
+    expect(receiver.requests).toHaveLength(5);
     expect(webhook.failedCount).toBe(1);
+    // Exactly exponential, capped: 40, 80, 160, then 200 (not 320); none after the last attempt.
+    expect(delays).toEqual([
+      [1, 40],
+      [2, 80],
+      [3, 160],
+      [4, 200],
+    ]);
+    // And the waits happened: each gap is at least its delay (a timer never fires early).
     const gaps = receiver.requests.slice(1).map((request, index) => request.at - (receiver.requests[index]?.at ?? 0));
-    // 40, 80, 160 ms at least (the timer never fires early; a loaded machine only adds).
-    expect(gaps[0]).toBeGreaterThanOrEqual(35);
-    expect(gaps[1]).toBeGreaterThanOrEqual(75);
-    expect(gaps[2]).toBeGreaterThanOrEqual(155);
+    gaps.forEach((gap, index) => expect(gap).toBeGreaterThanOrEqual((delays[index]?.[1] ?? 0) - 5));
+  });
+
+  it('uses the documented defaults: 4 attempts, 1 s doubling up to 60 s, 20 queued payloads', () => {
+    expect(alertWebhookDefaults).toEqual({ maxAttempts: 4, baseDelayMs: 1_000, maxDelayMs: 60_000, maxQueued: 20, timeoutMs: 10_000 });
   });
 
   it('succeeds on a retry after transient failures and does not retry a payload the receiver refuses (4xx)', async () => {

@@ -3,6 +3,7 @@ import { createCore } from '../../../../electron/services/composition-root';
 import { silentLogger } from '../../../../electron/services/logger';
 import { makeTempDir } from '../../../support/temp-dir';
 import { makeTestPackage } from '../../../support/packages';
+import { thrown } from '../../../support/depot-errors';
 
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
@@ -20,7 +21,8 @@ describe('the core records through the metrics collector', () => {
     const file = await makeTestPackage(work.dir, { name: 'counted', version: '1.0.0' });
     await core.staging.publish({ kind: 'path', path: file }, {}, 'local-user').done;
     core.authorizer.authorize(core.access.localContext().principal, 'read', 'counted');
-    expect(() => core.authorizer.authorize({ kind: 'anonymous' }, 'read', 'counted')).toThrow();
+    // An internal package is hidden from anonymous callers: the same 404 as a missing one.
+    expect(thrown(() => core.authorizer.authorize({ kind: 'anonymous' }, 'read', 'counted'))).toMatchObject({ code: 'NOT_FOUND', reason: 'not-found' });
 
     const text = core.metrics.collector.renderPrometheus();
     expect(text).toMatch(/^torsh_depot_uploads_total\{target="ui"\} 1$/m);

@@ -100,7 +100,8 @@ describe('signing channels', () => {
         if (messages.length === 2) controller.abort();
       },
     });
-    await expect(run).rejects.toBeInstanceOf(Error);
+    // Cancelling between versions stops with the signal's own abort error.
+    await expect(run).rejects.toMatchObject({ name: 'AbortError' });
     const signedCount = ['1.0.0', '1.1.0', '1.2.0'].filter((version) => (core.registry.getVersion('rotated', version).signatures ?? []).length > 0).length;
     expect(signedCount).toBeLessThan(3);
     expect(core.keyring.list().find((key) => key.keyId === oldKey.keyId)?.retiredAt).toBeNull();
