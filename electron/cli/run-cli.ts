@@ -14,6 +14,7 @@ import { usersCommand, usersUsage } from './commands/users-command';
 import { rolesCommand, rolesUsage } from './commands/roles-command';
 import { keysCommand, keysUsage } from './commands/keys-command';
 import { mirrorCommand, mirrorUsage } from './commands/mirror-command';
+import { configCommand, configUsage } from './commands/config-command';
 
 type Command = (args: string[], io: CliIo) => Promise<number>;
 
@@ -34,6 +35,7 @@ const commands: Record<string, { run: Command; usage: string }> = {
   roles: { run: rolesCommand, usage: rolesUsage },
   keys: { run: keysCommand, usage: keysUsage },
   mirror: { run: mirrorCommand, usage: mirrorUsage },
+  config: { run: configCommand, usage: configUsage },
 };
 
 export const cliUsage = `Usage: torsh-depot <command> [options]

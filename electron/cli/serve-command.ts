@@ -13,6 +13,8 @@ import { createMetricsRoute } from '../host/metrics-route';
 import { createStorageRoutes } from '../host/storage-routes';
 import { defaultBlobGcGraceSeconds } from '../../shared/domain/storage';
 import { createCoreMirrorsRoutes } from '../host/mirrors-routes';
+import { ConfigFileError, loadDepotConfig, type LoadedDepotConfig } from '../services/config/depot-config-file';
+import { applyDepotConfig } from '../services/config/apply-depot-config';
 import { exitCodes, UsageError, type CliIo } from './cli-io';
 import { defaultDataDir } from './default-data-dir';
 import { visibilitySchema, type Visibility } from '../../shared/domain/access';
@@ -30,6 +32,8 @@ Runs the Torsh Depot core headless and serves its UI and contract.
                              signatures by trusted keys show as trusted in version metadata
   --default-visibility public|internal|private   visibility of newly published packages (kept; default internal)
 
+  --config FILE      depot.yaml (or JSON): the mirrors, cdn, replication … sections (see \`torsh-depot config\`);
+                     checked whole before anything starts, each section replaces what the data folder held
   --blob-store URL   where package blobs live (default: the data folder), under <prefix>/blobs/sha256/<hex>:
                      file:///path
                      s3://bucket/prefix?endpoint=http://127.0.0.1:4568&path_style=true&region=us-east-1
@@ -58,6 +62,8 @@ export interface ServeOptions {
   defaultVisibility: Visibility | null;
   /** Present only with --blob-store. */
   blobStore?: StorageLocation;
+  /** `--config FILE`, absolute. */
+  configFile?: string;
   /** Present only with --presigned-downloads. */
   presignedDownloads?: true;
   /** --trusted-proxy, normalized (`10.0.0.0/8`); empty: X-Forwarded-For is ignored. */
@@ -80,6 +86,7 @@ export function parseServeArgs(args: string[], env: NodeJS.ProcessEnv): ServeOpt
         'trusted-key': { type: 'string', multiple: true },
         'default-visibility': { type: 'string' },
         'blob-store': { type: 'string' },
+        config: { type: 'string' },
         'presigned-downloads': { type: 'boolean' },
         'trusted-proxy': { type: 'string', multiple: true },
         'idle-timeout': { type: 'string' },
@@ -126,6 +133,7 @@ export function parseServeArgs(args: string[], env: NodeJS.ProcessEnv): ServeOpt
     defaultVisibility: visibility?.data ?? null,
     ...(trustedKeyFiles.length > 0 ? { trustedKeyFiles } : {}),
     ...(blobStore ? { blobStore } : {}),
+    ...(values.config !== undefined ? { configFile: path.resolve(values.config) } : {}),
     ...(values['presigned-downloads'] === true ? { presignedDownloads: true as const } : {}),
   };
 }
@@ -139,6 +147,17 @@ function locateRenderer(): string | null {
 export async function serveCommand(args: string[], io: CliIo): Promise<number> {
   const options = parseServeArgs(args, io.env);
   const logger = createConsoleLogger('torsh-depot', io.stderr);
+  let depotConfig: LoadedDepotConfig | null = null;
+  if (options.configFile !== undefined) {
+    try {
+      // Checked whole (secrets included) before the data folder is touched: a bad file changes nothing.
+      depotConfig = await loadDepotConfig(options.configFile, { resolveSecrets: true, env: io.env });
+    } catch (error) {
+      if (!(error instanceof ConfigFileError)) throw error;
+      for (const issue of error.issues) io.stderr.write(`torsh-depot: --config ${error.file}: ${issue.path || '(top level)'}: ${issue.message}\n`);
+      return exitCodes.failure;
+    }
+  }
   let core: Core;
   try {
     core = createCore({ dataDir: options.dataDir, shell: 'headless', logger, ...(options.blobStore ? { blobStoreLocation: options.blobStore } : {}) });
@@ -175,6 +194,17 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
     }
   }
   if (options.defaultVisibility) core.access.configureDefaultVisibility(options.defaultVisibility);
+  if (depotConfig) {
+    try {
+      const applied = await applyDepotConfig(core, depotConfig.config, depotConfig.baseDir);
+      if (applied.applied.length > 0) logger.info(`config ${depotConfig.file}: ${applied.applied.join(', ')} applied`);
+      if (applied.notApplied.length > 0) logger.warn(`config ${depotConfig.file}: ${applied.notApplied.join(', ')} validated, but no service of this build takes it yet`);
+    } catch (error) {
+      await core.close();
+      io.stderr.write(`torsh-depot: --config ${depotConfig.file}: ${(error as Error).message}\n`);
+      return exitCodes.failure;
+    }
+  }
   const staticDir = locateRenderer();
   const registryRoutes = createRegistryRoutes({
     registry: core.registry,
