@@ -44,7 +44,7 @@ import { RegistrySignatures } from './registry/registry-signatures';
 import { StorageManager, builtInBackendId } from './storage/storage-manager';
 import type { StorageLocation } from './storage/storage-factory';
 import { PackageEncryptor, type EncryptorTuning } from './encryption/package-encryptor';
-import { MirrorManager } from './mirrors/mirror-manager';
+import { MirrorManager, mirrorProbeKind } from './mirrors/mirror-manager';
 import { SqliteMirrorRepository } from './mirrors/mirror-repository';
 import { Prober } from './probes/prober';
 import { SqliteProbeRepository } from './probes/probe-repository';
@@ -244,7 +244,20 @@ export function createCore(options: CoreOptions): Core {
   });
 
   const probeRepository = new SqliteProbeRepository(db);
-  const prober = new Prober({ repository: probeRepository, logger });
+  const prober = new Prober({
+    repository: probeRepository,
+    logger,
+    // Mirror health in /metrics; the healthy count is the alert engine's `mirrors_healthy`.
+    onChecked: ({ target, health }) => {
+      if (target.kind !== mirrorProbeKind) return;
+      metrics.collector.setMirrorHealth(target.id, {
+        up: health.status === 'unknown' ? null : health.status !== 'unhealthy',
+        latencySeconds: health.latencyMs === null ? null : health.latencyMs / 1000,
+        stalenessVersions: health.stalenessVersions,
+      });
+      void probeRepository.states(mirrorProbeKind).then((states) => metrics.collector.setMirrorsHealthy([...states.values()].filter((state) => state.status === 'healthy').length));
+    },
+  });
   const registryChanges = new RegistryChanges(db);
   const mirrors = new MirrorManager({
     repository: new SqliteMirrorRepository(db),
@@ -255,6 +268,7 @@ export function createCore(options: CoreOptions): Core {
     baseDir: process.cwd(),
     logger,
     originUrl: () => registryUrl,
+    onTransfer: (id, bytes, failover) => metrics.collector.recordMirrorTransfer(id, bytes, failover),
     envRegion: process.env.TORSH_DEPOT_REGION ?? null,
     sync: {
       jobs,
