@@ -20,6 +20,9 @@ import { defaultDataDir } from './default-data-dir';
 import { visibilitySchema, type Visibility } from '../../shared/domain/access';
 import { parseBlobStoreUrl } from '../services/storage/blob-store-url';
 import type { StorageLocation } from '../services/storage/storage-factory';
+import { parse as parseYaml } from 'yaml';
+import { createReplicationRoutes } from '../host/replication-routes';
+import { replicationSectionSchema, type ReplicationSectionInput } from '../../shared/domain/replication';
 
 export const serveUsage = `Usage: torsh-depot serve [--host 127.0.0.1] [--port 7878] [--data-dir DIR]
 
@@ -32,8 +35,6 @@ Runs the Torsh Depot core headless and serves its UI and contract.
                              signatures by trusted keys show as trusted in version metadata
   --default-visibility public|internal|private   visibility of newly published packages (kept; default internal)
 
-  --config FILE      depot.yaml (or JSON): the mirrors, cdn, replication … sections (see \`torsh-depot config\`);
-                     checked whole before anything starts, each section replaces what the data folder held
   --blob-store URL   where package blobs live (default: the data folder), under <prefix>/blobs/sha256/<hex>:
                      file:///path
                      s3://bucket/prefix?endpoint=http://127.0.0.1:4568&path_style=true&region=us-east-1
@@ -42,6 +43,9 @@ Runs the Torsh Depot core headless and serves its UI and contract.
   --presigned-downloads   answer downloads with a redirect to a short-lived presigned URL of the blob store
   --trusted-proxy CIDR    a reverse proxy whose X-Forwarded-For names the real client (repeatable; e.g.
                           127.0.0.1/32 or 10.0.0.0/8). Without it X-Forwarded-For is ignored
+  --config FILE           depot.yaml (or JSON), checked whole before anything starts (see \`torsh-depot config\`):
+                          its mirrors: section replaces the mirror set; its replication: section (nodes,
+                          replication_factor, rules, consistency) makes this registry copy each version to its nodes
   --idle-timeout DURATION close a connection after this long without a byte either way (default ${formatDuration(defaultIdleTimeoutMs)};
                           e.g. 30s, 5m). Uploads and downloads have no overall time limit while bytes flow
 
@@ -69,6 +73,8 @@ export interface ServeOptions {
   /** --trusted-proxy, normalized (`10.0.0.0/8`); empty: X-Forwarded-For is ignored. */
   trustedProxies: string[];
   idleTimeoutMs: number;
+  /** The `replication:` section of --config, checked. */
+  replication?: ReplicationSectionInput;
 }
 
 export function parseServeArgs(args: string[], env: NodeJS.ProcessEnv): ServeOptions {
@@ -123,9 +129,11 @@ export function parseServeArgs(args: string[], env: NodeJS.ProcessEnv): ServeOpt
   const idleText = values['idle-timeout'];
   const idleTimeoutMs = idleText === undefined ? defaultIdleTimeoutMs : parseDurationMs(idleText);
   if (idleTimeoutMs === null || idleTimeoutMs < 100) throw new UsageError(`--idle-timeout must be a duration of at least 100ms (e.g. 30s, 5m), got "${idleText ?? ''}"`);
+  const replication = values.config === undefined ? undefined : replicationSectionOf(values.config);
   return {
     host,
     port: Number(portText),
+    ...(replication ? { replication } : {}),
     trustedProxies: [...trustedProxies.cidrs],
     idleTimeoutMs,
     dataDir: path.resolve(dataDir),
@@ -136,6 +144,21 @@ export function parseServeArgs(args: string[], env: NodeJS.ProcessEnv): ServeOpt
     ...(values.config !== undefined ? { configFile: path.resolve(values.config) } : {}),
     ...(values['presigned-downloads'] === true ? { presignedDownloads: true as const } : {}),
   };
+}
+
+/** The `replication:` section of a depot.yaml, validated now so a typo stops start-up with its path. */
+function replicationSectionOf(file: string): ReplicationSectionInput | undefined {
+  let document: unknown;
+  try {
+    document = parseYaml(readFileSync(file, 'utf8')) as unknown;
+  } catch (error) {
+    throw new UsageError(`--config ${file}: ${(error as Error).message}`);
+  }
+  const section = typeof document === 'object' && document !== null ? (document as Record<string, unknown>).replication : undefined;
+  if (section === undefined) return undefined;
+  const checked = replicationSectionSchema.safeParse(section);
+  if (!checked.success) throw new UsageError(`--config ${file}: ${checked.error.issues.map((issue) => `replication.${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
+  return section as ReplicationSectionInput;
 }
 
 /** The built UI sits next to the bundled CLI (dist/renderer beside dist/cli.cjs). */
@@ -160,7 +183,13 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
   }
   let core: Core;
   try {
-    core = createCore({ dataDir: options.dataDir, shell: 'headless', logger, ...(options.blobStore ? { blobStoreLocation: options.blobStore } : {}) });
+    core = createCore({
+      dataDir: options.dataDir,
+      shell: 'headless',
+      logger,
+      ...(options.blobStore ? { blobStoreLocation: options.blobStore } : {}),
+      ...(options.replication ? { replication: options.replication } : {}),
+    });
   } catch (error) {
     io.stderr.write(`torsh-depot: cannot open data folder ${options.dataDir}: ${(error as Error).message}\n`);
     return exitCodes.failure;
@@ -196,7 +225,8 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
   if (options.defaultVisibility) core.access.configureDefaultVisibility(options.defaultVisibility);
   if (depotConfig) {
     try {
-      const applied = await applyDepotConfig(core, depotConfig.config, depotConfig.baseDir);
+      // replication: is taken by createCore above.
+      const applied = await applyDepotConfig(core, depotConfig.config, depotConfig.baseDir, options.replication ? ['replication'] : []);
       if (applied.applied.length > 0) logger.info(`config ${depotConfig.file}: ${applied.applied.join(', ')} applied`);
       if (applied.notApplied.length > 0) logger.warn(`config ${depotConfig.file}: ${applied.notApplied.join(', ')} validated, but no service of this build takes it yet`);
     } catch (error) {
@@ -223,7 +253,7 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
       host: options.host,
       port: options.port,
       staticDir,
-      apiRoutes: [createStorageRoutes(core), createCoreMirrorsRoutes(core), registryRoutes, metricsRoute],
+      apiRoutes: [createStorageRoutes(core), createCoreMirrorsRoutes(core), createReplicationRoutes({ replication: core.replication, authorizer: core.authorizer }), registryRoutes, metricsRoute],
       sessionRoutes: [createStagingRoutes(core), createExportRoutes(core)],
       trustedProxies: new TrustedProxies(options.trustedProxies),
       idleTimeoutMs: options.idleTimeoutMs,

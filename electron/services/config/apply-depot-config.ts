@@ -24,11 +24,15 @@ export interface AppliedConfig {
 }
 
 /** Hands every present section to its owner; a section absent from the file leaves that capability as it is. */
-export async function applyDepotConfig(core: Pick<Core, 'mirrors'>, config: DepotConfig, baseDir: string): Promise<AppliedConfig> {
+export async function applyDepotConfig(core: Pick<Core, 'mirrors'>, config: DepotConfig, baseDir: string, takenElsewhere: readonly DepotConfigSectionName[] = []): Promise<AppliedConfig> {
   const result: AppliedConfig = { applied: [], notApplied: [] };
   for (const name of Object.keys(config) as DepotConfigSectionName[]) {
     const section = config[name];
     if (section === undefined || section === null) continue;
+    if (takenElsewhere.includes(name)) {
+      result.applied.push(name);
+      continue;
+    }
     const apply = appliers[name] as SectionApplier<typeof name> | undefined;
     if (!apply) {
       result.notApplied.push(name);
