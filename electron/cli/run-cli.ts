@@ -18,6 +18,7 @@ import { replicationCommand, replicationUsage } from './commands/replication-com
 import { gcCommand, gcUsage } from './commands/gc-command';
 import { mirrorCommand, mirrorUsage } from './commands/mirror-command';
 import { backupCommand, backupUsage } from './commands/backup-command';
+import { configCommand, configUsage } from './commands/config-command';
 
 type Command = (args: string[], io: CliIo) => Promise<number>;
 
@@ -42,6 +43,7 @@ const commands: Record<string, { run: Command; usage: string }> = {
   gc: { run: gcCommand, usage: gcUsage },
   mirror: { run: mirrorCommand, usage: mirrorUsage },
   backup: { run: backupCommand, usage: backupUsage },
+  config: { run: configCommand, usage: configUsage },
 };
 
 export const cliUsage = `Usage: torsh-depot <command> [options]

@@ -13,6 +13,8 @@ import { createMetricsRoute } from '../host/metrics-route';
 import { createStorageRoutes } from '../host/storage-routes';
 import { defaultBlobGcGraceSeconds } from '../../shared/domain/storage';
 import { createCoreMirrorsRoutes } from '../host/mirrors-routes';
+import { ConfigFileError, loadDepotConfig, type LoadedDepotConfig } from '../services/config/depot-config-file';
+import { applyDepotConfig } from '../services/config/apply-depot-config';
 import { exitCodes, UsageError, type CliIo } from './cli-io';
 import { defaultDataDir } from './default-data-dir';
 import { visibilitySchema, type Visibility } from '../../shared/domain/access';
@@ -41,8 +43,9 @@ Runs the Torsh Depot core headless and serves its UI and contract.
   --presigned-downloads   answer downloads with a redirect to a short-lived presigned URL of the blob store
   --trusted-proxy CIDR    a reverse proxy whose X-Forwarded-For names the real client (repeatable; e.g.
                           127.0.0.1/32 or 10.0.0.0/8). Without it X-Forwarded-For is ignored
-  --config FILE           depot.yaml; its replication: section (nodes, replication_factor, rules,
-                          consistency) makes this registry copy each version to its nodes
+  --config FILE           depot.yaml (or JSON), checked whole before anything starts (see \`torsh-depot config\`):
+                          its mirrors: section replaces the mirror set; its replication: section (nodes,
+                          replication_factor, rules, consistency) makes this registry copy each version to its nodes
   --idle-timeout DURATION close a connection after this long without a byte either way (default ${formatDuration(defaultIdleTimeoutMs)};
                           e.g. 30s, 5m). Uploads and downloads have no overall time limit while bytes flow
 
@@ -63,6 +66,8 @@ export interface ServeOptions {
   defaultVisibility: Visibility | null;
   /** Present only with --blob-store. */
   blobStore?: StorageLocation;
+  /** `--config FILE`, absolute. */
+  configFile?: string;
   /** Present only with --presigned-downloads. */
   presignedDownloads?: true;
   /** --trusted-proxy, normalized (`10.0.0.0/8`); empty: X-Forwarded-For is ignored. */
@@ -87,10 +92,10 @@ export function parseServeArgs(args: string[], env: NodeJS.ProcessEnv): ServeOpt
         'trusted-key': { type: 'string', multiple: true },
         'default-visibility': { type: 'string' },
         'blob-store': { type: 'string' },
+        config: { type: 'string' },
         'presigned-downloads': { type: 'boolean' },
         'trusted-proxy': { type: 'string', multiple: true },
         'idle-timeout': { type: 'string' },
-        config: { type: 'string' },
       },
     }));
   } catch (error) {
@@ -136,6 +141,7 @@ export function parseServeArgs(args: string[], env: NodeJS.ProcessEnv): ServeOpt
     defaultVisibility: visibility?.data ?? null,
     ...(trustedKeyFiles.length > 0 ? { trustedKeyFiles } : {}),
     ...(blobStore ? { blobStore } : {}),
+    ...(values.config !== undefined ? { configFile: path.resolve(values.config) } : {}),
     ...(values['presigned-downloads'] === true ? { presignedDownloads: true as const } : {}),
   };
 }
@@ -164,6 +170,17 @@ function locateRenderer(): string | null {
 export async function serveCommand(args: string[], io: CliIo): Promise<number> {
   const options = parseServeArgs(args, io.env);
   const logger = createConsoleLogger('torsh-depot', io.stderr);
+  let depotConfig: LoadedDepotConfig | null = null;
+  if (options.configFile !== undefined) {
+    try {
+      // Checked whole (secrets included) before the data folder is touched: a bad file changes nothing.
+      depotConfig = await loadDepotConfig(options.configFile, { resolveSecrets: true, env: io.env });
+    } catch (error) {
+      if (!(error instanceof ConfigFileError)) throw error;
+      for (const issue of error.issues) io.stderr.write(`torsh-depot: --config ${error.file}: ${issue.path || '(top level)'}: ${issue.message}\n`);
+      return exitCodes.failure;
+    }
+  }
   let core: Core;
   try {
     core = createCore({
@@ -206,6 +223,18 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
     }
   }
   if (options.defaultVisibility) core.access.configureDefaultVisibility(options.defaultVisibility);
+  if (depotConfig) {
+    try {
+      // replication: is taken by createCore above.
+      const applied = await applyDepotConfig(core, depotConfig.config, depotConfig.baseDir, options.replication ? ['replication'] : []);
+      if (applied.applied.length > 0) logger.info(`config ${depotConfig.file}: ${applied.applied.join(', ')} applied`);
+      if (applied.notApplied.length > 0) logger.warn(`config ${depotConfig.file}: ${applied.notApplied.join(', ')} validated, but no service of this build takes it yet`);
+    } catch (error) {
+      await core.close();
+      io.stderr.write(`torsh-depot: --config ${depotConfig.file}: ${(error as Error).message}\n`);
+      return exitCodes.failure;
+    }
+  }
   const staticDir = locateRenderer();
   const registryRoutes = createRegistryRoutes({
     registry: core.registry,

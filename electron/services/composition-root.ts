@@ -48,7 +48,10 @@ import { ReplicationService } from './replication/replication-service';
 import { replicationRegistryId } from './replication/registry-identity';
 import { restoreBlob } from './replication/restore-blob';
 import { replicationSectionSchema, type ReplicationSectionInput } from '../../shared/domain/replication';
-import { MirrorManager } from './mirrors/mirror-manager';
+import { MirrorManager, mirrorProbeKind } from './mirrors/mirror-manager';
+import { LocalRegistrySource } from './mirrors/mirror-source';
+import { parseBlobStoreUrl } from './storage/blob-store-url';
+import { DepotError } from '../../shared/errors';
 import { SqliteMirrorRepository } from './mirrors/mirror-repository';
 import { Prober } from './probes/prober';
 import { SqliteProbeRepository } from './probes/probe-repository';
@@ -261,7 +264,20 @@ export function createCore(options: CoreOptions): Core {
   });
 
   const probeRepository = new SqliteProbeRepository(db);
-  const prober = new Prober({ repository: probeRepository, logger });
+  const prober = new Prober({
+    repository: probeRepository,
+    logger,
+    // Mirror health in /metrics; the healthy count is the alert engine's `mirrors_healthy`.
+    onChecked: ({ target, health }) => {
+      if (target.kind !== mirrorProbeKind) return;
+      metrics.collector.setMirrorHealth(target.id, {
+        up: health.status === 'unknown' ? null : health.status !== 'unhealthy',
+        latencySeconds: health.latencyMs === null ? null : health.latencyMs / 1000,
+        stalenessVersions: health.stalenessVersions,
+      });
+      void probeRepository.states(mirrorProbeKind).then((states) => metrics.collector.setMirrorsHealthy([...states.values()].filter((state) => state.status === 'healthy').length));
+    },
+  });
   const registryChanges = new RegistryChanges(db);
   const mirrors = new MirrorManager({
     repository: new SqliteMirrorRepository(db),
@@ -271,6 +287,25 @@ export function createCore(options: CoreOptions): Core {
     trustStoreKeys: () => trust.activeKeys(),
     baseDir: process.cwd(),
     logger,
+    originUrl: () => registryUrl,
+    onTransfer: (id, bytes, failover) => metrics.collector.recordMirrorTransfer(id, bytes, failover),
+    envRegion: process.env.TORSH_DEPOT_REGION ?? null,
+    sync: {
+      jobs,
+      // Private packages never go to a mirror: mirrors are static hosting anyone with the URL can read.
+      source: () =>
+        new LocalRegistrySource(registry, registryChanges, () => registryUrl, () => {
+          const hidden = new Set(access.listPackageAccess(access.localContext()).filter((entry) => entry.visibility === 'private').map((entry) => entry.name));
+          return (name) => !hidden.has(name);
+        }),
+      signer: () => {
+        const key = keyring.list().find((candidate) => candidate.retiredAt === null);
+        if (!key) throw new DepotError('VALIDATION_FAILED', 'Mirror indexes are signed: generate a signing key first (Signing screen, or `torsh-depot keys generate`).', { reason: 'no-signing-key' });
+        return keyring.pair(key.keyId);
+      },
+      openTarget: (url, id) => storage.open(parseBlobStoreUrl(url, process.env), `mirror-${id}`),
+      tmpDir,
+    },
   });
 
   let registryUrl: string | null = null;

@@ -62,6 +62,11 @@ export class MetricsCollector {
   private readonly replicationQueued: Gauge;
   private readonly replicationHints: Gauge;
   private readonly alertsFiring: Gauge;
+  private readonly mirrorUp: Gauge;
+  private readonly mirrorLatency: Gauge;
+  private readonly mirrorStaleness: Gauge;
+  private readonly mirrorBytes: Counter;
+  private readonly mirrorFailovers: Counter;
 
   constructor(private readonly options: MetricsCollectorOptions) {
     this.clock = options.clock ?? Date.now;
@@ -87,6 +92,11 @@ export class MetricsCollector {
     this.replicationQueued = p.gauge('torsh_depot_replication_queue_depth', 'Copies queued for a replication node (waiting, running or hinted).', ['target']);
     this.replicationHints = p.gauge('torsh_depot_replication_hints', 'Copies for a replication node that failed at least once and wait for a retry (hinted handoff).', ['target']);
     this.alertsFiring = p.gauge('torsh_depot_alerts_firing', 'Alert rules currently firing.');
+    this.mirrorUp = p.gauge('torsh_depot_mirror_up', 'Whether a mirror is serving (1 Healthy or Degraded, 0 Unhealthy), from its health checks.', ['mirror']);
+    this.mirrorLatency = p.gauge('torsh_depot_mirror_latency_seconds', "EWMA latency of a mirror's health checks.", ['mirror']);
+    this.mirrorStaleness = p.gauge('torsh_depot_mirror_staleness_versions', "Registry changes a mirror's index is behind.", ['mirror']);
+    this.mirrorBytes = p.counter('torsh_depot_mirror_bytes_total', 'Bytes downloaded from a mirror.', ['mirror']);
+    this.mirrorFailovers = p.counter('torsh_depot_mirror_failovers_total', 'Transfers handed from a mirror to another source.', ['mirror']);
     p.gauge('torsh_depot_metrics_buffered_events', 'Metric events waiting to be written to the database.', [], () => [{ labels: {}, value: this.buffered }]);
     this.timer = options.flushIntervalMs === 0 ? null : setInterval(() => this.scheduleDrain(), options.flushIntervalMs ?? 1_000);
     this.timer?.unref();
@@ -131,6 +141,18 @@ export class MetricsCollector {
 
   setMirrorsHealthy(count: number): void {
     this.mirrorsHealthy.set({}, count);
+  }
+
+  /** A mirror's last health check (null values are left as they were). */
+  setMirrorHealth(mirror: string, health: { up: boolean | null; latencySeconds: number | null; stalenessVersions: number | null }): void {
+    if (health.up !== null) this.mirrorUp.set({ mirror }, health.up ? 1 : 0);
+    if (health.latencySeconds !== null) this.mirrorLatency.set({ mirror }, health.latencySeconds);
+    if (health.stalenessVersions !== null) this.mirrorStaleness.set({ mirror }, health.stalenessVersions);
+  }
+
+  recordMirrorTransfer(mirror: string, bytes: number, failover: boolean): void {
+    if (bytes > 0) this.mirrorBytes.inc({ mirror }, bytes);
+    if (failover) this.mirrorFailovers.inc({ mirror });
   }
 
   setReplicationLag(target: string, seconds: number): void {

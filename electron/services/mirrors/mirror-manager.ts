@@ -47,6 +47,8 @@ export interface MirrorManagerOptions {
   baseDir: string;
   /** This registry's HTTP base URL (the origin, last resort of a ranking); null when none serves it. */
   originUrl?: () => string | null;
+  /** Told of every transfer (the metrics collector's per-mirror bytes and failovers). */
+  onTransfer?: (id: string, bytes: number, failover: boolean) => void;
   /** `TORSH_DEPOT_REGION` of this process. */
   envRegion?: string | null;
   logger: Logger;
@@ -205,6 +207,7 @@ export class MirrorManager {
   async recordTransfer(id: string, result: { bytes: number; durationMs: number; ok: boolean; failover?: boolean }): Promise<void> {
     if (!(await this.options.repository.get(id))) return;
     await this.options.repository.addCounters(id, { downloads: result.ok ? 1 : 0, bytes: result.bytes, failures: result.ok ? 0 : 1, failovers: result.failover ? 1 : 0 });
+    this.options.onTransfer?.(id, result.bytes, result.failover === true);
     if (result.ok) await this.options.prober.recordTransfer(mirrorProbeKind, id, result.bytes, result.durationMs);
   }
 

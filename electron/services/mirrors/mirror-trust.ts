@@ -10,9 +10,8 @@ import { decodePublicKey } from '../signing/minisign-format';
  */
 export function readTrustedKey(entry: string, baseDir: string): SigningPublicKey {
   const text = entry.trim();
-  const inline = /^RW[A-Za-z0-9+/]+={0,2}$/.test(text) || text.startsWith('untrusted comment:');
   let keyText = text;
-  if (!inline) {
+  if (!isInlineKey(text)) {
     const file = path.resolve(baseDir, text);
     try {
       keyText = readFileSync(file, 'utf8');
@@ -36,4 +35,10 @@ export function readTrustedKeys(entries: readonly string[], baseDir: string): Si
       throw new DepotError('VALIDATION_FAILED', `trusted_keys.${index}: ${(error as Error).message}`, { reason: 'bad-trusted-key' });
     }
   });
+}
+
+/** True for a key written in place (`RW…` or whole `.pub` text), false for a file path. */
+export function isInlineKey(entry: string): boolean {
+  const text = entry.trim();
+  return /^RW[A-Za-z0-9+/]+={0,2}$/.test(text) || text.startsWith('untrusted comment:');
 }

@@ -1,5 +1,6 @@
 import { createReadStream, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Core } from '../../../electron/services/composition-root';
@@ -140,6 +141,20 @@ describe('mirrors through the contract', () => {
     expect(stats).toMatchObject({ total: 1, healthy: 0, registrySerial: 2, mirrors: [{ id: 'local', status: 'unhealthy' }] });
     const history = await ok<Array<{ ok: boolean; status: string }>>(core, 'mirrors.history', { id: 'local', limit: 10 });
     expect(history.map((entry) => entry.status)).toEqual(['healthy', 'degraded', 'healthy', 'degraded', 'unhealthy']);
+
+    // Prometheus: per-mirror up, latency, staleness, bytes, failovers; the healthy count feeds the alert engine.
+    await core.mirrors.recordTransfer('local', { bytes: 1_000, durationMs: 10, ok: true });
+    await core.mirrors.recordTransfer('local', { bytes: 500, durationMs: 10, ok: false, failover: true });
+    const text = core.metrics.collector.renderPrometheus();
+    expect(text).toMatch(/^torsh_depot_mirror_up\{mirror="local"\} 0$/m);
+    expect(text).toMatch(/^torsh_depot_mirror_latency_seconds\{mirror="local"\} 0\.\d+/m);
+    expect(text).toMatch(/^torsh_depot_mirror_staleness_versions\{mirror="local"\} 0$/m);
+    expect(text).toMatch(/^torsh_depot_mirror_bytes_total\{mirror="local"\} 1500$/m);
+    expect(text).toMatch(/^torsh_depot_mirror_failovers_total\{mirror="local"\} 1$/m);
+    expect(core.metrics.collector.gaugeValue('mirrors_healthy')).toBe(0);
+    const promtool = spawnSync('promtool', ['check', 'metrics'], { input: text });
+    expect(promtool.status, promtool.stdout.toString() + promtool.stderr.toString()).toBe(0);
+    expect((await ok<{ mirrors: Array<{ downloads: number; failures: number; failovers: number; bytes: number }> }>(core, 'mirrors.stats', {})).mirrors[0]).toMatchObject({ downloads: 1, failures: 1, failovers: 1, bytes: 1500 });
   });
 
   it('a mirror whose index is unsigned or signed by an unknown key fails its check with the reason', async () => {

@@ -7,6 +7,7 @@ import { createRegistryRoutes } from '../../../electron/host/registry-routes';
 import { createCoreMirrorsRoutes } from '../../../electron/host/mirrors-routes';
 import type { Permission } from '../../../shared/domain/access';
 import { makeTempDir } from '../../support/temp-dir';
+import { runCliProcess } from '../../support/cli-process';
 
 const adminKey = 'mirrors-admin-key-0123456789abcdef';
 let core: Core;
@@ -111,4 +112,28 @@ describe('/api/v1/mirrors', () => {
     const audit = core.access.audit(core.access.localContext(), {});
     expect(audit.map((event) => event.action)).toEqual(expect.arrayContaining(['mirror.add', 'mirror.update', 'mirror.remove', 'mirror.settings']));
   });
+});
+
+describe('torsh-depot mirror (CLI against the host)', () => {
+  it('add, list, check, stats and remove with --json; permission errors and bad URLs exit non-zero with the reason', async () => {
+    const admin = ['--registry', new URL(host.url).origin, '--api-key', adminKey];
+    const added = await runCliProcess(['mirror', 'add', 'cli-mirror', 'http://127.0.0.1:9/', '--region', 'eu-west-1', '--priority', '3', ...admin, '--json']);
+    expect(added.stderr).toBe('');
+    expect(JSON.parse(added.stdout)).toMatchObject({ config: { id: 'cli-mirror', region: 'eu-west-1', priority: 3 } });
+    const list = await runCliProcess(['mirror', 'list', ...admin, '--json']);
+    expect((JSON.parse(list.stdout) as Array<{ config: { id: string } }>).map((view) => view.config.id)).toContain('cli-mirror');
+    const check = await runCliProcess(['mirror', 'check', 'cli-mirror', ...admin, '--json']);
+    expect(JSON.parse(check.stdout)).toMatchObject([{ config: { id: 'cli-mirror' }, health: { consecutiveFailures: 1 } }]);
+    const stats = await runCliProcess(['mirror', 'stats', ...admin]);
+    expect(stats.code).toBe(0);
+    expect(stats.stdout).toMatch(/cli-mirror\s+unknown/);
+    const forbidden = await runCliProcess(['mirror', 'remove', 'cli-mirror', '--registry', new URL(host.url).origin, '--api-key', keys.get('data-scientist')!]);
+    expect(forbidden.code).toBe(1);
+    expect(forbidden.stderr).toMatch(/403/);
+    const badUrl = await runCliProcess(['mirror', 'add', 'bad', 'ftp://mirror.example.com', ...admin]);
+    expect(badUrl.code).toBe(2);
+    expect(badUrl.stderr).toMatch(/url: a mirror URL is http:\/\/ or https:\/\//);
+    expect((await runCliProcess(['mirror', 'remove', 'cli-mirror', ...admin])).code).toBe(0);
+    expect((await runCliProcess(['mirror', 'list', ...admin])).stdout).not.toMatch(/cli-mirror/);
+  }, 60_000);
 });
