@@ -1,18 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { Database } from 'better-sqlite3';
 import type { NewVersion, RegistryRepository } from '../../electron/services/registry/registry-repository';
+import { seededRandom } from '../../shared/seeded-random';
 
-/** A small deterministic PRNG (mulberry32): the same seed builds the same registry every run. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom };
 
 export const families = [
   'resnet', 'resnext', 'wide-resnet', 'bert', 'roberta', 'distilbert', 'albert', 'electra', 'deberta', 'gpt2', 'gpt-neo', 'llama', 'mistral', 'phi', 'qwen',

@@ -3,18 +3,24 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createCore, type Core } from '../services/composition-root';
 import { createConsoleLogger } from '../services/logger';
-import { startHttpHost, type RunningHost } from '../host/http-host';
+import { defaultIdleTimeoutMs, startHttpHost, type RunningHost } from '../host/http-host';
+import { TrustedProxies } from '../host/client-address';
+import { formatDuration, parseDurationMs } from '../../shared/domain/config-values';
 import { createRegistryRoutes } from '../host/registry-routes';
 import { createStagingRoutes } from '../host/staging-routes';
 import { createExportRoutes } from '../host/export-routes';
 import { createMetricsRoute } from '../host/metrics-route';
 import { createStorageRoutes } from '../host/storage-routes';
 import { defaultBlobGcGraceSeconds } from '../../shared/domain/storage';
+import { createCoreMirrorsRoutes } from '../host/mirrors-routes';
 import { exitCodes, UsageError, type CliIo } from './cli-io';
 import { defaultDataDir } from './default-data-dir';
 import { visibilitySchema, type Visibility } from '../../shared/domain/access';
 import { parseBlobStoreUrl } from '../services/storage/blob-store-url';
 import type { StorageLocation } from '../services/storage/storage-factory';
+import { parse as parseYaml } from 'yaml';
+import { createReplicationRoutes } from '../host/replication-routes';
+import { replicationSectionSchema, type ReplicationSectionInput } from '../../shared/domain/replication';
 
 export const serveUsage = `Usage: torsh-depot serve [--host 127.0.0.1] [--port 7878] [--data-dir DIR]
 
@@ -33,6 +39,12 @@ Runs the Torsh Depot core headless and serves its UI and contract.
                      azure://account/container/prefix[?endpoint=URL]
                      gs://bucket/prefix
   --presigned-downloads   answer downloads with a redirect to a short-lived presigned URL of the blob store
+  --trusted-proxy CIDR    a reverse proxy whose X-Forwarded-For names the real client (repeatable; e.g.
+                          127.0.0.1/32 or 10.0.0.0/8). Without it X-Forwarded-For is ignored
+  --config FILE           depot.yaml; its replication: section (nodes, replication_factor, rules,
+                          consistency) makes this registry copy each version to its nodes
+  --idle-timeout DURATION close a connection after this long without a byte either way (default ${formatDuration(defaultIdleTimeoutMs)};
+                          e.g. 30s, 5m). Uploads and downloads have no overall time limit while bytes flow
 
 
 Environment:
@@ -53,6 +65,11 @@ export interface ServeOptions {
   blobStore?: StorageLocation;
   /** Present only with --presigned-downloads. */
   presignedDownloads?: true;
+  /** --trusted-proxy, normalized (`10.0.0.0/8`); empty: X-Forwarded-For is ignored. */
+  trustedProxies: string[];
+  idleTimeoutMs: number;
+  /** The `replication:` section of --config, checked. */
+  replication?: ReplicationSectionInput;
 }
 
 export function parseServeArgs(args: string[], env: NodeJS.ProcessEnv): ServeOptions {
@@ -71,6 +88,9 @@ export function parseServeArgs(args: string[], env: NodeJS.ProcessEnv): ServeOpt
         'default-visibility': { type: 'string' },
         'blob-store': { type: 'string' },
         'presigned-downloads': { type: 'boolean' },
+        'trusted-proxy': { type: 'string', multiple: true },
+        'idle-timeout': { type: 'string' },
+        config: { type: 'string' },
       },
     }));
   } catch (error) {
@@ -95,9 +115,22 @@ export function parseServeArgs(args: string[], env: NodeJS.ProcessEnv): ServeOpt
       throw new UsageError(`--blob-store: ${(error as Error).message}`);
     }
   }
+  let trustedProxies: TrustedProxies;
+  try {
+    trustedProxies = new TrustedProxies(values['trusted-proxy'] ?? []);
+  } catch (error) {
+    throw new UsageError(`--trusted-proxy: ${(error as Error).message}`);
+  }
+  const idleText = values['idle-timeout'];
+  const idleTimeoutMs = idleText === undefined ? defaultIdleTimeoutMs : parseDurationMs(idleText);
+  if (idleTimeoutMs === null || idleTimeoutMs < 100) throw new UsageError(`--idle-timeout must be a duration of at least 100ms (e.g. 30s, 5m), got "${idleText ?? ''}"`);
+  const replication = values.config === undefined ? undefined : replicationSectionOf(values.config);
   return {
     host,
     port: Number(portText),
+    ...(replication ? { replication } : {}),
+    trustedProxies: [...trustedProxies.cidrs],
+    idleTimeoutMs,
     dataDir: path.resolve(dataDir),
     maxPackageBytes: maxText === undefined ? null : Number(maxText),
     defaultVisibility: visibility?.data ?? null,
@@ -105,6 +138,21 @@ export function parseServeArgs(args: string[], env: NodeJS.ProcessEnv): ServeOpt
     ...(blobStore ? { blobStore } : {}),
     ...(values['presigned-downloads'] === true ? { presignedDownloads: true as const } : {}),
   };
+}
+
+/** The `replication:` section of a depot.yaml, validated now so a typo stops start-up with its path. */
+function replicationSectionOf(file: string): ReplicationSectionInput | undefined {
+  let document: unknown;
+  try {
+    document = parseYaml(readFileSync(file, 'utf8')) as unknown;
+  } catch (error) {
+    throw new UsageError(`--config ${file}: ${(error as Error).message}`);
+  }
+  const section = typeof document === 'object' && document !== null ? (document as Record<string, unknown>).replication : undefined;
+  if (section === undefined) return undefined;
+  const checked = replicationSectionSchema.safeParse(section);
+  if (!checked.success) throw new UsageError(`--config ${file}: ${checked.error.issues.map((issue) => `replication.${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
+  return section as ReplicationSectionInput;
 }
 
 /** The built UI sits next to the bundled CLI (dist/renderer beside dist/cli.cjs). */
@@ -118,7 +166,13 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
   const logger = createConsoleLogger('torsh-depot', io.stderr);
   let core: Core;
   try {
-    core = createCore({ dataDir: options.dataDir, shell: 'headless', logger, ...(options.blobStore ? { blobStoreLocation: options.blobStore } : {}) });
+    core = createCore({
+      dataDir: options.dataDir,
+      shell: 'headless',
+      logger,
+      ...(options.blobStore ? { blobStoreLocation: options.blobStore } : {}),
+      ...(options.replication ? { replication: options.replication } : {}),
+    });
   } catch (error) {
     io.stderr.write(`torsh-depot: cannot open data folder ${options.dataDir}: ${(error as Error).message}\n`);
     return exitCodes.failure;
@@ -165,7 +219,16 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
   const metricsRoute = createMetricsRoute({ metrics: core.metrics.collector, authorizer: core.authorizer, requireKey: () => core.settings.get().metrics.requireKeyForEndpoint });
   let host: RunningHost;
   try {
-    host = await startHttpHost({ core, host: options.host, port: options.port, staticDir, apiRoutes: [createStorageRoutes(core), registryRoutes, metricsRoute], sessionRoutes: [createStagingRoutes(core), createExportRoutes(core)] });
+    host = await startHttpHost({
+      core,
+      host: options.host,
+      port: options.port,
+      staticDir,
+      apiRoutes: [createStorageRoutes(core), createCoreMirrorsRoutes(core), createReplicationRoutes({ replication: core.replication, authorizer: core.authorizer }), registryRoutes, metricsRoute],
+      sessionRoutes: [createStagingRoutes(core), createExportRoutes(core)],
+      trustedProxies: new TrustedProxies(options.trustedProxies),
+      idleTimeoutMs: options.idleTimeoutMs,
+    });
   } catch (error) {
     await core.close();
     const code = (error as NodeJS.ErrnoException).code;
@@ -179,9 +242,12 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
   }
   logger.info(`data folder ${core.dataDir}`);
   logger.info(`blob store ${core.blobs.description}`);
+  if (options.trustedProxies.length > 0) logger.info(`trusting X-Forwarded-For from ${options.trustedProxies.join(', ')}`);
   core.registryEndpoint.set(host.url.replace(/\/$/, ''));
   // What a crash or a lost publish race left behind, older than the grace period.
   core.startBlobGc({ dry_run: false, grace_seconds: defaultBlobGcGraceSeconds }).done.catch((error: unknown) => logger.warn(`garbage collection failed: ${(error as Error).message}`));
+  core.mirrors.startHealthChecks();
+  core.mirrors.startSyncOnPublish();
   io.stdout.write(`listening on ${host.url}?token=${host.token}\n`);
 
   const signal = await io.stopSignal;

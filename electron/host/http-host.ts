@@ -6,6 +6,7 @@ import { clientMessageSchema, type ServerMessage } from '../../shared/contract/w
 import { createSessionToken, readCookie, sessionCookieName, tokensMatch } from './session-token';
 import { serveStaticFile } from './static-files';
 import { discardUnreadBody } from './http-json';
+import { TrustedProxies } from './client-address';
 
 /** Requests that carry this host's session token (the UI's cookie): the registry treats them as the local user. */
 const sessionRequests = new WeakSet<IncomingMessage>();
@@ -13,6 +14,14 @@ const sessionRequests = new WeakSet<IncomingMessage>();
 /** True when the request came with the host's session token (the app's own UI, e.g. a download link). */
 export function carriesSession(request: IncomingMessage): boolean {
   return sessionRequests.has(request);
+}
+
+/** The real client of each request (the socket's peer, or X-Forwarded-For from a trusted proxy). */
+const clientAddresses = new WeakMap<IncomingMessage, string>();
+
+/** Who made the request: used for the failed-auth limiter, audit and `/metrics`' loopback rule. */
+export function clientAddressOf(request: IncomingMessage): string {
+  return clientAddresses.get(request) ?? request.socket.remoteAddress ?? 'unknown';
 }
 
 /** A handler for API routes that authenticate on their own (bearer keys), e.g. the registry. */
@@ -29,6 +38,10 @@ export interface HostOptions {
   apiRoutes?: ApiRouteHandler[];
   /** Routes for the UI that need the session token (e.g. staging an upload from a browser drop). */
   sessionRoutes?: ApiRouteHandler[];
+  /** Proxies whose X-Forwarded-For names the client (`serve --trusted-proxy`); none by default. */
+  trustedProxies?: TrustedProxies;
+  /** A connection with no bytes moving for this long is closed (`serve --idle-timeout`). */
+  idleTimeoutMs?: number;
 }
 
 export interface RunningHost {
@@ -40,6 +53,8 @@ export interface RunningHost {
 }
 
 const maxMessageBytes = 1024 * 1024;
+export const defaultIdleTimeoutMs = 120_000;
+const maxHeadersTimeoutMs = 60_000;
 
 /**
  * The headless host: the same core as the desktop app, its contract carried over a WebSocket at
@@ -62,18 +77,39 @@ export async function startHttpHost(options: HostOptions): Promise<RunningHost> 
   });
 
   const presentedToken = (request: IncomingMessage, url: URL): string | undefined =>
-    url.searchParams.get('token') ?? readCookie(request.headers.cookie, sessionCookieName);
+    url.searchParams.get('token') ?? readCookie(request.headers.cookie, sessionCookieName(boundPort));
 
-  const server = createServer((request, response) => {
-    void handleHttp(request, response).catch((error: unknown) => {
-      core.logger.error('request failed', error);
-      if (!response.headersSent) sendText(response, 500, 'Internal error');
-      else response.destroy();
-    });
-  });
+  const trustedProxies = options.trustedProxies ?? new TrustedProxies();
+  const idleTimeoutMs = options.idleTimeoutMs ?? defaultIdleTimeoutMs;
+  const headersTimeoutMs = Math.min(maxHeadersTimeoutMs, idleTimeoutMs);
+  const server = createServer(
+    {
+      // Large publishes and staging uploads may take hours: no wall-clock limit while bytes flow (the idle timeout cuts stalls).
+      requestTimeout: 0,
+      // Slow-loris headers are still bounded.
+      headersTimeout: headersTimeoutMs,
+      connectionsCheckingInterval: Math.max(100, Math.min(30_000, Math.floor(headersTimeoutMs / 4))),
+    },
+    (request, response) => {
+      void handleHttp(request, response).catch((error: unknown) => {
+        core.logger.error('request failed', error);
+        if (!response.headersSent) sendText(response, 500, 'Internal error');
+        else response.destroy();
+      });
+    },
+  );
+  // No bytes either way for this long: the socket is destroyed (uploads and downloads that move are never cut).
+  server.setTimeout(idleTimeoutMs);
+  server.keepAliveTimeout = Math.min(5_000, idleTimeoutMs);
 
   async function handleHttp(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const url = new URL(request.url ?? '/', 'http://localhost');
+    clientAddresses.set(request, trustedProxies.clientAddress(request));
+    const url = parseRequestUrl(request.url);
+    if (!url) {
+      sendText(response, 400, 'Bad request: malformed URL.');
+      discardUnreadBody(request);
+      return;
+    }
     if (!hostHeaderAllowed(request.headers.host, options.host, boundPort)) {
       sendText(response, 421, 'Misdirected request: unexpected Host header.');
       return;
@@ -103,7 +139,7 @@ export async function startHttpHost(options: HostOptions): Promise<RunningHost> 
     const headers: Record<string, string> = {
       ...securityHeaders(),
       // Assets loaded by the page carry the session in a strict, HTTP-only cookie.
-      'Set-Cookie': `${sessionCookieName}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/`,
+      'Set-Cookie': `${sessionCookieName(boundPort)}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/`,
     };
     if (options.staticDir && (await serveStaticFile(options.staticDir, url.pathname, response, headers))) return;
     sendText(response, 404, options.staticDir ? 'Not found' : 'This host serves no UI.');
@@ -114,16 +150,25 @@ export async function startHttpHost(options: HostOptions): Promise<RunningHost> 
     socket.on('close', () => sockets.delete(socket));
   });
 
+  // Any web page can open a WebSocket to this port: nothing in an upgrade may throw past this handler.
   server.on('upgrade', (request: IncomingMessage, socket: Socket, head: Buffer) => {
-    const url = new URL(request.url ?? '/', 'http://localhost');
+    socket.on('error', () => socket.destroy());
     const refuse = (status: number, text: string): void => {
+      if (!socket.writable) return;
       socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     };
-    if (url.pathname !== '/ws') return refuse(404, 'Not Found');
-    if (!hostHeaderAllowed(request.headers.host, options.host, boundPort)) return refuse(421, 'Misdirected Request');
-    if (!originAllowed(request.headers.origin, request.headers.host)) return refuse(403, 'Forbidden');
-    if (!tokensMatch(token, presentedToken(request, url))) return refuse(401, 'Unauthorized');
-    webSockets.handleUpgrade(request, socket, head, (ws) => attachClient(ws));
+    try {
+      const url = parseRequestUrl(request.url);
+      if (!url) return refuse(400, 'Bad Request');
+      if (url.pathname !== '/ws') return refuse(404, 'Not Found');
+      if (!hostHeaderAllowed(request.headers.host, options.host, boundPort)) return refuse(421, 'Misdirected Request');
+      if (!originAllowed(request.headers.origin, request.headers.host)) return refuse(403, 'Forbidden');
+      if (!tokensMatch(token, presentedToken(request, url))) return refuse(401, 'Unauthorized');
+      webSockets.handleUpgrade(request, socket, head, (ws) => attachClient(ws));
+    } catch (error) {
+      core.logger.warn(`refused a malformed upgrade: ${(error as Error).message}`);
+      refuse(400, 'Bad Request');
+    }
   });
 
   function attachClient(ws: WebSocket): void {
@@ -134,7 +179,10 @@ export async function startHttpHost(options: HostOptions): Promise<RunningHost> 
     ws.on('close', unsubscribe);
     ws.on('error', unsubscribe);
     ws.on('message', (data: RawData, isBinary: boolean) => {
-      void handleMessage(data, isBinary);
+      void handleMessage(data, isBinary).catch((error: unknown) => {
+        core.logger.warn(`closing a WebSocket after a failed message: ${(error as Error).message}`);
+        ws.close(1011, 'internal error');
+      });
     });
 
     async function handleMessage(data: RawData, isBinary: boolean): Promise<void> {
@@ -192,6 +240,16 @@ export async function startHttpHost(options: HostOptions): Promise<RunningHost> 
       return closing;
     },
   };
+}
+
+/** The request target as a URL, or null when it is not one (`//`, `http://[`, absolute forms with odd hosts). */
+function parseRequestUrl(target: string | undefined): URL | null {
+  if (target === undefined || !target.startsWith('/') || target.startsWith('//')) return null;
+  try {
+    return new URL(target, 'http://localhost');
+  } catch {
+    return null;
+  }
 }
 
 function rawToString(data: RawData): string {

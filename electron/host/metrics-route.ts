@@ -1,8 +1,8 @@
-import type { IncomingMessage } from 'node:http';
 import { DepotError } from '../../shared/errors';
 import type { MetricsCollector } from '../services/metrics/metrics-collector';
 import type { RegistryAuthorizer } from '../services/registry/registry-authorizer';
-import type { ApiRouteHandler } from './http-host';
+import { clientAddressOf, type ApiRouteHandler } from './http-host';
+import { isLoopbackAddress } from './client-address';
 import { sendError } from './http-json';
 
 export interface MetricsRouteOptions {
@@ -22,8 +22,10 @@ export function createMetricsRoute(options: MetricsRouteOptions): ApiRouteHandle
     try {
       const method = request.method ?? 'GET';
       if (method !== 'GET' && method !== 'HEAD') throw new DepotError('VALIDATION_FAILED', `Method ${method} is not allowed here (use GET).`, { reason: 'method-not-allowed' });
-      if (options.requireKey() || !fromLoopback(request)) {
-        options.authorizer.authorize(options.authorizer.authenticate(request.headers.authorization), 'ViewStats');
+      const caller = clientAddressOf(request);
+      // The real caller: behind a trusted proxy on this machine, a remote scraper still needs a key.
+      if (options.requireKey() || !isLoopbackAddress(caller)) {
+        options.authorizer.authorize(options.authorizer.authenticate(request.headers.authorization, caller), 'ViewStats');
       }
       const body = options.metrics.renderPrometheus();
       response.writeHead(200, {
@@ -38,9 +40,4 @@ export function createMetricsRoute(options: MetricsRouteOptions): ApiRouteHandle
     }
     return true;
   };
-}
-
-function fromLoopback(request: IncomingMessage): boolean {
-  const address = request.socket.remoteAddress ?? '';
-  return address === '127.0.0.1' || address === '::1' || address === '::ffff:127.0.0.1' || address.startsWith('127.');
 }

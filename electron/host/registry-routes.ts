@@ -3,19 +3,21 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import { DepotError } from '../../shared/errors';
 import { publishMetadataSchema, type PublishMetadata } from '../../shared/domain/registry';
+import { consistencyLevelSchema, type ConsistencyLevel } from '../../shared/domain/replication';
 import type { RegistryService } from '../services/registry/registry-service';
 import type { RegistryAuthorizer, RegistryAction, RegistryPrincipal } from '../services/registry/registry-authorizer';
 import { receiveUpload } from '../services/registry/upload-receiver';
 import type { Logger } from '../services/logger';
 import type { MetricsCollector } from '../services/metrics/metrics-collector';
 import { appVersion } from '../services/version';
-import { carriesSession, type ApiRouteHandler } from './http-host';
+import { carriesSession, clientAddressOf, type ApiRouteHandler } from './http-host';
 import { discardUnreadBody, requireMethod, sendError, sendJson } from './http-json';
 import { createAccessRoutes } from './access-routes';
 import { readJsonBody } from './json-body';
 import { updatePackageAccessRequestSchema } from '../../shared/domain/access';
 import type { AccessContext } from '../services/access/access-control';
 import { parseRangeHeader } from './byte-range';
+import { surrogateKeyHeaders } from '../../shared/domain/cdn';
 
 export interface RegistryRouteOptions {
   registry: RegistryService;
@@ -60,7 +62,7 @@ export function createRegistryRoutes(options: RegistryRouteOptions): ApiRouteHan
 
   const { access } = authorizer;
   const accessRoutes = createAccessRoutes(access);
-  const sourceOf = (request: IncomingMessage): string | null => request.socket.remoteAddress ?? null;
+  const sourceOf = (request: IncomingMessage): string | null => clientAddressOf(request);
   /** A bearer key's user; else, for reads from the app's own UI (session cookie, same site only), the local user; else anonymous. */
   const principalOf = (request: IncomingMessage): RegistryPrincipal => {
     const principal = authorizer.authenticate(request.headers.authorization, sourceOf(request));
@@ -171,6 +173,7 @@ export function createRegistryRoutes(options: RegistryRouteOptions): ApiRouteHan
     const principal = principalFor(request, 'publish', name);
     const metadata = parseMetadataHeader(request.headers['x-torsh-metadata']);
     const sealed = parseEncryptedHeader(request.headers['x-torsh-encrypted']);
+    const consistency = parseConsistencyHeader(request.headers['x-torsh-consistency']);
     const limit = options.maxPackageBytes();
     const declared = request.headers['content-length'];
     if (declared !== undefined && Number(declared) > limit) {
@@ -187,7 +190,7 @@ export function createRegistryRoutes(options: RegistryRouteOptions): ApiRouteHan
       const ownerUserId = principal.kind === 'user' ? principal.user.id : null;
       // Checked again inside the transaction that records the version: access may change during a long upload.
       const authorize = (): void => authorizer.authorize(principalOf(request), 'publish', name);
-      const publishing = { name, version, ...(metadata ? { metadata } : {}), publisher: authorizer.describe(principal), ownerUserId, signal: aborted.signal, authorize };
+      const publishing = { name, version, ...(metadata ? { metadata } : {}), ...(consistency ? { consistency } : {}), publisher: authorizer.describe(principal), ownerUserId, signal: aborted.signal, authorize };
       const result = sealed ? await registry.publishSealedUpload(upload, { ...publishing, dependencies: sealed.dependencies }) : await registry.publishUpload(upload, publishing);
       const { created, ...body } = result;
       // Re-publishing the same bytes changes nothing, so it is not an event.
@@ -225,13 +228,18 @@ export function createRegistryRoutes(options: RegistryRouteOptions): ApiRouteHan
     const started = performance.now();
     const metadata = registry.getVersion(name, version);
     const etag = `"${metadata.digest}"`;
+    // Shared caches (CDNs, proxies) may keep only what anyone may download; the rest stays per caller.
+    const isPublic = access.check({ kind: 'anonymous' }, 'DownloadPackage', name).granted;
     const headers: Record<string, string> = {
       ETag: etag,
       'Accept-Ranges': 'bytes',
-      'Cache-Control': 'public, max-age=31536000, immutable',
+      'Cache-Control': isPublic ? 'public, max-age=31536000, immutable' : 'private, max-age=0, must-revalidate',
+      ...(isPublic ? {} : { Vary: 'Authorization, Cookie' }),
       'Content-Type': 'application/octet-stream',
       'Content-Disposition': `attachment; filename="${name.replace('/', '__')}-${version}.torshpkg"`,
       'X-Content-Type-Options': 'nosniff',
+      // CDN edges in front of serve tag the object, so one purge clears a package or a version.
+      ...surrogateKeyHeaders(name, version),
     };
     if (ifNoneMatchHits(request.headers['if-none-match'], etag)) {
       response.writeHead(304, headers);
@@ -251,7 +259,8 @@ export function createRegistryRoutes(options: RegistryRouteOptions): ApiRouteHan
       const location = await registry.presignedDownloadUrl(name, version, presignedUrlSeconds);
       if (location) {
         registry.recordDownload(name, version);
-        response.writeHead(302, { Location: location, ETag: etag, 'Cache-Control': 'no-store' });
+        // The presigned URL is a bearer credential for a while: no cache may keep or share it.
+        response.writeHead(302, { Location: location, ETag: etag, 'Cache-Control': isPublic ? 'no-store' : 'private, no-store', ...(isPublic ? {} : { Vary: 'Authorization, Cookie' }) });
         response.end();
         return;
       }
@@ -322,6 +331,14 @@ function intParam(url: URL, name: string, fallback: number, min: number, max: nu
 
 function parseMetadataHeader(header: string | string[] | undefined): PublishMetadata | undefined {
   return parseJsonHeader('X-Torsh-Metadata', header, publishMetadataSchema);
+}
+
+/** `X-Torsh-Consistency: eventual|quorum|strong|causal` (`publish --consistency`): overrides the replication rule's level. */
+function parseConsistencyHeader(header: string | string[] | undefined): ConsistencyLevel | undefined {
+  if (header === undefined) return undefined;
+  const parsed = consistencyLevelSchema.safeParse(Array.isArray(header) ? header[0] : header.trim());
+  if (!parsed.success) throw new DepotError('VALIDATION_FAILED', `X-Torsh-Consistency must be eventual, quorum, strong or causal.`, { reason: 'bad-consistency' });
+  return parsed.data;
 }
 
 /** A package encrypted by its publisher: `X-Torsh-Encrypted: {"dependencies": {...}}` (the registry cannot read them). */

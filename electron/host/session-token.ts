@@ -12,13 +12,22 @@ export function tokensMatch(expected: string, presented: string | null | undefin
   return timingSafeEqual(a, b);
 }
 
-export const sessionCookieName = 'torsh_depot_session';
+/** Named per port: another service on 127.0.0.1 (cookies ignore ports) never receives this host's session. */
+export function sessionCookieName(port: number): string {
+  return `torsh_depot_session_${port}`;
+}
 
+/** A cookie's value, or undefined; a malformed value (`%zz`) is treated as absent, never thrown. */
 export function readCookie(header: string | undefined, name: string): string | undefined {
   if (!header) return undefined;
   for (const part of header.split(';')) {
     const [key, ...rest] = part.trim().split('=');
-    if (key === name) return decodeURIComponent(rest.join('='));
+    if (key !== name) continue;
+    try {
+      return decodeURIComponent(rest.join('='));
+    } catch {
+      return undefined;
+    }
   }
   return undefined;
 }

@@ -13,6 +13,8 @@ export const permissions = [
   'ViewStats',
   'ManageSecurity',
   'ManageInfrastructure',
+  /** Add, change, remove, check and sync mirrors (viewing them needs ViewStats). */
+  'ManageMirrors',
 ] as const;
 export const permissionSchema = z.enum(permissions);
 export type Permission = z.infer<typeof permissionSchema>;

@@ -66,6 +66,14 @@ export function formatDuration(ms: number): string {
   return `${ms}ms`;
 }
 
+/** Writes bytes back the way a person would (`65536` becomes `64KiB`, `100000000` becomes `100MB`). */
+export function formatSize(bytes: number): string {
+  for (const [unit, factor] of [['TiB', 1024 ** 4], ['GiB', 1024 ** 3], ['MiB', 1024 ** 2], ['KiB', 1024], ['TB', 1000 ** 4], ['GB', 1000 ** 3], ['MB', 1000 ** 2], ['KB', 1000]] as const) {
+    if (bytes > 0 && bytes % factor === 0) return `${bytes / factor}${unit}`;
+  }
+  return `${bytes}B`;
+}
+
 /** A secret reference: `${ENV_NAME}` or `file:/absolute/or/relative/path`. Inline secrets are refused. */
 export const secretReferenceSchema = z
   .string()

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { durationSchema, sizeSchema } from './config-values';
+import { durationSchema, formatDuration, formatSize, sizeSchema } from './config-values';
+import { isKnownRegion } from './regions';
 
 /**
  * The `mirrors:` section of `depot.yaml` — the same names in the config file, the HTTP API
@@ -11,10 +12,19 @@ export const selectionStrategies = ['geographic', 'priority', 'weighted', 'least
 export const selectionStrategySchema = z.enum(selectionStrategies);
 export type SelectionStrategy = z.infer<typeof selectionStrategySchema>;
 
-export const mirrorIdSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lowercase letters, digits and -');
+/** Words under `/api/v1/mirrors/` that name an action, so no mirror may take them as its id. */
+export const reservedMirrorIds = ['stats', 'rank', 'sync', 'settings'] as const;
+export const mirrorIdSchema = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lowercase letters, digits and -')
+  .refine((id) => !(reservedMirrorIds as readonly string[]).includes(id), `stats, rank, sync and settings are reserved words, not mirror ids`);
 
 /** A region id from the built-in table (`us-east-1`, `europe-west4`, `westeurope` …) or `lat,lon`. */
-export const regionSchema = z.string().min(1).max(64);
+export const regionSchema = z
+  .string()
+  .min(1)
+  .max(64)
+  .refine(isKnownRegion, 'not a known AWS/GCP/Azure region id (us-east-1, europe-west4, westeurope …) nor "lat,lon"');
 
 export const mirrorUrlSchema = z
   .string()
@@ -69,25 +79,32 @@ export const healthThresholdsSchema = z
   })
   .strict();
 
+/** The section without its list: strategy, intervals, thresholds, failover, trust (`mirrors.section.get/set`). */
+export const mirrorsSettingsShape = {
+  selection_strategy: selectionStrategySchema.default('priority'),
+  /** Where this client is (geographic strategy); `--region` and `TORSH_DEPOT_REGION` override it. */
+  client_region: regionSchema.optional(),
+  health_check_interval: durationSchema.default(60_000),
+  health: healthThresholdsSchema.default({ failures_to_down: 3, successes_to_up: 2, timeout: 5000, degraded_latency: 2000 }),
+  failover: failoverConfigSchema.default({
+    enabled: true,
+    max_retries: 3,
+    retry_delay: 5000,
+    auto_fallback: true,
+    stall_timeout: 10_000,
+    min_rate: 64 * 1024,
+  }),
+  /** Public keys (minisign `.pub` files or `RW…` strings) a mirror's `index.json.minisig` must verify with. */
+  trusted_keys: z.array(z.string().min(1).max(4096)).max(50).default([]),
+  /** Sync mirrors after every publish (desktop setting, also in the file). */
+  sync_on_publish: z.boolean().default(false),
+};
+export const mirrorsSettingsSchema = z.object(mirrorsSettingsShape).strict();
+export type MirrorsSettings = z.infer<typeof mirrorsSettingsSchema>;
+export type MirrorsSettingsInput = z.input<typeof mirrorsSettingsSchema>;
+
 export const mirrorsSectionSchema = z
-  .object({
-    selection_strategy: selectionStrategySchema.default('priority'),
-    health_check_interval: durationSchema.default(60_000),
-    health: healthThresholdsSchema.default({ failures_to_down: 3, successes_to_up: 2, timeout: 5000, degraded_latency: 2000 }),
-    failover: failoverConfigSchema.default({
-      enabled: true,
-      max_retries: 3,
-      retry_delay: 5000,
-      auto_fallback: true,
-      stall_timeout: 10_000,
-      min_rate: 64 * 1024,
-    }),
-    /** Public keys (minisign `.pub` files or `RW…` strings) a mirror's `index.json.minisig` must verify with. */
-    trusted_keys: z.array(z.string().min(1).max(4096)).max(50).default([]),
-    /** Sync mirrors after every publish (desktop setting, also in the file). */
-    sync_on_publish: z.boolean().default(false),
-    list: z.array(mirrorConfigSchema).max(200).default([]),
-  })
+  .object({ ...mirrorsSettingsShape, list: z.array(mirrorConfigSchema).max(200).default([]) })
   .strict()
   .superRefine((section, context) => {
     const seen = new Set<string>();
@@ -187,3 +204,84 @@ export type MirrorIndex = z.infer<typeof mirrorIndexSchema>;
 
 /** An index larger than this is refused before parsing (a hostile mirror cannot exhaust memory). */
 export const maxMirrorIndexBytes = 64 * 1024 * 1024;
+
+/**
+ * The settings as a person writes them (`60s`, `64KiB`): what `mirrors.section.get` answers and the
+ * config export writes, so a value read and sent back is never re-scaled (a bare number means seconds).
+ */
+export const mirrorsSettingsWrittenSchema = z.object({
+  selection_strategy: selectionStrategySchema,
+  client_region: z.string().optional(),
+  health_check_interval: z.string(),
+  health: z.object({ failures_to_down: z.number().int(), successes_to_up: z.number().int(), timeout: z.string(), degraded_latency: z.string() }),
+  failover: z.object({
+    enabled: z.boolean(),
+    max_retries: z.number().int(),
+    retry_delay: z.string(),
+    auto_fallback: z.boolean(),
+    stall_timeout: z.string(),
+    min_rate: z.string(),
+  }),
+  trusted_keys: z.array(z.string()),
+  sync_on_publish: z.boolean(),
+});
+export type MirrorsSettingsWritten = z.infer<typeof mirrorsSettingsWrittenSchema>;
+
+export function writeMirrorsSettings(settings: MirrorsSettings): MirrorsSettingsWritten {
+  return {
+    selection_strategy: settings.selection_strategy,
+    ...(settings.client_region !== undefined ? { client_region: settings.client_region } : {}),
+    health_check_interval: formatDuration(settings.health_check_interval),
+    health: {
+      failures_to_down: settings.health.failures_to_down,
+      successes_to_up: settings.health.successes_to_up,
+      timeout: formatDuration(settings.health.timeout),
+      degraded_latency: formatDuration(settings.health.degraded_latency),
+    },
+    failover: {
+      enabled: settings.failover.enabled,
+      max_retries: settings.failover.max_retries,
+      retry_delay: formatDuration(settings.failover.retry_delay),
+      auto_fallback: settings.failover.auto_fallback,
+      stall_timeout: formatDuration(settings.failover.stall_timeout),
+      min_rate: formatSize(settings.failover.min_rate),
+    },
+    trusted_keys: [...settings.trusted_keys],
+    sync_on_publish: settings.sync_on_publish,
+  };
+}
+
+/** `GET /api/v1/mirrors/stats`, `mirror stats`: totals and, per mirror, health and traffic. */
+export const mirrorsStatsSchema = z.object({
+  total: z.number().int(),
+  healthy: z.number().int(),
+  /** The registry's change serial the mirrors are measured against. */
+  registrySerial: z.number().int(),
+  mirrors: z.array(
+    z.object({
+      id: z.string(),
+      status: mirrorStatusSchema,
+      latencyMs: z.number().nullable(),
+      stalenessVersions: z.number().int().nullable(),
+      stalenessSeconds: z.number().nullable(),
+      lastCheckAt: z.string().nullable(),
+      downloads: z.number().int(),
+      bytes: z.number().int(),
+      failures: z.number().int(),
+      failovers: z.number().int(),
+    }),
+  ),
+});
+export type MirrorsStats = z.infer<typeof mirrorsStatsSchema>;
+
+/** What one `mirror sync` run did to one target (the job's result, the CLI's summary). */
+export const mirrorSyncResultSchema = z.object({
+  target: z.string(),
+  serial: z.number().int(),
+  copied: z.number().int(),
+  copiedBytes: z.number().int(),
+  skipped: z.number().int(),
+  pruned: z.number().int(),
+  versions: z.number().int(),
+});
+export type MirrorSyncResult = z.infer<typeof mirrorSyncResultSchema>;

@@ -104,7 +104,7 @@ export class AccessControl {
   authenticate(authorization: string | undefined, source: string | null): AccessPrincipal {
     if (authorization === undefined || authorization.trim() === '') return { kind: 'anonymous' };
     const address = source ?? 'unknown';
-    this.limiter.assertAllowed(address);
+    // A valid key is checked before the failure budget: a flood of bad keys from a shared address never locks it out.
     const match = /^Bearer\s+(\S+)$/i.exec(authorization.trim());
     if (!match?.[1]) return this.failAuthentication(address, 'malformed', 'Authorization must be "Bearer <api key>".');
     const hash = hashApiKey(match[1]);
@@ -143,6 +143,7 @@ export class AccessControl {
   }
 
   private failAuthentication(address: string, reason: string, message: string): never {
+    this.limiter.assertAllowed(address);
     if (this.limiter.recordFailure(address)) {
       this.record({ principal: { kind: 'anonymous' }, source: address }, 'auth.failed-burst', null, { last_reason: reason });
     }

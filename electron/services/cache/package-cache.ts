@@ -11,7 +11,7 @@ import { fsyncDirectory } from '../fs/atomic-write';
 import { silentLogger, type Logger } from '../logger';
 import { normalizeRegistryUrl, type RegistryClient } from '../registry-client/registry-client';
 import { partialSuffix } from '../registry-client/resumable-download';
-import { cancelledError, throwIfCancelled } from '../registry-client/retry-backoff';
+import { cancelledError, throwIfCancelled } from '../retry/retry-backoff';
 import { requireDigest } from '../registry-client/sha256-digest';
 import { CacheIndex, type CacheIndexRow } from './cache-index';
 import type { SigningPublicKey } from '../signing/ed25519-keys';

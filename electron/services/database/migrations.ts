@@ -4,6 +4,7 @@ import type { Migration } from './migration';
 import { metricsMigration } from '../metrics/metrics-migration';
 import { encryptionMigration } from '../registry/encryption-migration';
 import { adminKeyMigration } from '../access/admin-key-migration';
+import { mirrorsMigration } from '../mirrors/mirrors-migration';
 
 /** Every migration of the product, in order. Capabilities append theirs. */
 export const migrations: readonly Migration[] = [
@@ -296,6 +297,7 @@ export const migrations: readonly Migration[] = [
   metricsMigration,
   encryptionMigration,
   adminKeyMigration,
+  mirrorsMigration,
 ];
 
 interface SummarySourceRow {

@@ -1,4 +1,5 @@
 import { promises as fsp } from 'node:fs';
+import type { ConsistencyLevel } from '../../../shared/domain/replication';
 import type { FileHandle } from 'node:fs/promises';
 import { z } from 'zod';
 import { DepotError } from '../../../shared/errors';
@@ -19,7 +20,7 @@ import { readPackageIdentity } from './package-identity';
 import { assertAnswerFor } from './answer-identity';
 import { errorFromResponse, isRetryableStatus } from './registry-errors';
 import { downloadResumable, type DownloadOptions, type DownloadResult } from './resumable-download';
-import { backoffDelayMs, cancelledError, defaultRetryPolicy, sleep, throwIfCancelled } from './retry-backoff';
+import { backoffDelayMs, cancelledError, defaultRetryPolicy, sleep, throwIfCancelled } from '../retry/retry-backoff';
 import { retryAfterNetworkError, type TransferContext } from './transfer-context';
 
 export type { DownloadOptions, DownloadResult } from './resumable-download';
@@ -50,6 +51,8 @@ export interface PublishOptions {
    * so `name` and `version` are required and the plaintext's dependencies travel alongside.
    */
   encrypted?: { dependencies: Record<string, string> };
+  /** `X-Torsh-Consistency`: the replication level this publish must reach before it is visible. */
+  consistency?: ConsistencyLevel;
   signal?: AbortSignal;
   onProgress?: (sent: number, total: number) => void;
 }
@@ -141,6 +144,7 @@ export class RegistryClient {
     const extra: Record<string, string> = { 'Content-Type': 'application/octet-stream', 'Content-Length': String(size), Accept: 'application/json' };
     if (options.metadata) extra['X-Torsh-Metadata'] = asciiJson(options.metadata);
     if (options.encrypted) extra['X-Torsh-Encrypted'] = asciiJson(options.encrypted);
+    if (options.consistency) extra['X-Torsh-Consistency'] = options.consistency;
 
     for (let attempt = 0; ; attempt += 1) {
       throwIfCancelled(signal);
@@ -185,8 +189,13 @@ export class RegistryClient {
 
   /** Downloads one version to `destPath` (see `downloadResumable`). */
   download(name: string, version: string, destPath: string, options: DownloadOptions = {}): Promise<DownloadResult> {
-    const url = this.url(`/packages/${namePath(name)}/${encodeURIComponent(version)}/download`);
+    const { url } = this.downloadRequest(name, version);
     return downloadResumable(this.context, url, destPath, `Downloading ${name}@${version}`, options);
+  }
+
+  /** Where a version's bytes are and the headers to ask with (the mirrors' downloader falls back to the registry with it). */
+  downloadRequest(name: string, version: string): { url: string; headers: Record<string, string> } {
+    return { url: this.url(`/packages/${namePath(name)}/${encodeURIComponent(version)}/download`), headers: this.context.headers() };
   }
 
   private url(pathAndQuery: string): string {

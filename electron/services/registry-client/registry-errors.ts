@@ -32,8 +32,17 @@ export function isRetryableStatus(status: number): boolean {
   return status >= 500;
 }
 
-/** Reads a failed response's `{"error": {code, message}}` and keeps the server's message. */
-export async function errorFromResponse(response: Response, context: string): Promise<DepotError> {
+/**
+ * A registry answers 404 for a package the caller may not see, exactly as for one that does not
+ * exist: without a key, say that a key might help.
+ */
+export const missingKeyHint = 'If it is internal or private, pass --api-key with a key that may see it.';
+
+/**
+ * Reads a failed response's `{"error": {code, message}}` and keeps the server's message. `withKey`:
+ * whether the request carried an API key (unknown: treated as without, so a 404 gets the hint).
+ */
+export async function errorFromResponse(response: Response, context: string, options: { withKey?: boolean } = {}): Promise<DepotError> {
   let serverCode: ErrorCode | null = null;
   let serverMessage: string | null = null;
   try {
@@ -44,7 +53,8 @@ export async function errorFromResponse(response: Response, context: string): Pr
   } catch {
     // Not our JSON (a proxy's HTML page, an empty body): the status alone has to do.
   }
-  const message = serverMessage ?? `${context}: the registry answered HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}.`;
+  let message = serverMessage ?? `${context}: the registry answered HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}.`;
+  if (response.status === 404 && options.withKey !== true) message = `${message.replace(/\.?$/, '.')} ${missingKeyHint}`;
   return new DepotError(codeForStatus(response.status, serverCode), message, { reason: `http-${response.status}` });
 }
 

@@ -7,7 +7,7 @@ import { AttemptTimer } from './attempt-timer';
 import { InlineSink, WorkerSink, type DownloadSink } from './download-sink';
 import { rawHttpGet, RawHttpUnsupported } from './raw-http-get';
 import { errorFromResponse, isRetryableStatus } from './registry-errors';
-import { cancelledError, throwIfCancelled } from './retry-backoff';
+import { cancelledError, throwIfCancelled } from '../retry/retry-backoff';
 import { digestFromEtag, requireDigest } from './sha256-digest';
 import { retryAfterNetworkError, type TransferContext } from './transfer-context';
 
@@ -188,7 +188,7 @@ async function request(context: TransferContext, url: string, headers: Record<st
   };
 }
 
-async function* readerChunks(body: ReadableStream<Uint8Array> | null): AsyncGenerator<Uint8Array> {
+export async function* readerChunks(body: ReadableStream<Uint8Array> | null): AsyncGenerator<Uint8Array> {
   if (!body) return;
   const reader = body.getReader();
   for (;;) {

@@ -1,6 +1,6 @@
 import type { AttemptTimer } from './attempt-timer';
 import { networkError } from './registry-errors';
-import { cancelledError } from './retry-backoff';
+import { cancelledError } from '../retry/retry-backoff';
 
 /** What the transfer code needs from the client: its fetch, headers and retry policy. */
 export interface TransferContext {

@@ -6,6 +6,7 @@ import { exportVersion } from '../registry/export-version';
 import { signAllVersions } from '../signing/sign-versions-job';
 import { localUserId } from '../access/access-control';
 import { startStorageCopyJob, storageObjectView } from '../storage/storage-copy-job';
+import { createMirrorsHandlers } from './mirrors-handlers';
 
 /** Maps every contract channel onto the services; thin on purpose. */
 export function createRequestHandlers(core: Omit<Core, 'router'>): RequestHandlers {
@@ -146,5 +147,6 @@ export function createRequestHandlers(core: Omit<Core, 'router'>): RequestHandle
       return { defaultVisibility: core.access.defaultVisibility() };
     },
     'access.audit': (filter) => core.access.audit(core.access.localContext(), filter),
+    ...createMirrorsHandlers(core),
   };
 }

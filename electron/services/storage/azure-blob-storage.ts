@@ -3,7 +3,7 @@ import { promises as fsp } from 'node:fs';
 import type * as AzureSdk from '@azure/storage-blob';
 import type { BlobItem, BlockBlobClient, ContainerClient, RestError } from '@azure/storage-blob';
 import { isAbortError } from '../../../shared/errors';
-import { cancelledError } from '../registry-client/retry-backoff';
+import { cancelledError } from '../retry/retry-backoff';
 import { StorageError, isNetworkError, kindForHttpStatus } from './storage-errors';
 import { normalizePrefix, prefixedKey } from './object-key';
 import { usageByListing } from './usage-by-listing';

@@ -1,5 +1,5 @@
 import { Transform, type Readable } from 'node:stream';
-import { backoffDelayMs, sleep } from '../registry-client/retry-backoff';
+import { backoffDelayMs, sleep } from '../retry/retry-backoff';
 import { isTransientStorageError } from './storage-errors';
 import type { StorageOperation, StorageStatsRepository } from './storage-stats';
 import type { ByteRange, PutOptions, StorageBackend, StorageListPage, StorageUsage, StoredObjectInfo } from './storage-backend';

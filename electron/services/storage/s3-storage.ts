@@ -8,7 +8,7 @@ import type { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { isAbortError } from '../../../shared/errors';
 import { fsyncDirectory, tempPathFor } from '../fs/atomic-write';
 import { BatchedWriter } from '../registry-client/batched-writer';
-import { cancelledError } from '../registry-client/retry-backoff';
+import { cancelledError } from '../retry/retry-backoff';
 import { StorageError, isNetworkError, kindForHttpStatus } from './storage-errors';
 import { normalizePrefix, prefixedKey } from './object-key';
 import { usageByListing } from './usage-by-listing';

@@ -13,7 +13,7 @@ import {
 import type { SettingsService } from '../settings/settings-service';
 import type { SecretStore } from '../secrets/secret-store';
 import type { Logger } from '../logger';
-import { backoffDelayMs, sleep } from '../registry-client/retry-backoff';
+import { backoffDelayMs, sleep } from '../retry/retry-backoff';
 import { InstrumentedStorage, defaultRetryPolicy, type RetryPolicy } from './instrumented-storage';
 import { MultipartJournal } from './multipart-journal';
 import { StorageStatsRepository } from './storage-stats';

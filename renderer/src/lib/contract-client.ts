@@ -52,9 +52,14 @@ const tokenStorageKey = 'torsh-depot.session-token';
 
 /** The page's session token: from the URL the host printed, kept for reloads of this tab. */
 export function sessionToken(): string | null {
-  const fromUrl = new URLSearchParams(window.location.search).get('token');
+  const params = new URLSearchParams(window.location.search);
+  const fromUrl = params.get('token');
   if (fromUrl) {
     sessionStorage.setItem(tokenStorageKey, fromUrl);
+    // Out of the address bar, history, bookmarks and screen shares: the tab keeps it in sessionStorage.
+    params.delete('token');
+    const query = params.toString();
+    window.history.replaceState(window.history.state, '', `${window.location.pathname}${query ? `?${query}` : ''}${window.location.hash}`);
     return fromUrl;
   }
   return sessionStorage.getItem(tokenStorageKey);

@@ -6,6 +6,7 @@ import { startHttpHost, type RunningHost } from '../../../electron/host/http-hos
 import { createRegistryRoutes } from '../../../electron/host/registry-routes';
 import { makeTempDir } from '../../support/temp-dir';
 import { makeTestPackage } from '../../support/packages';
+import { jsonCall } from '../../support/json-call';
 
 export const adminKey = 'access-admin-key-0123456789abcdef';
 
@@ -38,21 +39,7 @@ export async function startAccessTestHost(options: { maxFailures?: number } = {}
   const work = path.join(temp.dir, 'work');
 
   const authHeaders = (key?: string | null): Record<string, string> => (key ? { Authorization: `Bearer ${key}` } : {});
-  const call: AccessTestHost['call'] = async (method, route, key, body) => {
-    const response = await fetch(`${base}${route}`, {
-      method,
-      headers: { ...authHeaders(key), ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await response.text();
-    let parsed: unknown = text;
-    try {
-      parsed = text === '' ? null : JSON.parse(text);
-    } catch {
-      // not JSON (downloads, JSON lines): keep the text
-    }
-    return { status: response.status, body: parsed, headers: response.headers };
-  };
+  const call: AccessTestHost['call'] = (method, route, key, body) => jsonCall(base, method, route, key, body);
   const put: AccessTestHost['put'] = async (name, version, file, key) => {
     const response = await fetch(`${base}/packages/${name}/${version}`, { method: 'PUT', headers: { 'Content-Type': 'application/octet-stream', ...authHeaders(key) }, body: readFileSync(file) });
     await response.arrayBuffer();

@@ -38,8 +38,8 @@ describe('torsh-depot CLI', () => {
   });
 
   it('parses serve options with the environment fallback for the data folder', () => {
-    expect(parseServeArgs([], { TORSH_DEPOT_DATA_DIR: '/srv/depot' })).toEqual({ host: '127.0.0.1', port: 7878, dataDir: '/srv/depot', maxPackageBytes: null, defaultVisibility: null });
-    expect(parseServeArgs(['--data-dir', 'rel', '--port', '0'], { TORSH_DEPOT_DATA_DIR: '/srv/depot' })).toEqual({ host: '127.0.0.1', port: 0, dataDir: path.resolve('rel'), maxPackageBytes: null, defaultVisibility: null });
+    expect(parseServeArgs([], { TORSH_DEPOT_DATA_DIR: '/srv/depot' })).toEqual({ host: '127.0.0.1', port: 7878, dataDir: '/srv/depot', maxPackageBytes: null, defaultVisibility: null, trustedProxies: [], idleTimeoutMs: 120_000 });
+    expect(parseServeArgs(['--data-dir', 'rel', '--port', '0'], { TORSH_DEPOT_DATA_DIR: '/srv/depot' })).toEqual({ host: '127.0.0.1', port: 0, dataDir: path.resolve('rel'), maxPackageBytes: null, defaultVisibility: null, trustedProxies: [], idleTimeoutMs: 120_000 });
     expect(parseServeArgs(['--default-visibility', 'public'], { TORSH_DEPOT_DATA_DIR: '/srv/depot' }).defaultVisibility).toBe('public');
     expect(() => parseServeArgs(['--default-visibility', 'secret'], {})).toThrow(/public, internal or private/);
   });

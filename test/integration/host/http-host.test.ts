@@ -146,7 +146,8 @@ describe('headless host', () => {
     expect(page.headers['content-security-policy']).toContain("default-src 'self'");
     expect(page.headers['referrer-policy']).toBe('no-referrer');
     const cookie = String(page.headers['set-cookie']?.[0] ?? '').split(';')[0] ?? '';
-    expect(cookie).toMatch(/^torsh_depot_session=/);
+    // Named per port: another service on 127.0.0.1 (cookies ignore ports) never receives this host's session.
+    expect(cookie.startsWith(`torsh_depot_session_${host.port}=`)).toBe(true);
     // Assets load with the session cookie the page received.
     const asset = await get(`${base}/assets/app.js`, { Cookie: cookie });
     expect(asset.status).toBe(200);

@@ -10,6 +10,7 @@ import { silentLogger } from '../../../../electron/services/logger';
 import { makeTempDir } from '../../../support/temp-dir';
 
 const cleanups: Array<() => void> = [];
+const latest = migrations.at(-1)!.version;
 afterEach(() => cleanups.splice(0).forEach((cleanup) => cleanup()));
 
 function tempDatabaseFile(): string {
@@ -32,7 +33,7 @@ describe('database migrations', () => {
     old.close();
 
     const upgraded = openDatabase(file, migrations);
-    expect(currentSchemaVersion(upgraded)).toBe(migrations.length);
+    expect(currentSchemaVersion(upgraded)).toBe(latest);
     expect(tableNames(upgraded)).toEqual(expect.arrayContaining(['jobs', 'install_meta', 'schema_migrations']));
     expect(upgraded.prepare(`SELECT title FROM jobs WHERE id = 'j1'`).get()).toEqual({ title: 'old job' });
     const recorded = upgraded.prepare('SELECT version, name FROM schema_migrations ORDER BY version').all();
@@ -52,7 +53,7 @@ describe('database migrations', () => {
     const file = tempDatabaseFile();
     openDatabase(file, migrations).close();
     const failing: Migration = {
-      version: migrations.length + 1,
+      version: latest + 1,
       name: 'broken step',
       up(db) {
         db.exec('CREATE TABLE half_done (id INTEGER)');
@@ -63,7 +64,7 @@ describe('database migrations', () => {
     expect(() => openDatabase(file, [...migrations, failing])).toThrow(/migration \d+ \(broken step\) failed/);
 
     const db = new BetterSqlite3(file);
-    expect(currentSchemaVersion(db)).toBe(migrations.length);
+    expect(currentSchemaVersion(db)).toBe(latest);
     expect(tableNames(db)).not.toContain('half_done');
     db.close();
   });
@@ -71,17 +72,32 @@ describe('database migrations', () => {
   it('createCore refuses to start on a failed migration instead of carrying on', () => {
     const temp = makeTempDir();
     cleanups.push(temp.cleanup);
-    const failing: Migration = { version: migrations.length + 1, name: 'boom', up: () => { throw new Error('disk on fire'); } };
+    const failing: Migration = { version: latest + 1, name: 'boom', up: () => { throw new Error('disk on fire'); } };
     expect(() => createCore({ dataDir: temp.dir, shell: 'headless', logger: silentLogger, migrations: [...migrations, failing] })).toThrow(/boom.*disk on fire/);
   });
 
-  it('refuses a database newer than this build and numbering with gaps', () => {
+  it('refuses a database newer than this build, and numbering that does not rise', () => {
     const file = tempDatabaseFile();
     openDatabase(file, migrations).close();
     const db = new BetterSqlite3(file);
     expect(() => runMigrations(db, migrations.slice(0, 1))).toThrow(/newer than this build/);
-    const gap: Migration = { version: migrations.length + 2, name: 'gap', up: () => undefined };
-    expect(() => runMigrations(db, [...migrations, gap])).toThrow(/without gaps/);
+    const repeated: Migration = { version: latest, name: 'again', up: () => undefined };
+    expect(() => runMigrations(db, [...migrations, repeated])).toThrow(/rising order/);
     db.close();
+  });
+
+  it('applies a migration that lands in a gap after a later one already ran (parallel capabilities)', () => {
+    const file = tempDatabaseFile();
+    const later: Migration = { version: latest + 2, name: 'later', up: (db) => db.exec('CREATE TABLE later_table (id INTEGER)') };
+    const gapFiller: Migration = { version: latest + 1, name: 'filler', up: (db) => db.exec('CREATE TABLE filler_table (id INTEGER)') };
+    openDatabase(file, [...migrations, later]).close();
+    const db = openDatabase(file, [...migrations, gapFiller, later]);
+    expect(tableNames(db)).toEqual(expect.arrayContaining(['later_table', 'filler_table']));
+    expect(currentSchemaVersion(db)).toBe(latest + 2);
+    db.close();
+    // A build that lacks a migration the database has is refused, even when it knows a higher one.
+    const older = new BetterSqlite3(file);
+    expect(() => runMigrations(older, [...migrations, later])).toThrow(/does not know/);
+    older.close();
   });
 });

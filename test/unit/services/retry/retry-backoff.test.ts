@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backoffDelayMs, defaultRetryPolicy } from '../../../../electron/services/registry-client/retry-backoff';
+import { backoffDelayMs, defaultRetryPolicy } from '../../../../electron/services/retry/retry-backoff';
 
 describe('retry backoff (exponential, full jitter)', () => {
   it('draws each delay uniformly below base·2^attempt, capped at max: the exact schedule', () => {
