@@ -6,13 +6,13 @@ export interface BackoffOptions {
   random?: () => number;
 }
 
+/** The registry client's defaults: 3 retries after the first attempt, 500 ms doubling, at most 15 s. */
+export const defaultRetryPolicy = { retries: 3, baseMs: 500, maxMs: 15_000 } as const;
+
 /**
  * Exponential backoff with full jitter (AWS architecture blog, "Exponential Backoff And Jitter"):
  * a uniform delay in [0, min(max, base * 2^attempt)) spreads retrying clients apart.
  */
-/** The registry client's defaults: 3 retries after the first attempt, 500 ms doubling, at most 15 s. */
-export const defaultRetryPolicy = { retries: 3, baseMs: 500, maxMs: 15_000 } as const;
-
 export function backoffDelayMs(attempt: number, options: BackoffOptions): number {
   const ceiling = Math.min(options.maxMs, options.baseMs * 2 ** Math.max(0, attempt));
   return Math.floor((options.random ?? Math.random)() * ceiling);

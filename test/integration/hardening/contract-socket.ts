@@ -34,9 +34,18 @@ export async function openContractSocket(serveUrl: string): Promise<ContractSock
   });
   const call = <T,>(channel: string, input: unknown): Promise<T> =>
     new Promise<T>((resolve, reject) => {
+      // A socket the host closed (it died at a crash point) refuses at once: ws drops sends after close silently.
+      if (socket.readyState !== WebSocket.OPEN) {
+        reject(new Error('the contract socket closed'));
+        return;
+      }
       const id = nextId++;
       pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
-      socket.send(JSON.stringify({ type: 'request', id, channel, input }));
+      socket.send(JSON.stringify({ type: 'request', id, channel, input }), (error) => {
+        if (!error) return;
+        pending.delete(id);
+        reject(new Error(`the contract socket closed: ${error.message}`));
+      });
     });
   return {
     call,
