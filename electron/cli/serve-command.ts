@@ -18,6 +18,9 @@ import { defaultDataDir } from './default-data-dir';
 import { visibilitySchema, type Visibility } from '../../shared/domain/access';
 import { parseBlobStoreUrl } from '../services/storage/blob-store-url';
 import type { StorageLocation } from '../services/storage/storage-factory';
+import { parse as parseYaml } from 'yaml';
+import { createReplicationRoutes } from '../host/replication-routes';
+import { replicationSectionSchema, type ReplicationSectionInput } from '../../shared/domain/replication';
 
 export const serveUsage = `Usage: torsh-depot serve [--host 127.0.0.1] [--port 7878] [--data-dir DIR]
 
@@ -38,6 +41,8 @@ Runs the Torsh Depot core headless and serves its UI and contract.
   --presigned-downloads   answer downloads with a redirect to a short-lived presigned URL of the blob store
   --trusted-proxy CIDR    a reverse proxy whose X-Forwarded-For names the real client (repeatable; e.g.
                           127.0.0.1/32 or 10.0.0.0/8). Without it X-Forwarded-For is ignored
+  --config FILE           depot.yaml; its replication: section (nodes, replication_factor, rules,
+                          consistency) makes this registry copy each version to its nodes
   --idle-timeout DURATION close a connection after this long without a byte either way (default ${formatDuration(defaultIdleTimeoutMs)};
                           e.g. 30s, 5m). Uploads and downloads have no overall time limit while bytes flow
 
@@ -63,6 +68,8 @@ export interface ServeOptions {
   /** --trusted-proxy, normalized (`10.0.0.0/8`); empty: X-Forwarded-For is ignored. */
   trustedProxies: string[];
   idleTimeoutMs: number;
+  /** The `replication:` section of --config, checked. */
+  replication?: ReplicationSectionInput;
 }
 
 export function parseServeArgs(args: string[], env: NodeJS.ProcessEnv): ServeOptions {
@@ -83,6 +90,7 @@ export function parseServeArgs(args: string[], env: NodeJS.ProcessEnv): ServeOpt
         'presigned-downloads': { type: 'boolean' },
         'trusted-proxy': { type: 'string', multiple: true },
         'idle-timeout': { type: 'string' },
+        config: { type: 'string' },
       },
     }));
   } catch (error) {
@@ -116,9 +124,11 @@ export function parseServeArgs(args: string[], env: NodeJS.ProcessEnv): ServeOpt
   const idleText = values['idle-timeout'];
   const idleTimeoutMs = idleText === undefined ? defaultIdleTimeoutMs : parseDurationMs(idleText);
   if (idleTimeoutMs === null || idleTimeoutMs < 100) throw new UsageError(`--idle-timeout must be a duration of at least 100ms (e.g. 30s, 5m), got "${idleText ?? ''}"`);
+  const replication = values.config === undefined ? undefined : replicationSectionOf(values.config);
   return {
     host,
     port: Number(portText),
+    ...(replication ? { replication } : {}),
     trustedProxies: [...trustedProxies.cidrs],
     idleTimeoutMs,
     dataDir: path.resolve(dataDir),
@@ -128,6 +138,21 @@ export function parseServeArgs(args: string[], env: NodeJS.ProcessEnv): ServeOpt
     ...(blobStore ? { blobStore } : {}),
     ...(values['presigned-downloads'] === true ? { presignedDownloads: true as const } : {}),
   };
+}
+
+/** The `replication:` section of a depot.yaml, validated now so a typo stops start-up with its path. */
+function replicationSectionOf(file: string): ReplicationSectionInput | undefined {
+  let document: unknown;
+  try {
+    document = parseYaml(readFileSync(file, 'utf8')) as unknown;
+  } catch (error) {
+    throw new UsageError(`--config ${file}: ${(error as Error).message}`);
+  }
+  const section = typeof document === 'object' && document !== null ? (document as Record<string, unknown>).replication : undefined;
+  if (section === undefined) return undefined;
+  const checked = replicationSectionSchema.safeParse(section);
+  if (!checked.success) throw new UsageError(`--config ${file}: ${checked.error.issues.map((issue) => `replication.${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
+  return section as ReplicationSectionInput;
 }
 
 /** The built UI sits next to the bundled CLI (dist/renderer beside dist/cli.cjs). */
@@ -141,7 +166,13 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
   const logger = createConsoleLogger('torsh-depot', io.stderr);
   let core: Core;
   try {
-    core = createCore({ dataDir: options.dataDir, shell: 'headless', logger, ...(options.blobStore ? { blobStoreLocation: options.blobStore } : {}) });
+    core = createCore({
+      dataDir: options.dataDir,
+      shell: 'headless',
+      logger,
+      ...(options.blobStore ? { blobStoreLocation: options.blobStore } : {}),
+      ...(options.replication ? { replication: options.replication } : {}),
+    });
   } catch (error) {
     io.stderr.write(`torsh-depot: cannot open data folder ${options.dataDir}: ${(error as Error).message}\n`);
     return exitCodes.failure;
@@ -193,7 +224,7 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
       host: options.host,
       port: options.port,
       staticDir,
-      apiRoutes: [createStorageRoutes(core), createCoreMirrorsRoutes(core), registryRoutes, metricsRoute],
+      apiRoutes: [createStorageRoutes(core), createCoreMirrorsRoutes(core), createReplicationRoutes({ replication: core.replication, authorizer: core.authorizer }), registryRoutes, metricsRoute],
       sessionRoutes: [createStagingRoutes(core), createExportRoutes(core)],
       trustedProxies: new TrustedProxies(options.trustedProxies),
       idleTimeoutMs: options.idleTimeoutMs,
@@ -216,6 +247,7 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
   // What a crash or a lost publish race left behind, older than the grace period.
   core.startBlobGc({ dry_run: false, grace_seconds: defaultBlobGcGraceSeconds }).done.catch((error: unknown) => logger.warn(`garbage collection failed: ${(error as Error).message}`));
   core.mirrors.startHealthChecks();
+  core.mirrors.startSyncOnPublish();
   io.stdout.write(`listening on ${host.url}?token=${host.token}\n`);
 
   const signal = await io.stopSignal;

@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import { DepotError } from '../../shared/errors';
 import { publishMetadataSchema, type PublishMetadata } from '../../shared/domain/registry';
+import { consistencyLevelSchema, type ConsistencyLevel } from '../../shared/domain/replication';
 import type { RegistryService } from '../services/registry/registry-service';
 import type { RegistryAuthorizer, RegistryAction, RegistryPrincipal } from '../services/registry/registry-authorizer';
 import { receiveUpload } from '../services/registry/upload-receiver';
@@ -16,6 +17,7 @@ import { readJsonBody } from './json-body';
 import { updatePackageAccessRequestSchema } from '../../shared/domain/access';
 import type { AccessContext } from '../services/access/access-control';
 import { parseRangeHeader } from './byte-range';
+import { surrogateKeyHeaders } from '../../shared/domain/cdn';
 
 export interface RegistryRouteOptions {
   registry: RegistryService;
@@ -171,6 +173,7 @@ export function createRegistryRoutes(options: RegistryRouteOptions): ApiRouteHan
     const principal = principalFor(request, 'publish', name);
     const metadata = parseMetadataHeader(request.headers['x-torsh-metadata']);
     const sealed = parseEncryptedHeader(request.headers['x-torsh-encrypted']);
+    const consistency = parseConsistencyHeader(request.headers['x-torsh-consistency']);
     const limit = options.maxPackageBytes();
     const declared = request.headers['content-length'];
     if (declared !== undefined && Number(declared) > limit) {
@@ -187,7 +190,7 @@ export function createRegistryRoutes(options: RegistryRouteOptions): ApiRouteHan
       const ownerUserId = principal.kind === 'user' ? principal.user.id : null;
       // Checked again inside the transaction that records the version: access may change during a long upload.
       const authorize = (): void => authorizer.authorize(principalOf(request), 'publish', name);
-      const publishing = { name, version, ...(metadata ? { metadata } : {}), publisher: authorizer.describe(principal), ownerUserId, signal: aborted.signal, authorize };
+      const publishing = { name, version, ...(metadata ? { metadata } : {}), ...(consistency ? { consistency } : {}), publisher: authorizer.describe(principal), ownerUserId, signal: aborted.signal, authorize };
       const result = sealed ? await registry.publishSealedUpload(upload, { ...publishing, dependencies: sealed.dependencies }) : await registry.publishUpload(upload, publishing);
       const { created, ...body } = result;
       // Re-publishing the same bytes changes nothing, so it is not an event.
@@ -235,6 +238,8 @@ export function createRegistryRoutes(options: RegistryRouteOptions): ApiRouteHan
       'Content-Type': 'application/octet-stream',
       'Content-Disposition': `attachment; filename="${name.replace('/', '__')}-${version}.torshpkg"`,
       'X-Content-Type-Options': 'nosniff',
+      // CDN edges in front of serve tag the object, so one purge clears a package or a version.
+      ...surrogateKeyHeaders(name, version),
     };
     if (ifNoneMatchHits(request.headers['if-none-match'], etag)) {
       response.writeHead(304, headers);
@@ -326,6 +331,14 @@ function intParam(url: URL, name: string, fallback: number, min: number, max: nu
 
 function parseMetadataHeader(header: string | string[] | undefined): PublishMetadata | undefined {
   return parseJsonHeader('X-Torsh-Metadata', header, publishMetadataSchema);
+}
+
+/** `X-Torsh-Consistency: eventual|quorum|strong|causal` (`publish --consistency`): overrides the replication rule's level. */
+function parseConsistencyHeader(header: string | string[] | undefined): ConsistencyLevel | undefined {
+  if (header === undefined) return undefined;
+  const parsed = consistencyLevelSchema.safeParse(Array.isArray(header) ? header[0] : header.trim());
+  if (!parsed.success) throw new DepotError('VALIDATION_FAILED', `X-Torsh-Consistency must be eventual, quorum, strong or causal.`, { reason: 'bad-consistency' });
+  return parsed.data;
 }
 
 /** A package encrypted by its publisher: `X-Torsh-Encrypted: {"dependencies": {...}}` (the registry cannot read them). */

@@ -49,6 +49,12 @@ import { SqliteMirrorRepository } from './mirrors/mirror-repository';
 import { Prober } from './probes/prober';
 import { SqliteProbeRepository } from './probes/probe-repository';
 import { RegistryChanges } from './registry/registry-changes';
+import { ReplicationService } from './replication/replication-service';
+import { replicationRegistryId } from './replication/registry-identity';
+import { replicationSectionSchema, type ReplicationSectionInput } from '../../shared/domain/replication';
+import { LocalRegistrySource } from './mirrors/mirror-source';
+import { parseBlobStoreUrl } from './storage/blob-store-url';
+import { DepotError } from '../../shared/errors';
 
 export interface ShellDialogs {
   chooseFolder(title: string): Promise<string | null>;
@@ -77,6 +83,8 @@ export interface CoreOptions {
   blobStoreLocation?: StorageLocation;
   /** KDF cost of encrypt-on-publish; tests lower it (the format is under test, not the work factor). */
   encryptorTuning?: EncryptorTuning;
+  /** The `replication:` section of `depot.yaml` (nodes, replication factor, rules, consistency). */
+  replication?: ReplicationSectionInput;
 }
 
 export interface Core {
@@ -116,6 +124,8 @@ export interface Core {
   readonly dialogs: ShellDialogs | null;
   /** Monitoring: the collector every service records through, time series, reports, alert rules. */
   readonly metrics: MetricsService;
+  /** Copies of each version on replication nodes; null when no `replication:` section is configured. */
+  readonly replication: ReplicationService | null;
   /** Scratch space inside the data folder for temp files; emptied at every start. */
   readonly tmpDir: string;
   /** The one health machinery (mirrors now; CDN edges and replication nodes use it too). */
@@ -176,6 +186,14 @@ export function createCore(options: CoreOptions): Core {
   const encryptor = new PackageEncryptor(options.encryptorTuning);
   const registryRepository = new RegistryRepository(db);
   const blobsInFlight = new BlobsInFlight();
+  let replication: ReplicationService | null = null;
+  try {
+    replication = options.replication ? createReplication(db, options.replication, { blobs, access, logger, metrics: () => metrics.collector }) : null;
+  } catch (error) {
+    db.close();
+    lock.release();
+    throw error;
+  }
   const registry = new RegistryService({
     repository: registryRepository,
     blobs,
@@ -184,6 +202,7 @@ export function createCore(options: CoreOptions): Core {
     signatures: new RegistrySignatures(db, blobs, trust),
     packageCreated: (name, owner) => access.initializePackage(name, owner),
     encryptor,
+    ...(replication ? { visibilityGate: replication, versionChanged: replication.versionChanged.bind(replication) } : {}),
   });
   // `metrics` is built below; decisions only happen once requests arrive, after it exists.
   const authorizer = new RegistryAuthorizer(access, (permission, subject, outcome) => metrics.collector.recordAccess(permission, subject, outcome));
@@ -230,6 +249,7 @@ export function createCore(options: CoreOptions): Core {
   });
   metrics.collector.setGaugeSource('cache_bytes', () => cache.stats().bytes);
   void metrics.runRetention();
+  void replication?.start().catch((error: unknown) => logger.error('replication: the queue could not start', error));
   const startedAt = Date.now();
   const health = new HealthService({
     version: appVersion,
@@ -252,6 +272,24 @@ export function createCore(options: CoreOptions): Core {
     trustStoreKeys: () => trust.activeKeys(),
     baseDir: process.cwd(),
     logger,
+    originUrl: () => registryUrl,
+    envRegion: process.env.TORSH_DEPOT_REGION ?? null,
+    sync: {
+      jobs,
+      // Private packages never go to a mirror: mirrors are static hosting anyone with the URL can read.
+      source: () =>
+        new LocalRegistrySource(registry, registryChanges, () => registryUrl, () => {
+          const hidden = new Set(access.listPackageAccess(access.localContext()).filter((entry) => entry.visibility === 'private').map((entry) => entry.name));
+          return (name) => !hidden.has(name);
+        }),
+      signer: () => {
+        const key = keyring.list().find((candidate) => candidate.retiredAt === null);
+        if (!key) throw new DepotError('VALIDATION_FAILED', 'Mirror indexes are signed: generate a signing key first (Signing screen, or `torsh-depot keys generate`).', { reason: 'no-signing-key' });
+        return keyring.pair(key.keyId);
+      },
+      openTarget: (url, id) => storage.open(parseBlobStoreUrl(url, process.env), `mirror-${id}`),
+      tmpDir,
+    },
   });
 
   let registryUrl: string | null = null;
@@ -286,6 +324,7 @@ export function createCore(options: CoreOptions): Core {
     prober,
     registryChanges,
     mirrors,
+    replication,
     startDataFolderCheck: (sizeMiB: number) =>
       jobs.start('data-folder-check', `Data folder check (${sizeMiB} MiB)`, { sizeMiB }, (context) => runDataFolderCheck(db, tmpDir, sizeMiB, context)),
     startBlobGc: (request: BlobGcRequest) =>
@@ -296,6 +335,7 @@ export function createCore(options: CoreOptions): Core {
       mirrors.stopHealthChecks();
       await prober.close();
       await jobs.shutdown();
+      await replication?.stop();
       await staging.discardAll();
       await stagedFolders.discardAll();
       await preparedDownloads.discardAll();
@@ -306,6 +346,35 @@ export function createCore(options: CoreOptions): Core {
   };
   const router = new RequestRouter(createRequestHandlers(partial), logger);
   return { ...partial, router };
+}
+
+function createReplication(
+  db: Database,
+  input: ReplicationSectionInput,
+  { blobs, access, logger, metrics }: { blobs: BlobStore; access: AccessControl; logger: Logger; metrics: () => MetricsService['collector'] },
+): ReplicationService {
+  const parsed = replicationSectionSchema.safeParse(input);
+  if (!parsed.success) throw new Error(`replication: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
+  return new ReplicationService({
+    db,
+    section: parsed.data,
+    source: { open: (digestHex) => blobs.open(digestHex) },
+    logger,
+    registryId: replicationRegistryId(db),
+    // The collector is built after the registry; gauges are only set once the queue runs.
+    metrics: {
+      setReplicationLag: (target, seconds) => metrics().setReplicationLag(target, seconds),
+      setReplicationQueue: (target, queued, hints) => metrics().setReplicationQueue(target, queued, hints),
+    },
+    packageAccess: (name) => {
+      try {
+        const { visibility, owners } = access.packageAccess(access.localPrincipal(), name);
+        return { visibility, owners };
+      } catch {
+        return null;
+      }
+    },
+  });
 }
 
 /** The command line's `--blob-store` wins; else the setting names a configured backend; else the data folder. */

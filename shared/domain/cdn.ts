@@ -306,3 +306,37 @@ export const purgeReportSchema = z.object({
   durationMs: z.number(),
 });
 export type PurgeReport = z.infer<typeof purgeReportSchema>;
+
+// ——— Best edge and routing ———
+
+export const edgeScoreSchema = z.object({
+  edgeId: z.string(),
+  url: z.string(),
+  region: z.string(),
+  eligible: z.boolean(),
+  /** Lower is better; null when not eligible. */
+  score: z.number().nullable(),
+  /** The parts the score adds up, so a person can see why an edge won. */
+  parts: z.object({ distance: z.number().nullable(), latency: z.number().nullable(), load: z.number(), bandwidth: z.number() }),
+  distanceKm: z.number().nullable(),
+  latencyMs: z.number().nullable(),
+  load: z.number(),
+  availableGbps: z.number(),
+  reason: z.string(),
+});
+export type EdgeScore = z.infer<typeof edgeScoreSchema>;
+
+export const bestUrlAnswerSchema = z.object({
+  name: z.string(),
+  version: z.string(),
+  clientRegion: z.string().nullable(),
+  /** How the client's region was found: the --region flag, the CIDR table, the MaxMind file, or not at all. */
+  regionSource: z.enum(['region', 'cidr', 'maxmind', 'unknown']),
+  url: z.string().nullable(),
+  edgeId: z.string().nullable(),
+  ranking: z.array(edgeScoreSchema),
+});
+export type BestUrlAnswer = z.infer<typeof bestUrlAnswerSchema>;
+
+export const routeKinds = ['cdn', 'registry', 'mirror'] as const;
+export type RouteKind = (typeof routeKinds)[number];

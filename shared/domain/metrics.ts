@@ -86,6 +86,7 @@ export const alertMetrics = [
   'storage_bytes',
   'mirrors_healthy',
   'replication_lag_seconds',
+  'replication_hints',
 ] as const;
 export const alertMetricSchema = z.enum(alertMetrics);
 export type AlertMetric = z.infer<typeof alertMetricSchema>;
@@ -93,7 +94,7 @@ export type AlertMetric = z.infer<typeof alertMetricSchema>;
 export const countMetrics: readonly AlertMetric[] = ['downloads', 'uploads', 'errors'];
 export const bytesMetrics: readonly AlertMetric[] = ['download_bytes', 'upload_bytes'];
 export const percentageMetrics: readonly AlertMetric[] = ['error_rate_percent'];
-export const gaugeMetrics: readonly AlertMetric[] = ['cache_bytes', 'storage_bytes', 'mirrors_healthy', 'replication_lag_seconds'];
+export const gaugeMetrics: readonly AlertMetric[] = ['cache_bytes', 'storage_bytes', 'mirrors_healthy', 'replication_lag_seconds', 'replication_hints'];
 
 /** Which metrics each threshold kind accepts; Maximum and Minimum take any. */
 export function metricsForKind(kind: AlertKind): readonly AlertMetric[] {

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { durationSchema, secretReferenceSchema, sizeSchema } from './config-values';
+import { visibilitySchema, visibilities, type Visibility } from './access';
+import { isKnownRegion } from './regions';
 
 /**
  * The `replication:` section of `depot.yaml` — the same names in the config file, the HTTP API
@@ -52,8 +54,8 @@ export type ReplicationNodeCredentials = z.infer<typeof replicationNodeCredentia
 export const replicationNodeConfigSchema = z
   .object({
     id: replicationNodeIdSchema,
-    /** A region id from the shared region table (`us-east-1`, `europe-west4` …). */
-    region: z.string().min(1).max(64),
+    /** A region id from the shared region table (`us-east-1`, `europe-west4` …) or `lat,lon`. */
+    region: z.string().min(1).max(64).refine(isKnownRegion, 'a region id from the region table (us-east-1, europe-west4, westeurope …) or lat,lon'),
     endpoint: replicationEndpointSchema,
     /** Lower first, as for mirrors. */
     priority: z.number().int().min(0).max(1000).default(1),
@@ -80,7 +82,7 @@ export const replicationRuleSchema = z
     name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lowercase letters, digits and -'),
     /** A name glob: `*`, `vision/*`, `resnet-?0`. */
     packages: z.string().min(1).max(200).default('*'),
-    visibility: z.enum(['any', 'public', 'private']).default('any'),
+    visibility: z.enum(['any', ...visibilities]).default('any'),
     /** Every label listed must be on the version (its tags). */
     labels: z.array(z.string().min(1).max(64)).max(20).default([]),
     trigger: z.enum(replicationTriggers).default('on-publish'),
@@ -104,7 +106,9 @@ export const replicationSectionSchema = z
     consistency: consistencyLevelSchema.default('quorum'),
     conflict_policy: conflictPolicySchema.default('manual'),
     /** For `conflict_policy: primary-region`. */
-    primary_region: z.string().min(1).max(64).optional(),
+    primary_region: z.string().min(1).max(64).refine(isKnownRegion, 'a region id from the region table or lat,lon').optional(),
+    /** This registry's region: reads fail over to the nearest healthy replica from here. */
+    region: z.string().min(1).max(64).refine(isKnownRegion, 'a region id from the region table or lat,lon').optional(),
     nodes: z.array(replicationNodeConfigSchema).max(100).default([]),
     rules: z.array(replicationRuleSchema).max(100).default([]),
     hints: z
@@ -164,7 +168,7 @@ export function packageGlobMatches(glob: string, name: string): boolean {
 }
 
 /** The first enabled rule that selects a version, or null (it does not replicate). */
-export function matchingRule(rules: readonly ReplicationRule[], version: { name: string; visibility: 'public' | 'private'; labels: readonly string[] }): ReplicationRule | null {
+export function matchingRule(rules: readonly ReplicationRule[], version: { name: string; visibility: Visibility; labels: readonly string[] }): ReplicationRule | null {
   return (
     rules.find(
       (rule) =>
@@ -325,7 +329,7 @@ export const replicaMetaRecordSchema = z.object({
     tags: z.array(z.string()),
     dependencies: z.record(z.string(), z.string()),
   }),
-  visibility: z.enum(['public', 'private']),
+  visibility: visibilitySchema,
   owners: z.array(z.string()),
   yanked: z.boolean(),
   /** Minisign signature texts (each with its `.minisig` next to the blob). */
@@ -405,3 +409,17 @@ export const replicaPlacementSchema = z.object({
   nodes: z.array(z.object({ nodeId: z.string(), state: replicationTaskStateSchema, confirmedAt: z.string().nullable() })),
 });
 export type ReplicaPlacement = z.infer<typeof replicaPlacementSchema>;
+
+export const verifyFindingSchema = z.object({
+  nodeId: z.string(),
+  name: z.string(),
+  version: z.string(),
+  problem: z.enum(['missing', 'corrupt', 'record-missing', 'record-stale', 'unreachable']),
+  repaired: z.boolean(),
+  error: z.string().nullable(),
+});
+export type VerifyFinding = z.infer<typeof verifyFindingSchema>;
+
+/** What `replication verify [--deep]` (anti-entropy) found and repaired. */
+export const verifyReportSchema = z.object({ deep: z.boolean(), checked: z.number().int(), findings: z.array(verifyFindingSchema) });
+export type VerifyReport = z.infer<typeof verifyReportSchema>;

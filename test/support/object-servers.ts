@@ -19,18 +19,27 @@ process.once('exit', () => {
   for (const child of running) child.kill('SIGKILL');
 });
 
+/** Resolves when the process has exited (create it right after spawning). */
+export function exitOf(child: ChildProcess): Promise<void> {
+  return new Promise<void>((resolve) => child.once('exit', () => resolve()));
+}
+
+/** SIGTERM, then SIGKILL after 5 s; resolves once the process is gone. */
+export async function terminate(child: ChildProcess, exited: Promise<void>): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+  await exited;
+  clearTimeout(timer);
+}
+
 /** Spawns a server on port 0 and waits for the line that names its port (never a fixed sleep). */
 function startServer(command: string, args: string[], portLine: RegExp, dataDir: string, env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<RunningServer> {
   const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const exited = exitOf(child);
   const stop = async (): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-      await exited;
-      clearTimeout(timer);
-    }
+    await terminate(child, exited);
     running.delete(child);
     rmSync(dataDir, { recursive: true, force: true });
   };
@@ -58,10 +67,13 @@ function startServer(command: string, args: string[], portLine: RegExp, dataDir:
   });
 }
 
-/** s3rver in its own process (an in-process server deadlocks with synchronous clients). */
-export function startS3rver(buckets: string[]): Promise<RunningServer> {
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'torsh-s3rver-'));
-  const args = [path.join(projectRoot, 'node_modules', 's3rver', 'bin', 's3rver.js'), '-d', dataDir, '-a', '127.0.0.1', '-p', '0', '--silent'];
+/**
+ * s3rver in its own process (an in-process server deadlocks with synchronous clients). Pass the
+ * `port` and `dataDir` of a killed one to bring it back with its objects (a region coming back).
+ */
+export function startS3rver(buckets: string[], again: { port: number; dataDir: string } | null = null): Promise<RunningServer> {
+  const dataDir = again?.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'torsh-s3rver-'));
+  const args = [path.join(projectRoot, 'node_modules', 's3rver', 'bin', 's3rver.js'), '-d', dataDir, '-a', '127.0.0.1', '-p', String(again?.port ?? 0), '--silent'];
   for (const bucket of buckets) args.push('--configure-bucket', bucket);
   // Without the legacy provider, ListObjectsV2 pagination answers InternalError.
   return startServer(process.execPath, args, /listening on 127\.0\.0\.1:(\d+)/, dataDir, { ...process.env, NODE_OPTIONS: '--openssl-legacy-provider' });

@@ -3,20 +3,24 @@ import os from 'node:os';
 import path from 'node:path';
 import type { PublishMetadata } from '../../../shared/domain/registry';
 import { DepotError } from '../../../shared/errors';
-import { exitCodes, type CliIo } from '../cli-io';
+import { exitCodes, UsageError, type CliIo } from '../cli-io';
+import { consistencyLevelSchema } from '../../../shared/domain/replication';
 import { PackageEncryptor } from '../../services/encryption/package-encryptor';
 import { inspectPackage } from '../../services/packages/format';
 import { tagsFromManifest } from '../../services/registry/registry-service';
 import { encryptionArgs, encryptionChoiceFrom, type EncryptionChoice } from './encrypt-command';
 import { formatBytes, parseCommandArgs, progressLine, registryClientFrom, registryOptions, registryOptionsHelp, stopController } from './command-options';
 
-export const publishUsage = `Usage: torsh-depot publish <file> --registry URL [--api-key KEY] [--tag TAG]...
+export const publishUsage = `Usage: torsh-depot publish <file> --registry URL [--api-key KEY] [--tag TAG]... [--consistency LEVEL]
        [--algorithm aes-256-gcm|chacha20-poly1305] [--passphrase-file F | --recipient age1…]
 
 Uploads a .torshpkg to a registry (name and version come from its manifest).
 ${registryOptionsHelp}
   --tag TAG          a search tag (repeatable)
   --description TEXT, --author TEXT, --license SPDX
+  --consistency eventual|quorum|strong|causal
+                     replication level this publish must reach before the version is visible
+                     (default: the matching replication rule's; see docs/replication.md)
                      override the manifest's fields in the registry listing
   --passphrase-file FILE, --recipient AGE1… (repeatable), --algorithm NAME
                      encrypt before uploading, as \`torsh-depot encrypt\` does: the package is checked
@@ -35,11 +39,14 @@ export async function publishCommand(args: string[], io: CliIo): Promise<number>
       description: { type: 'string' },
       author: { type: 'string' },
       license: { type: 'string' },
+      consistency: { type: 'string' },
       ...encryptionArgs,
     },
     { min: 1, max: 1, names: 'the package file' },
   );
   const encryption = await encryptionChoiceFrom(values, false);
+  const consistency = values.consistency === undefined ? undefined : consistencyLevelSchema.safeParse(values.consistency);
+  if (consistency && !consistency.success) throw new UsageError(`--consistency must be eventual, quorum, strong or causal, got "${values.consistency}"`);
   const client = registryClientFrom(values, io.env);
   const metadata: PublishMetadata = {
     ...(values.tag ? { tags: values.tag } : {}),
@@ -54,6 +61,7 @@ export async function publishCommand(args: string[], io: CliIo): Promise<number>
     const result = await client.publish(sealed?.file ?? positionals[0] ?? '', {
       ...(sealed ? { name: sealed.name, version: sealed.version, metadata: sealed.metadata, encrypted: { dependencies: sealed.dependencies } } : {}),
       ...(!sealed && Object.keys(metadata).length > 0 ? { metadata } : {}),
+      ...(consistency?.data ? { consistency: consistency.data } : {}),
       signal: controller.signal,
       onProgress: (sent, total) => progress.update(sent, total),
     });

@@ -22,7 +22,7 @@ export interface MetricsCollectorOptions {
 
 const noLabels: Labels = {};
 
-export type GaugeMetric = 'cache_bytes' | 'storage_bytes' | 'mirrors_healthy' | 'replication_lag_seconds';
+export type GaugeMetric = 'cache_bytes' | 'storage_bytes' | 'mirrors_healthy' | 'replication_lag_seconds' | 'replication_hints';
 
 /**
  * Every service records through this. Recording appends to an in-memory buffer and bumps the
@@ -59,6 +59,8 @@ export class MetricsCollector {
   private readonly storageUsed: Gauge;
   private readonly mirrorsHealthy: Gauge;
   private readonly replicationLag: Gauge;
+  private readonly replicationQueued: Gauge;
+  private readonly replicationHints: Gauge;
   private readonly alertsFiring: Gauge;
 
   constructor(private readonly options: MetricsCollectorOptions) {
@@ -82,6 +84,8 @@ export class MetricsCollector {
     this.storageUsed = p.gauge('torsh_depot_storage_used_bytes', 'Bytes stored per storage backend.', ['backend']);
     this.mirrorsHealthy = p.gauge('torsh_depot_mirrors_healthy', 'Mirrors that passed their last health check.');
     this.replicationLag = p.gauge('torsh_depot_replication_lag_seconds', 'Age of the oldest change not yet replicated, per target.', ['target']);
+    this.replicationQueued = p.gauge('torsh_depot_replication_queue_depth', 'Copies queued for a replication node (waiting, running or hinted).', ['target']);
+    this.replicationHints = p.gauge('torsh_depot_replication_hints', 'Copies for a replication node that failed at least once and wait for a retry (hinted handoff).', ['target']);
     this.alertsFiring = p.gauge('torsh_depot_alerts_firing', 'Alert rules currently firing.');
     p.gauge('torsh_depot_metrics_buffered_events', 'Metric events waiting to be written to the database.', [], () => [{ labels: {}, value: this.buffered }]);
     this.timer = options.flushIntervalMs === 0 ? null : setInterval(() => this.scheduleDrain(), options.flushIntervalMs ?? 1_000);
@@ -133,6 +137,11 @@ export class MetricsCollector {
     this.replicationLag.set({ target }, seconds);
   }
 
+  setReplicationQueue(target: string, queued: number, hints: number): void {
+    this.replicationQueued.set({ target }, queued);
+    this.replicationHints.set({ target }, hints);
+  }
+
   setAlertsFiring(count: number): void {
     this.alertsFiring.set({}, count);
   }
@@ -146,10 +155,10 @@ export class MetricsCollector {
   gaugeValue(metric: GaugeMetric): number | null {
     const sourced = this.gaugeSources.get(metric);
     if (sourced) return safeRead(sourced);
-    const gauge = { cache_bytes: null, storage_bytes: this.storageUsed, mirrors_healthy: this.mirrorsHealthy, replication_lag_seconds: this.replicationLag }[metric];
+    const gauge = { cache_bytes: null, storage_bytes: this.storageUsed, mirrors_healthy: this.mirrorsHealthy, replication_lag_seconds: this.replicationLag, replication_hints: this.replicationHints }[metric];
     const values = gauge?.values().map((entry) => entry.value) ?? [];
     if (values.length === 0) return null;
-    return metric === 'replication_lag_seconds' ? Math.max(...values) : values.reduce((sum, value) => sum + value, 0);
+    return metric === 'replication_lag_seconds' || metric === 'replication_hints' ? Math.max(...values) : values.reduce((sum, value) => sum + value, 0);
   }
 
   /** The Prometheus text exposition (format 0.0.4). */

@@ -1,4 +1,5 @@
 import { promises as fsp } from 'node:fs';
+import type { ConsistencyLevel } from '../../../shared/domain/replication';
 import type { FileHandle } from 'node:fs/promises';
 import { z } from 'zod';
 import { DepotError } from '../../../shared/errors';
@@ -16,6 +17,7 @@ import {
 } from '../../../shared/domain/registry';
 import { AttemptTimer } from './attempt-timer';
 import { readPackageIdentity } from './package-identity';
+import { assertAnswerFor } from './answer-identity';
 import { errorFromResponse, isRetryableStatus } from './registry-errors';
 import { downloadResumable, type DownloadOptions, type DownloadResult } from './resumable-download';
 import { backoffDelayMs, cancelledError, sleep, throwIfCancelled } from '../retry/retry-backoff';
@@ -49,6 +51,8 @@ export interface PublishOptions {
    * so `name` and `version` are required and the plaintext's dependencies travel alongside.
    */
   encrypted?: { dependencies: Record<string, string> };
+  /** `X-Torsh-Consistency`: the replication level this publish must reach before it is visible. */
+  consistency?: ConsistencyLevel;
   signal?: AbortSignal;
   onProgress?: (sent: number, total: number) => void;
 }
@@ -92,8 +96,10 @@ export class RegistryClient {
     return this.requestJson('GET', '/health', registryHealthSchema, 'Health check', options.signal);
   }
 
-  getVersion(name: string, version: string, options: { signal?: AbortSignal } = {}): Promise<PackageVersionMetadata> {
-    return this.requestJson('GET', `/packages/${namePath(name)}/${encodeURIComponent(version)}`, packageVersionMetadataSchema, `${name}@${version}`, options.signal);
+  /** The version's metadata; an answer about another package or version is refused (assertAnswerFor). */
+  async getVersion(name: string, version: string, options: { signal?: AbortSignal } = {}): Promise<PackageVersionMetadata> {
+    const metadata = await this.requestJson('GET', `/packages/${namePath(name)}/${encodeURIComponent(version)}`, packageVersionMetadataSchema, `${name}@${version}`, options.signal);
+    return assertAnswerFor(metadata, { name, version });
   }
 
   listVersions(name: string, options: { signal?: AbortSignal } = {}): Promise<PackageVersionsListing> {
@@ -101,9 +107,10 @@ export class RegistryClient {
   }
 
   /** Newest non-yanked version matching a semver range. */
-  resolve(name: string, range: string, options: { signal?: AbortSignal } = {}): Promise<PackageVersionMetadata> {
+  async resolve(name: string, range: string, options: { signal?: AbortSignal } = {}): Promise<PackageVersionMetadata> {
     const query = new URLSearchParams({ range });
-    return this.requestJson('GET', `/resolve/${namePath(name)}?${query.toString()}`, packageVersionMetadataSchema, `${name}@${range}`, options.signal);
+    const metadata = await this.requestJson('GET', `/resolve/${namePath(name)}?${query.toString()}`, packageVersionMetadataSchema, `${name}@${range}`, options.signal);
+    return assertAnswerFor(metadata, { name, range });
   }
 
   search(query: string, page = 1, perPage = 20, options: { signal?: AbortSignal } = {}): Promise<SearchResult> {
@@ -137,6 +144,7 @@ export class RegistryClient {
     const extra: Record<string, string> = { 'Content-Type': 'application/octet-stream', 'Content-Length': String(size), Accept: 'application/json' };
     if (options.metadata) extra['X-Torsh-Metadata'] = asciiJson(options.metadata);
     if (options.encrypted) extra['X-Torsh-Encrypted'] = asciiJson(options.encrypted);
+    if (options.consistency) extra['X-Torsh-Consistency'] = options.consistency;
 
     for (let attempt = 0; ; attempt += 1) {
       throwIfCancelled(signal);

@@ -26,6 +26,8 @@ import { encryptUpload } from './encrypt-upload';
 import { packageNotFound } from '../access/package-not-found';
 import { BlobsInFlight } from '../blobs/blobs-in-flight';
 import { crashPoint } from '../fs/crash-point';
+import type { VersionChange, VisibilityGate } from './visibility-gate';
+import type { ConsistencyLevel } from '../../../shared/domain/replication';
 
 export interface RegistryServiceOptions {
   repository: RegistryRepository;
@@ -40,6 +42,10 @@ export interface RegistryServiceOptions {
   encryptor?: PackageEncryptor;
   /** Blobs being published, shared with the garbage collector. */
   inFlight?: BlobsInFlight;
+  /** Holds a new version invisible until replication's consistency level is met (see visibility-gate.ts). */
+  visibilityGate?: VisibilityGate;
+  /** Told after a version's yank state or signatures change (replication replays it to replicas). */
+  versionChanged?: (name: string, version: string, change: VersionChange) => void;
 }
 
 export function assertPackageName(name: string): void {
@@ -81,6 +87,8 @@ export class RegistryService {
       ownerUserId?: string | null;
       /** Never logged or recorded: it only reaches the encryptor. */
       encrypt?: PublishEncryption;
+      /** `publish --consistency`: overrides the replication rule's level. */
+      consistency?: ConsistencyLevel;
       signal?: AbortSignal;
       onProgress?: (fraction: number, message: string) => void;
       /** Re-checks the publisher's permission inside the transaction that records the version. */
@@ -143,6 +151,7 @@ export class RegistryService {
         encryption,
         publisher: request.publisher,
         ownerUserId: request.ownerUserId ?? null,
+        consistency: request.consistency,
         signal: request.signal,
         onProgress: request.onProgress,
         authorize: request.authorize,
@@ -168,6 +177,7 @@ export class RegistryService {
       dependencies?: Record<string, string>;
       publisher: string | null;
       ownerUserId?: string | null;
+      consistency?: ConsistencyLevel;
       signal?: AbortSignal;
       authorize?: () => void;
     },
@@ -194,6 +204,7 @@ export class RegistryService {
         encryption,
         publisher: request.publisher,
         ownerUserId: request.ownerUserId ?? null,
+        consistency: request.consistency,
         signal: request.signal,
         authorize: request.authorize,
       });
@@ -209,12 +220,13 @@ export class RegistryService {
       encryption: VersionEncryption | null;
       publisher: string | null;
       ownerUserId: string | null;
+      consistency?: ConsistencyLevel | undefined;
       signal?: AbortSignal | undefined;
       onProgress?: ((fraction: number, message: string) => void) | undefined;
       authorize?: (() => void) | undefined;
     },
   ): Promise<PublishResult> {
-    const { publisher, ownerUserId, signal, onProgress, authorize, ...fields } = version;
+    const { publisher, ownerUserId, consistency, signal, onProgress, authorize, ...fields } = version;
     const digest = `sha256:${blob.digestHex}`;
     const encrypting = fields.encryption !== null;
     signal?.throwIfAborted();
@@ -223,11 +235,18 @@ export class RegistryService {
     const release = await this.inFlight.hold(blob.digestHex);
     let stored = false;
     let authorized = false;
+    const publishedAt = this.now().toISOString();
     try {
       stored = await this.options.blobs.storeFile(blob.digestHex, blob.tempPath, blob.size, signal);
       crashPoint('publish-after-store');
+      if (this.options.visibilityGate) {
+        // Invisible until the consistency level is met: a failed quorum leaves no version behind.
+        onProgress?.(0.95, 'Replicating');
+        const { name, version: number, description, author, license, tags, dependencies } = fields;
+        await this.options.visibilityGate.beforeVisible({ name, version: number, digest, size: blob.size, description, author, license, tags, dependencies, publishedAt, publishedBy: publisher }, { consistency });
+      }
       this.options.repository.insertVersion(
-        { ...fields, digest, size: blob.size, publishedAt: this.now().toISOString(), publishedBy: publisher },
+        { ...fields, digest, size: blob.size, publishedAt, publishedBy: publisher },
         () => this.options.packageCreated?.(fields.name, ownerUserId),
         // Inside the transaction: access may have changed during a long upload (a package made private).
         () => {
@@ -347,6 +366,7 @@ export class RegistryService {
     const updated = this.options.repository.setYanked(name, version, yanked);
     if (!updated) throw this.versionNotFound(name, version);
     this.options.logger.info(`${yanked ? 'yanked' : 'unyanked'} ${name}@${version}`);
+    this.options.versionChanged?.(name, version, { yanked });
     return updated;
   }
 
@@ -369,6 +389,7 @@ export class RegistryService {
     const metadata = this.getVersion(name, version);
     const summary = await this.signatureStore().put(metadata, text, uploadedBy, uploader, options);
     this.options.logger.info(`signature by key ${summary.key_id} added to ${name}@${version}`);
+    this.options.versionChanged?.(name, version, { signatures: [text] });
     return summary;
   }
 

@@ -272,7 +272,7 @@ class SourcesRun {
   private async runSource(state: SourceState, signal: AbortSignal): Promise<void> {
     const { failover } = this.options;
     while (!this.plan.complete && !signal.aborted) {
-      const wait = state.breaker.retryInMs();
+      const wait = state.breaker.waitMs();
       if (wait > 0) {
         if (!(await pause(wait, signal))) return;
         continue;
@@ -282,9 +282,9 @@ class SourcesRun {
         await this.plan.changed(signal);
         continue;
       }
-      if (!state.breaker.allows()) {
+      if (!state.breaker.tryAcquire()) {
         this.plan.release(segment);
-        if (!(await pause(Math.max(50, state.breaker.retryInMs()), signal))) return;
+        if (!(await pause(Math.max(50, state.breaker.waitMs()), signal))) return;
         continue;
       }
       const before = segment.position;
@@ -296,7 +296,7 @@ class SourcesRun {
           (chunk, offset) => this.accept(state, chunk, offset),
           () => this.afterWrite(segment),
         );
-        state.breaker.succeeded();
+        state.breaker.success();
         state.failures = 0;
       } catch (error) {
         this.plan.release(segment);
@@ -314,7 +314,7 @@ class SourcesRun {
           this.options.onEvent?.({ type: 'mirror-dropped', mirror: state.source.id, reason: fault.message });
           return;
         }
-        state.breaker.failed();
+        state.breaker.failure();
         state.failures = segment.position > before ? 1 : state.failures + 1;
         if (state.failures > failover.max_retries) {
           this.options.onEvent?.({ type: 'mirror-dropped', mirror: state.source.id, reason: `${state.failures} failures in a row (max_retries ${failover.max_retries})` });
@@ -470,7 +470,7 @@ class SourcesRun {
 function breakerFor(options: MultiSourceOptions, id: string): CircuitBreaker {
   const existing = options.breakers?.get(id);
   if (existing) return existing;
-  const created = new CircuitBreaker({ failureThreshold: Math.max(1, options.failover.max_retries), coolDownMs: options.failover.retry_delay });
+  const created = new CircuitBreaker({ failureThreshold: Math.max(1, options.failover.max_retries), openMs: options.failover.retry_delay, maxOpenMs: options.failover.retry_delay * 16 });
   options.breakers?.set(id, created);
   return created;
 }

@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import type { AlertStatus } from '../../../../shared/domain/metrics';
+import { gaugeMetrics, type AlertStatus } from '../../../../shared/domain/metrics';
 import { useMetricsStore } from '../../stores/metrics-store';
 import { RuleEditor } from './rule-editor';
 
@@ -12,7 +12,7 @@ const silenceChoices = [
 function condition(status: AlertStatus): string {
   const { rule } = status;
   const comparison = rule.kind === 'minimum' ? '<' : '>';
-  const window = ['cache_bytes', 'storage_bytes', 'mirrors_healthy', 'replication_lag_seconds'].includes(rule.metric) ? '' : ` over ${rule.windowMs / 1000} s`;
+  const window = gaugeMetrics.includes(rule.metric) ? '' : ` over ${rule.windowMs / 1000} s`;
   const holding = rule.forMs > 0 ? `, for ${rule.forMs / 1000} s` : '';
   return `${rule.metric}${window} ${comparison} ${rule.threshold}${holding}`;
 }

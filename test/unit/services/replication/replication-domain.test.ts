@@ -47,6 +47,8 @@ describe('replication section', () => {
     expect(replicationSectionSchema.safeParse({ nodes: [{ ...base, endpoint: 'ftp://example.com' }] }).success).toBe(false);
     expect(replicationSectionSchema.safeParse({ hints: { max_backoff: '31s' } }).success).toBe(false);
     expect(replicationSectionSchema.safeParse({ conflict_policy: 'primary-region' }).success).toBe(false);
+    expect(replicationSectionSchema.safeParse({ nodes: [{ ...base, region: 'atlantis-1' }] }).success).toBe(false);
+    expect(replicationSectionSchema.safeParse({ nodes: [{ ...base, region: '52.37,4.90' }] }).success).toBe(true);
   });
 
   it('counts acknowledgements per level', () => {

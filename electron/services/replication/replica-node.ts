@@ -1,0 +1,152 @@
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { DepotError } from '../../../shared/errors';
+import { replicaKeys, replicaMetaRecordSchema, replicationNodeKind, type ReplicaMetaRecord, type ReplicationNodeConfig } from '../../../shared/domain/replication';
+import type { StorageBackend } from '../storage/storage-backend';
+import { parseBlobStoreUrl } from '../storage/blob-store-url';
+import { createStorageBackend } from '../storage/storage-factory';
+import { resolveSecretReference } from '../secrets/secret-reference';
+
+/** Where a node's bytes come from: the registry's own blob store. */
+export interface ReplicaSource {
+  open(digestHex: string): Promise<Readable>;
+}
+
+const credentialVariables: Record<string, string> = {
+  access_key_id: 'AWS_ACCESS_KEY_ID',
+  secret_access_key: 'AWS_SECRET_ACCESS_KEY',
+  session_token: 'AWS_SESSION_TOKEN',
+  account_key: 'AZURE_STORAGE_KEY',
+  sas_token: 'AZURE_STORAGE_SAS_TOKEN',
+  hmac_access_key: 'GCS_HMAC_ACCESS_KEY',
+  hmac_secret: 'GCS_HMAC_SECRET',
+};
+
+/**
+ * A storage node's backend, from its storage URL (the `--blob-store` syntax) and its secret
+ * references; only the node's own secrets are visible to the URL parser, never the process's.
+ */
+export async function storageForNode(node: ReplicationNodeConfig, env: NodeJS.ProcessEnv = process.env): Promise<StorageBackend> {
+  if (replicationNodeKind(node) !== 'storage') {
+    throw new DepotError('VALIDATION_FAILED', `Node ${node.id}: registry peers (${node.endpoint}) are not supported as replication targets in this build; use a storage URL.`, { reason: 'peer-unsupported' });
+  }
+  const secrets: NodeJS.ProcessEnv = {};
+  for (const [name, reference] of Object.entries(node.credentials)) {
+    const variable = credentialVariables[name];
+    if (variable !== undefined && reference !== undefined) secrets[variable] = await resolveSecretReference(reference, { env });
+  }
+  return createStorageBackend(parseBlobStoreUrl(node.endpoint, secrets));
+}
+
+function sha256Hex(bytes: Buffer | string): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+async function readAll(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string));
+  return Buffer.concat(chunks);
+}
+
+/** What a node holds of one version, as read back from it. */
+export interface ReplicaCheck {
+  blob: 'ok' | 'missing' | 'corrupt';
+  record: ReplicaMetaRecord | null;
+}
+
+/**
+ * One replication node: writes a version's blob, signature and metadata record, and reads them back
+ * to confirm (size and SHA-256 of the blob as the node reports it, the record parsed and compared).
+ */
+export class ReplicaNode {
+  private readonly backend: Promise<StorageBackend>;
+
+  /** The backend is built once its secret references resolve; a missing secret fails each copy with its name. */
+  constructor(
+    readonly config: ReplicationNodeConfig,
+    backend: Promise<StorageBackend>,
+  ) {
+    this.backend = backend;
+    backend.catch(() => undefined);
+  }
+
+  get storage(): Promise<StorageBackend> {
+    return this.backend;
+  }
+
+  get id(): string {
+    return this.config.id;
+  }
+
+  /** Copies what `record` describes: blob (unless an identical one is there), signature, then the record last. */
+  async writeVersion(record: ReplicaMetaRecord, source: ReplicaSource, signal?: AbortSignal): Promise<void> {
+    const hex = record.digest.slice('sha256:'.length);
+    const key = replicaKeys.blob(hex);
+    const storage = await this.backend;
+    const existing = await storage.head(key);
+    if (!(existing && existing.size === record.size && existing.metadata?.sha256 === hex)) {
+      const body = await source.open(hex);
+      await storage.put(key, body, { contentType: 'application/x-torshpkg', metadata: { sha256: hex }, ...(signal ? { signal } : {}) });
+      const written = await storage.head(key);
+      if (!written || written.size !== record.size || written.metadata?.sha256 !== hex) {
+        throw new DepotError('DIGEST_MISMATCH', `${this.id}: ${key} reads back as ${written ? `${written.size} bytes` : 'missing'} after the write (expected ${record.size}).`);
+      }
+    }
+    await this.writeRecord(record, signal);
+  }
+
+  /** Writes the signature and the metadata record, then reads the record back. */
+  async writeRecord(record: ReplicaMetaRecord, signal?: AbortSignal): Promise<void> {
+    const hex = record.digest.slice('sha256:'.length);
+    const storage = await this.backend;
+    const signature = record.signatures[0];
+    if (signature !== undefined) {
+      await storage.put(replicaKeys.signature(hex), Readable.from([Buffer.from(signature)]), { contentType: 'text/plain', ...(signal ? { signal } : {}) });
+    }
+    const text = `${JSON.stringify(record, null, 2)}\n`;
+    const metaKey = replicaKeys.meta(record.name, record.version);
+    await storage.put(metaKey, Readable.from([Buffer.from(text)]), { contentType: 'application/json', metadata: { sha256: sha256Hex(text) }, ...(signal ? { signal } : {}) });
+    const readBack = await readAll(await storage.get(metaKey));
+    if (sha256Hex(readBack) !== sha256Hex(text)) throw new DepotError('DIGEST_MISMATCH', `${this.id}: ${metaKey} reads back different from what was written.`);
+  }
+
+  async readRecord(name: string, version: string): Promise<ReplicaMetaRecord | null> {
+    const key = replicaKeys.meta(name, version);
+    const storage = await this.backend;
+    if (!(await storage.head(key))) return null;
+    const parsed = replicaMetaRecordSchema.safeParse(JSON.parse((await readAll(await storage.get(key))).toString('utf8')) as unknown);
+    return parsed.success ? parsed.data : null;
+  }
+
+  /** Checks a version's copy: by size and recorded digest, or (`deep`) by re-hashing the bytes. */
+  async check(name: string, version: string, digest: string, size: number, deep: boolean): Promise<ReplicaCheck> {
+    const hex = digest.slice('sha256:'.length);
+    const storage = await this.backend;
+    const info = await storage.head(replicaKeys.blob(hex));
+    let blob: ReplicaCheck['blob'] = 'ok';
+    if (!info) blob = 'missing';
+    else if (info.size !== size || info.metadata?.sha256 !== hex) blob = 'corrupt';
+    else if (deep) {
+      const hash = createHash('sha256');
+      for await (const chunk of await storage.get(replicaKeys.blob(hex))) hash.update(chunk as Buffer);
+      if (hash.digest('hex') !== hex) blob = 'corrupt';
+    }
+    let record: ReplicaMetaRecord | null = null;
+    try {
+      record = await this.readRecord(name, version);
+    } catch (error) {
+      if (!(error instanceof SyntaxError)) throw error;
+    }
+    return { blob, record };
+  }
+
+  /** Opens a version's bytes on this node (read failover, rebuild). */
+  async open(digest: string): Promise<Readable> {
+    return (await this.backend).get(replicaKeys.blob(digest.slice('sha256:'.length)));
+  }
+
+  /** Drops a bad copy so the next write replaces it instead of trusting its size and recorded digest. */
+  async deleteBlob(digest: string): Promise<void> {
+    await (await this.backend).delete(replicaKeys.blob(digest.slice('sha256:'.length)));
+  }
+}

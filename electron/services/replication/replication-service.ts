@@ -1,0 +1,405 @@
+import type { Database } from 'better-sqlite3';
+import { DepotError } from '../../../shared/errors';
+import type { Visibility } from '../../../shared/domain/access';
+import {
+  formatTimestamp,
+  matchingRule,
+  parseTimestamp,
+  placeReplicas,
+  replicaMetaRecordSchema,
+  replicationNodeKind,
+  requiredAcks,
+  tickClock,
+  type ConsistencyLevel,
+  type ReplicaMetaRecord,
+  type ReplicaPlacement,
+  type ReplicationSection,
+  type ReplicationStatus,
+  type ReplicationTask,
+  type VerifyFinding,
+  type VerifyReport,
+} from '../../../shared/domain/replication';
+import type { Logger } from '../logger';
+import { ReplicaNode, storageForNode, type ReplicaSource } from './replica-node';
+import { ensureReplicationSchema } from './replication-migration';
+import { SqliteReplicationQueue, type NewReplicationTask, type ReplicationQueue } from './replication-queue';
+import { ReplicationWorker, type TaskSettled } from './replication-worker';
+import type { StorageBackend } from '../storage/storage-backend';
+import type { VersionChange, VisibilityCandidate, VisibilityGate } from '../registry/visibility-gate';
+
+export interface ReplicationServiceOptions {
+  db: Database;
+  section: ReplicationSection;
+  source: ReplicaSource;
+  logger: Logger;
+  /** This registry's id in version vectors and clocks. */
+  registryId: string;
+  /** Visibility and owners of a package, when it exists (null before its first publish commits). */
+  packageAccess?: (name: string) => { visibility: Visibility; owners: string[] } | null;
+  /** Prometheus gauges per node: lag (age of the oldest copy not yet confirmed), queue depth, hints. */
+  metrics?: { setReplicationLag(target: string, seconds: number): void; setReplicationQueue(target: string, queued: number, hints: number): void };
+  /** Tests pass backends built elsewhere; default: each node's storage URL and secret references. */
+  storageFor?: (nodeId: string) => StorageBackend;
+  env?: NodeJS.ProcessEnv;
+  now?: () => number;
+  queue?: ReplicationQueue;
+}
+
+const lagSamples = 1000;
+
+function percentile(values: readonly number[], fraction: number): number | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil(fraction * sorted.length) - 1)] ?? null;
+}
+
+/**
+ * Replication: places each version on `replication_factor` nodes, queues the copies durably, holds
+ * the version invisible until its consistency level is met, replays changes (yank, visibility,
+ * owners, signatures) in causal order, and checks and repairs replicas (anti-entropy).
+ */
+export class ReplicationService implements VisibilityGate {
+  readonly queue: ReplicationQueue;
+  readonly nodes: ReadonlyMap<string, ReplicaNode>;
+  private readonly worker: ReplicationWorker;
+  private readonly now: () => number;
+  private readonly alerts = new Map<string, ReplicationStatus['alerts'][number]>();
+  private gaugeTimer: NodeJS.Timeout | null = null;
+  private gaugesDue = false;
+
+  constructor(private readonly options: ReplicationServiceOptions) {
+    this.now = options.now ?? Date.now;
+    if (!options.queue) ensureReplicationSchema(options.db);
+    this.queue = options.queue ?? new SqliteReplicationQueue(options.db);
+    const nodes = new Map<string, ReplicaNode>();
+    for (const config of options.section.nodes) {
+      nodes.set(config.id, new ReplicaNode(config, options.storageFor ? Promise.resolve(options.storageFor(config.id)) : storageForNode(config, options.env)));
+    }
+    this.nodes = nodes;
+    this.worker = new ReplicationWorker({
+      queue: this.queue,
+      nodes,
+      source: options.source,
+      logger: options.logger,
+      backoff: { baseMs: options.section.hints.base_backoff, maxMs: options.section.hints.max_backoff },
+      now: this.now,
+    });
+  }
+
+  get section(): ReplicationSection {
+    return this.options.section;
+  }
+
+  async start(): Promise<void> {
+    for (const node of this.nodes.values()) {
+      await node.storage.catch((error: unknown) => this.options.logger.error(`replication: node ${node.id} cannot be reached`, error));
+    }
+    await this.worker.start();
+    if (this.options.metrics) {
+      this.gaugeTimer = setInterval(() => void this.updateGauges(), 5_000);
+      this.gaugeTimer.unref();
+      this.onSettled(() => {
+        // At most one refresh a second, however many copies settle.
+        if (this.gaugesDue) return;
+        this.gaugesDue = true;
+        setTimeout(() => {
+          this.gaugesDue = false;
+          void this.updateGauges();
+        }, 1_000).unref();
+      });
+      await this.updateGauges();
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.gaugeTimer) clearInterval(this.gaugeTimer);
+    this.gaugeTimer = null;
+    await this.worker.stop();
+  }
+
+  /** Pushes each node's lag, queue depth and hints to the metrics collector (Prometheus, alert rules). */
+  async updateGauges(): Promise<void> {
+    const metrics = this.options.metrics;
+    if (!metrics) return;
+    try {
+      const counters = new Map((await this.queue.counters(0)).map((row) => [row.nodeId, row]));
+      for (const node of this.nodes.values()) {
+        const row = counters.get(node.id);
+        metrics.setReplicationLag(node.id, row?.oldestPendingAt ? Math.max(0, (this.now() - row.oldestPendingAt) / 1000) : 0);
+        metrics.setReplicationQueue(node.id, row?.pending ?? 0, row?.hints ?? 0);
+      }
+    } catch (error) {
+      this.options.logger.warn(`replication: gauges not updated: ${(error as Error).message}`);
+    }
+  }
+
+  onSettled(listener: (settled: TaskSettled) => void): () => void {
+    this.worker.on('settled', listener);
+    return () => this.worker.off('settled', listener);
+  }
+
+  /** The level a publish gets: the flag, else its rule's, else the section's. Null: no rule selects it. */
+  levelFor(candidate: { name: string; tags: string[] }, requested: ConsistencyLevel | undefined): ConsistencyLevel | null {
+    const { rules, consistency } = this.options.section;
+    if (this.nodes.size === 0) return null;
+    if (rules.length === 0) return requested ?? consistency;
+    const visibility = this.options.packageAccess?.(candidate.name)?.visibility ?? 'internal';
+    const rule = matchingRule(rules, { name: candidate.name, visibility, labels: candidate.tags });
+    if (!rule) return null;
+    return requested ?? rule.consistency ?? consistency;
+  }
+
+  async beforeVisible(candidate: VisibilityCandidate, options: { consistency?: ConsistencyLevel | undefined }): Promise<void> {
+    const level = this.levelFor(candidate, options.consistency);
+    if (level === null) {
+      if (options.consistency !== undefined && options.consistency !== 'eventual') {
+        throw new DepotError('VALIDATION_FAILED', `--consistency ${options.consistency} asked for, but no replication rule selects ${candidate.name} (or no nodes are configured).`, { reason: 'not-replicated' });
+      }
+      return;
+    }
+    const rf = this.options.section.replication_factor;
+    const needed = requiredAcks(level, rf);
+    const existing = (await this.queue.tasksOf(candidate.name, candidate.version)).filter((task) => task.operation === 'put');
+    const placed = existing.length > 0 ? existing.map((task) => task.nodeId) : await this.place(candidate);
+    if (placed.length < needed) {
+      throw new DepotError('UNAVAILABLE', `${level} needs ${needed} of ${rf} replicas of ${candidate.name}@${candidate.version}, but only ${placed.length} node(s) have room (${placed.join(', ') || 'none'}). The version is not visible.`, {
+        reason: 'consistency-not-met',
+      });
+    }
+    const waiter = needed > 0 ? this.waitForPuts(candidate, placed, needed, level) : null;
+    if (existing.length === 0) {
+      const record = await this.newRecord(candidate);
+      const tasks: NewReplicationTask[] = placed.map((nodeId) => ({
+        name: candidate.name,
+        version: candidate.version,
+        nodeId,
+        operation: 'put',
+        changeSeq: 0,
+        digest: candidate.digest,
+        size: candidate.size,
+        recordJson: JSON.stringify(record),
+      }));
+      await this.queue.enqueue(tasks, this.now());
+    } else {
+      await this.queue.retryNow(this.now());
+    }
+    this.worker.kick();
+    if (waiter) await waiter.done;
+  }
+
+  /** Chooses nodes for a new version; remembers full nodes and shortfalls as alerts. */
+  private async place(candidate: VisibilityCandidate): Promise<string[]> {
+    const counters = new Map((await this.queue.counters(0)).map((row) => [row.nodeId, row]));
+    const result = placeReplicas(
+      [...this.nodes.values()].map((node) => ({
+        id: node.id,
+        region: node.config.region,
+        priority: node.config.priority,
+        capacityBytes: node.config.capacity ?? null,
+        usedBytes: counters.get(node.id)?.placedBytes ?? 0,
+        enabled: node.config.enabled,
+      })),
+      this.options.section.replication_factor,
+      candidate.size,
+    );
+    for (const skipped of result.skipped.filter((entry) => entry.reason === 'full')) {
+      const message = `node ${skipped.id} is full: ${candidate.name}@${candidate.version} (${candidate.size} bytes) was placed elsewhere`;
+      this.alerts.set(`full:${skipped.id}`, { kind: 'node-full', nodeId: skipped.id, message });
+      this.options.logger.warn(`replication: ${message}`);
+    }
+    if (result.shortBy > 0) {
+      this.alerts.set('under-replicated', { kind: 'under-replicated', nodeId: null, message: `${candidate.name}@${candidate.version} has ${result.nodes.length} of ${this.options.section.replication_factor} replicas: not enough nodes with room` });
+    }
+    return result.nodes;
+  }
+
+  private waitForPuts(candidate: VisibilityCandidate, placed: string[], needed: number, level: ConsistencyLevel): { done: Promise<void> } {
+    const confirmed = new Set<string>();
+    const errors = new Map<string, string>();
+    const timeoutMs = this.options.section.ack_timeout;
+    let unsubscribe = (): void => undefined;
+    let timer: NodeJS.Timeout | null = null;
+    const done = new Promise<void>((resolve, reject) => {
+      const finish = (error: DepotError | null): void => {
+        unsubscribe();
+        if (timer) clearTimeout(timer);
+        if (error) reject(error);
+        else resolve();
+      };
+      unsubscribe = this.onSettled(({ task, ok, error }) => {
+        if (task.name !== candidate.name || task.version !== candidate.version || task.operation !== 'put') return;
+        if (ok) confirmed.add(task.nodeId);
+        else if (error) errors.set(task.nodeId, error);
+        if (confirmed.size >= needed) finish(null);
+      });
+      // Copies confirmed before this publish (a retried publish) count too.
+      void this.queue.tasksOf(candidate.name, candidate.version).then((tasks) => {
+        for (const task of tasks) if (task.operation === 'put' && task.state === 'done') confirmed.add(task.nodeId);
+        if (confirmed.size >= needed) finish(null);
+      });
+      timer = setTimeout(() => {
+        const missing = placed.filter((nodeId) => !confirmed.has(nodeId));
+        const why = missing.map((nodeId) => `${nodeId} (${errors.get(nodeId) ?? 'no answer'})`).join(', ');
+        finish(
+          new DepotError(
+            'UNAVAILABLE',
+            `${level} consistency not met for ${candidate.name}@${candidate.version}: ${confirmed.size} of ${placed.length} replicas confirmed within ${timeoutMs} ms, ${needed} needed. ` +
+              `Confirmed: ${[...confirmed].join(', ') || 'none'}; not confirmed: ${why}. The version is not visible; its copies stay queued, and publishing again makes it visible once the level is met.`,
+            { reason: 'consistency-not-met' },
+          ),
+        );
+      }, timeoutMs);
+    });
+    return { done };
+  }
+
+  private async newRecord(candidate: VisibilityCandidate): Promise<ReplicaMetaRecord> {
+    const { registryId } = this.options;
+    const change = await this.queue.nextChange(candidate.name, registryId, (previous) => this.stamp(previous));
+    const access = this.options.packageAccess?.(candidate.name) ?? null;
+    return {
+      format: 'torsh-replica-meta/1',
+      name: candidate.name,
+      version: candidate.version,
+      digest: candidate.digest,
+      size: candidate.size,
+      manifest: { description: candidate.description, author: candidate.author, license: candidate.license, tags: candidate.tags, dependencies: candidate.dependencies },
+      visibility: access?.visibility ?? 'internal',
+      owners: access?.owners ?? [],
+      yanked: false,
+      signatures: [],
+      published_at: candidate.publishedAt,
+      published_by: candidate.publishedBy,
+      committed_at: change.hlc,
+      version_vector: change.vector,
+      origin: registryId,
+    };
+  }
+
+  private stamp(previous: string | null): string {
+    const last = (previous ? parseTimestamp(previous) : null) ?? { wallMs: 0, logical: 0, node: this.options.registryId };
+    return formatTimestamp(tickClock({ ...last, node: this.options.registryId }, this.now()));
+  }
+
+  /** The registry's `versionChanged` hook: queued in the background, failures logged. */
+  versionChanged(name: string, version: string, change: VersionChange): void {
+    void this.recordChange(name, version, change).catch((error: unknown) => this.options.logger.error(`replication: ${name}@${version} change not queued`, error));
+  }
+
+  /**
+   * A change to a replicated version (yank, visibility, owners, signatures): a new record with the
+   * package's vector raised, queued for every node holding the version, applied after its put.
+   */
+  async recordChange(name: string, version: string, change: Partial<Pick<ReplicaMetaRecord, 'yanked' | 'visibility' | 'owners' | 'signatures'>>): Promise<boolean> {
+    const latest = await this.queue.latestRecord(name, version);
+    if (latest === null) return false;
+    const previous = replicaMetaRecordSchema.parse(JSON.parse(latest) as unknown);
+    const clock = await this.queue.nextChange(name, this.options.registryId, (stamp) => this.stamp(stamp));
+    const record: ReplicaMetaRecord = { ...previous, ...change, committed_at: clock.hlc, version_vector: clock.vector, origin: this.options.registryId };
+    const holders = [...new Set((await this.queue.tasksOf(name, version)).filter((task) => task.operation === 'put').map((task) => task.nodeId))];
+    await this.queue.enqueue(
+      holders.map((nodeId) => ({ name, version, nodeId, operation: 'meta', changeSeq: clock.seq, digest: previous.digest, size: previous.size, recordJson: JSON.stringify(record) })),
+      this.now(),
+    );
+    this.worker.kick();
+    return true;
+  }
+
+  async placement(name: string, version: string): Promise<ReplicaPlacement> {
+    const tasks = await this.queue.tasksOf(name, version);
+    const byNode = new Map<string, ReplicaPlacement['nodes'][number]>();
+    for (const task of tasks) {
+      const seen = byNode.get(task.nodeId);
+      // A node holds the version once its put is done; its state is its latest change's.
+      if (!seen || task.operation === 'meta') byNode.set(task.nodeId, { nodeId: task.nodeId, state: task.state, confirmedAt: task.confirmedAt ?? seen?.confirmedAt ?? null });
+    }
+    return { name, version, nodes: [...byNode.values()] };
+  }
+
+  listQueue(options: { nodeId?: string; limit?: number } = {}): Promise<ReplicationTask[]> {
+    return this.queue.list({ ...(options.nodeId !== undefined ? { nodeId: options.nodeId } : {}), limit: options.limit ?? 500 });
+  }
+
+  async retry(nodeId?: string): Promise<number> {
+    if (nodeId !== undefined && !this.nodes.has(nodeId)) throw new DepotError('NOT_FOUND', `No replication node ${nodeId}.`);
+    const count = await this.queue.retryNow(this.now(), nodeId);
+    this.worker.kick();
+    return count;
+  }
+
+  async status(): Promise<ReplicationStatus> {
+    const section = this.options.section;
+    const counters = new Map((await this.queue.counters(lagSamples)).map((row) => [row.nodeId, row]));
+    const alerts = [...this.alerts.values()];
+    const nodes = [...this.nodes.values()].map((node) => {
+      const row = counters.get(node.id);
+      const lags = row?.lagsMs ?? [];
+      const hints = row?.hints ?? 0;
+      const lagP95Ms = percentile(lags, 0.95);
+      if (hints > section.hints.alert_over) alerts.push({ kind: 'hints-piling-up', nodeId: node.id, message: `${hints} hints wait for node ${node.id} (alert over ${section.hints.alert_over})` });
+      if (lagP95Ms !== null && lagP95Ms > section.alerts.lag_over) alerts.push({ kind: 'lag', nodeId: node.id, message: `node ${node.id} lags ${Math.round(lagP95Ms)} ms at p95 (alert over ${section.alerts.lag_over} ms)` });
+      return {
+        id: node.id,
+        region: node.config.region,
+        kind: replicationNodeKind(node.config),
+        endpoint: node.config.endpoint,
+        priority: node.config.priority,
+        capacityBytes: node.config.capacity ?? null,
+        usedBytes: row?.placedBytes ?? 0,
+        // Outcome of the latest copies; the shared probe machinery adds periodic checks.
+        status: hints > 0 ? ('unhealthy' as const) : (row?.done ?? 0) > 0 ? ('healthy' as const) : ('unknown' as const),
+        lastError: hints > 0 ? (row?.lastError ?? null) : null,
+        queueDepth: row?.pending ?? 0,
+        hints,
+        confirmed: row?.done ?? 0,
+        errors: row?.errors ?? 0,
+        bytes: row?.bytes ?? 0,
+        lagAvgMs: lags.length > 0 ? lags.reduce((sum, lag) => sum + lag, 0) / lags.length : null,
+        lagP95Ms,
+      };
+    });
+    return { replicationFactor: section.replication_factor, consistency: section.consistency, nodes, queueDepth: nodes.reduce((sum, node) => sum + node.queueDepth, 0), alerts };
+  }
+
+  /**
+   * Anti-entropy: compares what each node holds with what it confirmed (blob by size and recorded
+   * digest, or by re-hashing with `deep`; the metadata record by its version vector) and rewrites
+   * what is missing, corrupt or stale.
+   */
+  async verify(options: { deep?: boolean; nodeId?: string; repair?: boolean } = {}): Promise<VerifyReport> {
+    const deep = options.deep ?? false;
+    const findings: VerifyFinding[] = [];
+    let checked = 0;
+    for (const node of this.nodes.values()) {
+      if (options.nodeId !== undefined && node.id !== options.nodeId) continue;
+      for (const expected of await this.queue.confirmedPuts(node.id)) {
+        checked += 1;
+        const record = replicaMetaRecordSchema.parse(JSON.parse(expected.recordJson) as unknown);
+        let problem: VerifyFinding['problem'] | null = null;
+        try {
+          const found = await node.check(expected.name, expected.version, expected.digest, expected.size, deep);
+          if (found.blob !== 'ok') problem = found.blob;
+          else if (!found.record) problem = 'record-missing';
+          else if (JSON.stringify(found.record.version_vector) !== JSON.stringify(record.version_vector) || found.record.digest !== record.digest) problem = 'record-stale';
+        } catch (error) {
+          findings.push({ nodeId: node.id, name: expected.name, version: expected.version, problem: 'unreachable', repaired: false, error: error instanceof Error ? error.message : String(error) });
+          continue;
+        }
+        if (problem === null) continue;
+        const finding: VerifyFinding = { nodeId: node.id, name: expected.name, version: expected.version, problem, repaired: false, error: null };
+        if (options.repair ?? true) {
+          try {
+            if (problem === 'missing' || problem === 'corrupt') await node.deleteBlob(expected.digest);
+            await node.writeVersion(record, this.options.source);
+            finding.repaired = true;
+          } catch (error) {
+            finding.error = error instanceof Error ? error.message : String(error);
+          }
+        }
+        findings.push(finding);
+      }
+    }
+    if (findings.length > 0) this.options.logger.warn(`replication verify: ${findings.length} problem(s), ${findings.filter((finding) => finding.repaired).length} repaired`);
+    return { deep, checked, findings };
+  }
+}
