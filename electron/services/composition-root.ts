@@ -235,6 +235,7 @@ export function createCore(options: CoreOptions): Core {
       policy: (url) => settings.get().registries.find((registry) => normalizeRegistryUrl(registry.url) === url)?.signaturePolicy ?? 'off',
       trustedKeys: () => trust.activeKeys(),
     },
+    mirrors: () => mirrors,
   });
   void cache.reconcile().catch((error: unknown) => logger.warn(`package cache: reconcile failed: ${(error as Error).message}`));
   // A lower cap applies at once, not at the next fetch.

@@ -8,10 +8,11 @@ import { formatKeyId } from '../../services/signing/ed25519-keys';
 import { exitCodes, UsageError, type CliIo } from '../cli-io';
 import { formatBytes, parseCommandArgs, positiveIntOption, progressLine, stopController } from './command-options';
 import { loadSecretKey } from './sign-command';
+import { mirrorRankCommand } from './mirror-rank-command';
 import os from 'node:os';
 import path from 'node:path';
 
-export const mirrorUsage = `Usage: torsh-depot mirror list|add|remove|check|sync|stats [options] --registry URL [--json]
+export const mirrorUsage = `Usage: torsh-depot mirror list|add|remove|check|sync|stats|rank [options] --registry URL [--json]
 
 Manages the mirrors of a Torsh Depot host, and writes mirrors with sync.
   mirror list                               the mirror set with health and traffic
@@ -19,6 +20,8 @@ Manages the mirrors of a Torsh Depot host, and writes mirrors with sync.
   mirror remove ID
   mirror check [ID]                         check one mirror (or all) now: signed index, latency, staleness
   mirror stats                              totals and per-mirror status, latency, staleness, downloads, failovers
+  mirror rank NAME@VERSION --mirrors FILE|--config FILE [--strategy S] [--region R] [--json]
+                                            who would serve that version, in order, with the reason for each place
   mirror sync --to STORAGE_URL --key FILE [--prune]
                                             copy the registry's packages into a mirror layout at STORAGE_URL
                                             (file:///srv/mirror, s3://bucket/prefix?endpoint=…, azure://…, gs://…),
@@ -50,6 +53,7 @@ const options = {
 
 export async function mirrorCommand(args: string[], io: CliIo): Promise<number> {
   const [sub, ...rest] = args;
+  if (sub === 'rank') return mirrorRankCommand(rest, io);
   const { values, positionals } = parseCommandArgs(rest, options, { min: 0, max: 200, names: 'arguments' });
   const json = values.json === true;
   const print = (value: unknown, text: string): void => void io.stdout.write(json ? `${JSON.stringify(value)}\n` : `${text}\n`);

@@ -3,8 +3,8 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { mirrorsSectionSchema, selectionStrategies, type MirrorsSection, type SelectionStrategy } from '../../../shared/domain/mirrors';
 import { resolveClientRegion, isKnownRegion } from '../../../shared/domain/regions';
+import { readTrustedKeys } from '../../services/mirrors/mirror-trust';
 import type { SigningPublicKey } from '../../services/signing/ed25519-keys';
-import { decodePublicKey } from '../../services/signing/minisign-format';
 import { UsageError } from '../cli-io';
 
 /** The flags every command that chooses mirrors takes (`pull --mirrors`, `mirror rank`). */
@@ -44,17 +44,7 @@ export async function mirrorsChoiceFrom(
   if (clientRegion !== null && !isKnownRegion(clientRegion)) {
     throw new UsageError(`"${clientRegion}" is not a known region (an AWS/GCP/Azure id such as us-east-1, europe-west4, westeurope, or lat,lon)`);
   }
-  const keyTexts = [
-    ...(await Promise.all(section.trusted_keys.map((entry) => keyText(entry, path.dirname(file), 'trusted_keys')))),
-    ...(await Promise.all((values['trusted-key'] ?? []).map((entry) => keyText(entry, process.cwd(), '--trusted-key')))),
-  ];
-  const trustedKeys = keyTexts.map(({ text, where }) => {
-    try {
-      return decodePublicKey(text);
-    } catch (error) {
-      throw new UsageError(`${where}: ${(error as Error).message}`);
-    }
-  });
+  const trustedKeys = [...readTrustedKeys(section.trusted_keys, path.dirname(file)), ...readTrustedKeys(values['trusted-key'] ?? [], process.cwd())];
   return { section, strategy: strategy as SelectionStrategy, clientRegion, trustedKeys };
 }
 
@@ -82,14 +72,4 @@ export async function loadMirrorsSection(file: string, wholeConfig: boolean): Pr
     throw new UsageError(`${file}: ${issues.join('; ')}`);
   }
   return parsed.data;
-}
-
-/** A key entry is a path to a minisign .pub file (relative to `base`) or the key's base64 line itself. */
-async function keyText(entry: string, base: string, where: string): Promise<{ text: string; where: string }> {
-  if (/^RW[A-Za-z0-9+/]{40,}={0,2}$/.test(entry.trim())) return { text: entry.trim(), where };
-  const file = path.resolve(base, entry);
-  const text = await fsp.readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
-    throw new UsageError(`${where}: cannot read the key file ${file}: ${error.code ?? error.message}`);
-  });
-  return { text, where: `${where} ${file}` };
 }

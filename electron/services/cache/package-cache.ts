@@ -14,6 +14,7 @@ import { partialSuffix } from '../registry-client/resumable-download';
 import { cancelledError, throwIfCancelled } from '../retry/retry-backoff';
 import { requireDigest } from '../registry-client/sha256-digest';
 import { CacheIndex, type CacheIndexRow } from './cache-index';
+import { downloadViaMirrorSet, type MirrorSetProvider } from '../mirrors/download/mirror-pull';
 import type { SigningPublicKey } from '../signing/ed25519-keys';
 import { enforceSignaturePolicy, evaluateSignatures, type SignaturePolicy } from '../signing/signature-policy';
 
@@ -30,6 +31,8 @@ export interface PackageCacheOptions {
   logger?: Logger;
   /** Signature policy per registry and the trusted keys; without it every registry is `off`. */
   signatures?: { policy: (registryUrl: string) => SignaturePolicy; trustedKeys: () => SigningPublicKey[] };
+  /** The mirror set: when it has enabled mirrors, downloads go through them (the registry last). */
+  mirrors?: () => MirrorSetProvider | null;
 }
 
 export interface CacheFetchOptions {
@@ -293,7 +296,9 @@ export class PackageCache {
     await fsp.mkdir(this.blobDir, { recursive: true });
     const slot = await claimDownloadSlot(this.partialDir, hexOf(digest));
     try {
-      const result = await client.download(metadata.name, metadata.version, slot.dest, { signal, onProgress, expectedDigest: digest });
+      const provider = this.options.mirrors?.() ?? null;
+      const viaMirrors = provider ? await downloadViaMirrorSet(provider, client, metadata, slot.dest, { signal, onProgress }) : null;
+      const result = viaMirrors ?? (await client.download(metadata.name, metadata.version, slot.dest, { signal, onProgress, expectedDigest: digest }));
       try {
         await this.checkSignatures(policy, client, metadata, result.path, signal);
       } catch (error) {

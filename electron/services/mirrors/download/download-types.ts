@@ -8,6 +8,8 @@ export interface DownloadSource {
   url: string;
   /** Sent with every request (the registry's API key); mirrors need none. */
   headers?: Record<string, string>;
+  /** Used only once no other source is left (the registry origin under `auto_fallback`). */
+  lastResort?: boolean;
 }
 
 /** What the bytes must be: from the registry's metadata or a mirror's verified signed index, never a mirror's word. */

@@ -1,12 +1,12 @@
 import semver from 'semver';
-import type { MirrorIndex, MirrorIndexEntry, MirrorRankEntry, MirrorsSection, SelectionStrategy } from '../../../../shared/domain/mirrors';
+import type { MirrorIndex, MirrorIndexEntry, MirrorRankEntry, MirrorsSection, MirrorView, SelectionStrategy } from '../../../../shared/domain/mirrors';
 import type { PackageVersionMetadata } from '../../../../shared/domain/registry';
 import { DepotError } from '../../../../shared/errors';
 import type { RegistryClient } from '../../registry-client/registry-client';
 import type { CircuitBreaker } from '../../retry/circuit-breaker';
 import { parseDigest } from '../../registry-client/sha256-digest';
 import type { SigningPublicKey } from '../../signing/ed25519-keys';
-import { fetchVerifiedMirrorIndex } from '../mirror-index';
+import { fetchMirrorIndexes } from '../mirror-index';
 import { mirrorFileUrl } from '../mirror-layout';
 import { originMirrorId, rankMirrors, type MirrorCandidate } from '../mirror-selector';
 import type { DownloadSource, MirrorDownloadEvent, MirrorDownloadResult } from './download-types';
@@ -30,6 +30,8 @@ export interface MirrorPlanRequest {
   clientRegion?: string | null;
   /** The registry: its metadata is the expected digest, its download URL the last resort (auto_fallback). */
   registry?: RegistryClient | null;
+  /** The registry's metadata when the caller already has it (the cache resolved the version itself). */
+  metadata?: Pick<PackageVersionMetadata, 'name' | 'version' | 'digest' | 'size' | 'yanked'>;
   live?: ReadonlyMap<string, MirrorLiveState>;
   random?: () => number;
   turn?: number;
@@ -58,11 +60,11 @@ export interface MirrorPlan {
 export async function planMirrorDownload(request: MirrorPlanRequest): Promise<MirrorPlan> {
   const { section, signal } = request;
   const enabled = section.list.filter((mirror) => mirror.enabled);
-  const indexes = await fetchMirrorIndexes(enabled, request.trustedKeys, signal);
+  const indexes = await fetchMirrorIndexes(enabled, request.trustedKeys, { signal });
 
   let chosen: { version: string; sha256: string; size: number; yanked: boolean; digestSource: string };
-  if (request.registry) {
-    const metadata = await registryMetadata(request.registry, request.name, request.range, signal);
+  if (request.registry || request.metadata) {
+    const metadata = request.metadata ?? (await registryMetadata(request.registry as RegistryClient, request.name, request.range, signal));
     const sha256 = parseDigest(metadata.digest);
     if (sha256 === null) throw new DepotError('UNAVAILABLE', `The registry gave no sha256 digest for ${metadata.name}@${metadata.version}.`, { reason: 'bad-response' });
     chosen = { version: metadata.version, sha256, size: metadata.size, yanked: metadata.yanked, digestSource: 'registry' };
@@ -91,7 +93,7 @@ export async function planMirrorDownload(request: MirrorPlanRequest): Promise<Mi
   for (const entry of ranking) {
     if (!entry.eligible || entry.place === null) continue;
     if (entry.id === originMirrorId && origin) {
-      sources.push({ id: originMirrorId, url: origin.url, headers: origin.headers });
+      sources.push({ id: originMirrorId, url: origin.url, headers: origin.headers, lastResort: true });
       continue;
     }
     const config = section.list.find((mirror) => mirror.id === entry.id);
@@ -124,6 +126,43 @@ export function pullPlanned(plan: MirrorPlan, section: MirrorsSection, destPath:
   });
 }
 
+/** A mirror set as the host keeps it (MirrorManager): the section, the trust store's keys, health, counters. */
+export interface MirrorSetProvider {
+  section(): Promise<MirrorsSection>;
+  trustedKeys(): Promise<SigningPublicKey[]>;
+  list(): Promise<MirrorView[]>;
+  recordTransfer(id: string, result: { bytes: number; durationMs: number; ok: boolean; failover?: boolean }): Promise<void>;
+}
+
+/**
+ * The desktop's and the host's downloads: through the configured mirror set (the registry ranked last),
+ * with the version's registry metadata as the expected digest; each mirror used is recorded in its
+ * counters. Null when no mirror is enabled (the caller downloads from the registry as before).
+ */
+export async function downloadViaMirrorSet(
+  provider: MirrorSetProvider,
+  registry: RegistryClient,
+  metadata: Pick<PackageVersionMetadata, 'name' | 'version' | 'digest' | 'size' | 'yanked'>,
+  destPath: string,
+  options: { signal?: AbortSignal; onProgress?: (received: number, total: number | null) => void } = {},
+): Promise<MirrorDownloadResult | null> {
+  const section = await provider.section();
+  if (!section.list.some((mirror) => mirror.enabled)) return null;
+  const live = new Map((await provider.list()).map((view) => [view.config.id, { status: view.health.status, latencyMs: view.health.latencyMs, activeTransfers: view.stats.activeTransfers }]));
+  const plan = await planMirrorDownload({ name: metadata.name, range: metadata.version, section, trustedKeys: await provider.trustedKeys(), registry, metadata, live, signal: options.signal });
+  const result = await pullPlanned(plan, section, destPath, {
+    signal: options.signal,
+    onEvent: (event) => {
+      if (event.type === 'progress') options.onProgress?.(event.bytes, event.total);
+    },
+  });
+  for (const usage of result.mirrors) {
+    if (usage.id === originMirrorId) continue;
+    await provider.recordTransfer(usage.id, { bytes: usage.bytes, durationMs: result.durationMs, ok: usage.failures === 0 && !result.badMirrors.includes(usage.id), failover: usage.failures > 0 });
+  }
+  return result;
+}
+
 async function registryMetadata(client: RegistryClient, name: string, range: string, signal: AbortSignal | undefined): Promise<PackageVersionMetadata> {
   return semver.valid(range) === range ? client.getVersion(name, range, { signal }) : client.resolve(name, range, { signal });
 }
@@ -153,19 +192,4 @@ function resolveFromIndexes(name: string, range: string, indexes: ReadonlyMap<st
   }
   if (best === null) throw new DepotError('NOT_FOUND', `No mirror's index lists ${name}@${range}${exact ? '' : ' (yanked versions skipped)'}.`, { reason: 'version-not-found' });
   return { version: best.entry.version, sha256: `sha256:${best.entry.sha256}`, size: best.entry.size, yanked: best.entry.yanked, digestSource: `index:${best.mirror}` };
-}
-
-/** Every mirror's verified index at once; a failure is that mirror's answer (it is skipped), not everyone's. */
-async function fetchMirrorIndexes(mirrors: ReadonlyArray<{ id: string; url: string }>, trustedKeys: readonly SigningPublicKey[], signal: AbortSignal | undefined): Promise<Map<string, MirrorIndex | DepotError>> {
-  const answers = await Promise.all(
-    mirrors.map(async (mirror): Promise<[string, MirrorIndex | DepotError]> => {
-      try {
-        return [mirror.id, await fetchVerifiedMirrorIndex(mirror.url, trustedKeys, { signal })];
-      } catch (error) {
-        if (signal?.aborted) throw error;
-        return [mirror.id, error instanceof DepotError ? error : new DepotError('UNAVAILABLE', String(error))];
-      }
-    }),
-  );
-  return new Map(answers);
 }

@@ -130,8 +130,9 @@ class SourcesRun {
       bad: false,
       active: false,
     }));
-    // Sources whose circuit is open (they failed recently, in an earlier download) wait behind the others.
-    this.standby = [...this.states.filter((state) => state.breaker.state !== 'open'), ...this.states.filter((state) => state.breaker.state === 'open')];
+    // Sources whose circuit is open (they failed recently, in an earlier download) wait behind the others; the last resort stays last.
+    const rank = (state: SourceState): number => (state.source.lastResort === true ? 2 : state.breaker.state === 'open' ? 1 : 0);
+    this.standby = [...this.states].sort((a, b) => rank(a) - rank(b));
     const segmentBytes = options.segmentBytes ?? defaultSegmentBytes(size);
     this.plan = new SegmentPlan(size, segmentBytes, Math.max(64 * 1024, Math.floor(segmentBytes / 8)));
     this.hasher = new OrderedHasher(handle.fd);
@@ -149,12 +150,13 @@ class SourcesRun {
           this.running -= 1;
           if (userSignal?.aborted) reject(cancelledError());
           else if (this.plan.complete) resolve();
-          else if (this.running === 0 && !this.activateNext('the sources in use failed', signal, onExit)) {
+          // A source gave up: the next standby takes its place; the last resort only once nobody else is left.
+          else if (!this.activateNext('replaces a source that gave up', signal, onExit, this.running === 0) && this.running === 0) {
             reject(new DepotError('UNAVAILABLE', `No mirror could serve the download: ${this.errors.slice(-5).join('; ') || 'every source failed'}.`, { reason: 'all-sources-failed' }));
           }
         };
         const parallel = Math.max(1, this.options.maxParallelSources ?? 3);
-        for (let i = 0; i < parallel; i += 1) if (!this.activateNext(null, signal, onExit)) break;
+        for (let i = 0; i < parallel; i += 1) if (!this.activateNext(null, signal, onExit, i === 0)) break;
         userSignal?.addEventListener('abort', () => reject(cancelledError()), { once: true });
       });
       this.emitProgress();
@@ -250,9 +252,10 @@ class SourcesRun {
   }
 
   /** Starts the next standby source; false when there is none. */
-  private activateNext(reason: string | null, signal: AbortSignal, onExit: () => void): boolean {
+  private activateNext(reason: string | null, signal: AbortSignal, onExit: () => void, allowLastResort: boolean): boolean {
     if (signal.aborted) return false;
-    const next = this.standby.shift();
+    const index = this.standby.findIndex((state) => allowLastResort || state.source.lastResort !== true);
+    const next = index < 0 ? undefined : this.standby.splice(index, 1)[0];
     if (!next) return false;
     next.active = true;
     next.failures = 0;
@@ -269,7 +272,7 @@ class SourcesRun {
   private async runSource(state: SourceState, signal: AbortSignal): Promise<void> {
     const { failover } = this.options;
     while (!this.plan.complete && !signal.aborted) {
-      const wait = state.breaker.retryInMs();
+      const wait = state.breaker.waitMs();
       if (wait > 0) {
         if (!(await pause(wait, signal))) return;
         continue;
@@ -279,9 +282,9 @@ class SourcesRun {
         await this.plan.changed(signal);
         continue;
       }
-      if (!state.breaker.allows()) {
+      if (!state.breaker.tryAcquire()) {
         this.plan.release(segment);
-        if (!(await pause(Math.max(50, state.breaker.retryInMs()), signal))) return;
+        if (!(await pause(Math.max(50, state.breaker.waitMs()), signal))) return;
         continue;
       }
       const before = segment.position;
@@ -293,7 +296,7 @@ class SourcesRun {
           (chunk, offset) => this.accept(state, chunk, offset),
           () => this.afterWrite(segment),
         );
-        state.breaker.succeeded();
+        state.breaker.success();
         state.failures = 0;
       } catch (error) {
         this.plan.release(segment);
@@ -311,7 +314,7 @@ class SourcesRun {
           this.options.onEvent?.({ type: 'mirror-dropped', mirror: state.source.id, reason: fault.message });
           return;
         }
-        state.breaker.failed();
+        state.breaker.failure();
         state.failures = segment.position > before ? 1 : state.failures + 1;
         if (state.failures > failover.max_retries) {
           this.options.onEvent?.({ type: 'mirror-dropped', mirror: state.source.id, reason: `${state.failures} failures in a row (max_retries ${failover.max_retries})` });
@@ -467,7 +470,7 @@ class SourcesRun {
 function breakerFor(options: MultiSourceOptions, id: string): CircuitBreaker {
   const existing = options.breakers?.get(id);
   if (existing) return existing;
-  const created = new CircuitBreaker({ failureThreshold: Math.max(1, options.failover.max_retries), coolDownMs: options.failover.retry_delay });
+  const created = new CircuitBreaker({ failureThreshold: Math.max(1, options.failover.max_retries), openMs: options.failover.retry_delay, maxOpenMs: options.failover.retry_delay * 16 });
   options.breakers?.set(id, created);
   return created;
 }

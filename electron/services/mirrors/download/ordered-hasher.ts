@@ -8,7 +8,7 @@ const { createHash } = require('node:crypto');
 const fs = require('node:fs');
 const fd = workerData.fd;
 const hash = createHash('sha256');
-const buffer = Buffer.allocUnsafe(4 * 1024 * 1024);
+const buffer = Buffer.allocUnsafe(1024 * 1024);
 let position = 0;
 parentPort.on('message', (message) => {
   try {
