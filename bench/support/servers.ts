@@ -1,7 +1,7 @@
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
+import os from 'node:os';
 import path from 'node:path';
-import { allowTraverse, nginxConfig } from '../../test/support/nginx-server';
 import { drainOutput, freePort, waitForOutput, waitUntil, type ProcessGroup } from './processes';
 import { curl } from './curl';
 
@@ -43,17 +43,22 @@ export async function startNginx(group: ProcessGroup, dir: string): Promise<Runn
   const conf = path.join(dir, 'nginx.conf');
   writeFileSync(
     conf,
-    nginxConfig({
-      dir,
-      port,
-      root: www,
-      server: `location /upload/ {
+    `${nginxPreamble(dir)}
+  default_type application/octet-stream;
+  sendfile on;
+  tcp_nopush on;
+  server {
+    listen 127.0.0.1:${port};
+    root ${www};
+    location /upload/ {
       dav_methods PUT;
       create_full_put_path on;
       client_max_body_size 0;
       client_body_buffer_size 1m;
-    }`,
-    }),
+    }
+  }
+}
+`,
   );
   const child = group.start('nginx', ['-p', dir, '-c', conf, '-e', `${dir}/error.log`], { stopSignal: 'SIGQUIT' });
   const output = drainOutput(child);
@@ -62,6 +67,30 @@ export async function startNginx(group: ProcessGroup, dir: string): Promise<Runn
   exited.catch(() => undefined);
   await Promise.race([waitUntil(() => httpStatus(`${origin}/`).then((status) => status > 0), 'nginx'), exited]);
   return { origin, url: origin, pid: child.pid as number, www, stop: () => group.stop(child) };
+}
+
+/** The start of an nginx.conf running in the foreground with pid, logs and every temp path under `dir`; ends inside `http {`. */
+export function nginxPreamble(dir: string): string {
+  return `daemon off;
+worker_processes 1;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+events { worker_connections 64; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/client_body_temp;
+  proxy_temp_path ${dir}/proxy_temp;
+  fastcgi_temp_path ${dir}/fastcgi_temp;
+  uwsgi_temp_path ${dir}/uwsgi_temp;
+  scgi_temp_path ${dir}/scgi_temp;`;
+}
+
+/** Lets other users pass through our temp folders (mkdtemp makes them 0700) down to `dir`. */
+function allowTraverse(dir: string): void {
+  const tmp = path.resolve(os.tmpdir());
+  for (let folder = path.dirname(path.resolve(dir)); folder.startsWith(tmp + path.sep); folder = path.dirname(folder)) {
+    chmodSync(folder, (statSync(folder).mode & 0o7777) | 0o011);
+  }
 }
 
 export function httpStatus(url: string): Promise<number> {

@@ -17,6 +17,7 @@ import { cdnCommand, cdnUsage } from './commands/cdn-command';
 import { replicationCommand, replicationUsage } from './commands/replication-command';
 import { gcCommand, gcUsage } from './commands/gc-command';
 import { mirrorCommand, mirrorUsage } from './commands/mirror-command';
+import { backupCommand, backupUsage } from './commands/backup-command';
 
 type Command = (args: string[], io: CliIo) => Promise<number>;
 
@@ -40,6 +41,7 @@ const commands: Record<string, { run: Command; usage: string }> = {
   replication: { run: replicationCommand, usage: replicationUsage },
   gc: { run: gcCommand, usage: gcUsage },
   mirror: { run: mirrorCommand, usage: mirrorUsage },
+  backup: { run: backupCommand, usage: backupUsage },
 };
 
 export const cliUsage = `Usage: torsh-depot <command> [options]

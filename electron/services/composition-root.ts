@@ -44,17 +44,15 @@ import { RegistrySignatures } from './registry/registry-signatures';
 import { StorageManager, builtInBackendId } from './storage/storage-manager';
 import type { StorageLocation } from './storage/storage-factory';
 import { PackageEncryptor, type EncryptorTuning } from './encryption/package-encryptor';
+import { ReplicationService } from './replication/replication-service';
+import { replicationRegistryId } from './replication/registry-identity';
+import { restoreBlob } from './replication/restore-blob';
+import { replicationSectionSchema, type ReplicationSectionInput } from '../../shared/domain/replication';
 import { MirrorManager } from './mirrors/mirror-manager';
 import { SqliteMirrorRepository } from './mirrors/mirror-repository';
 import { Prober } from './probes/prober';
 import { SqliteProbeRepository } from './probes/probe-repository';
 import { RegistryChanges } from './registry/registry-changes';
-import { ReplicationService } from './replication/replication-service';
-import { replicationRegistryId } from './replication/registry-identity';
-import { replicationSectionSchema, type ReplicationSectionInput } from '../../shared/domain/replication';
-import { LocalRegistrySource } from './mirrors/mirror-source';
-import { parseBlobStoreUrl } from './storage/blob-store-url';
-import { DepotError } from '../../shared/errors';
 
 export interface ShellDialogs {
   chooseFolder(title: string): Promise<string | null>;
@@ -184,16 +182,16 @@ export function createCore(options: CoreOptions): Core {
   const access = new AccessControl({ repository: new AccessRepository(db), ...(options.failedAuthLimit ? { limiter: new FailedAuthLimiter(options.failedAuthLimit) } : {}) });
   access.ensureLocalUser();
   const encryptor = new PackageEncryptor(options.encryptorTuning);
-  const registryRepository = new RegistryRepository(db);
-  const blobsInFlight = new BlobsInFlight();
   let replication: ReplicationService | null = null;
   try {
-    replication = options.replication ? createReplication(db, options.replication, { blobs, access, logger, metrics: () => metrics.collector }) : null;
+    replication = options.replication ? createReplication(db, options.replication, { blobs, access, logger, tmpDir, metrics: () => metrics.collector }) : null;
   } catch (error) {
     db.close();
     lock.release();
     throw error;
   }
+  const registryRepository = new RegistryRepository(db);
+  const blobsInFlight = new BlobsInFlight();
   const registry = new RegistryService({
     repository: registryRepository,
     blobs,
@@ -202,7 +200,9 @@ export function createCore(options: CoreOptions): Core {
     signatures: new RegistrySignatures(db, blobs, trust),
     packageCreated: (name, owner) => access.initializePackage(name, owner),
     encryptor,
-    ...(replication ? { visibilityGate: replication, versionChanged: replication.versionChanged.bind(replication) } : {}),
+    ...(replication
+      ? { visibilityGate: replication, versionChanged: replication.versionChanged.bind(replication), readFallback: replication.readFallback.bind(replication) }
+      : {}),
   });
   // `metrics` is built below; decisions only happen once requests arrive, after it exists.
   const authorizer = new RegistryAuthorizer(access, (permission, subject, outcome) => metrics.collector.recordAccess(permission, subject, outcome));
@@ -271,24 +271,6 @@ export function createCore(options: CoreOptions): Core {
     trustStoreKeys: () => trust.activeKeys(),
     baseDir: process.cwd(),
     logger,
-    originUrl: () => registryUrl,
-    envRegion: process.env.TORSH_DEPOT_REGION ?? null,
-    sync: {
-      jobs,
-      // Private packages never go to a mirror: mirrors are static hosting anyone with the URL can read.
-      source: () =>
-        new LocalRegistrySource(registry, registryChanges, () => registryUrl, () => {
-          const hidden = new Set(access.listPackageAccess(access.localContext()).filter((entry) => entry.visibility === 'private').map((entry) => entry.name));
-          return (name) => !hidden.has(name);
-        }),
-      signer: () => {
-        const key = keyring.list().find((candidate) => candidate.retiredAt === null);
-        if (!key) throw new DepotError('VALIDATION_FAILED', 'Mirror indexes are signed: generate a signing key first (Signing screen, or `torsh-depot keys generate`).', { reason: 'no-signing-key' });
-        return keyring.pair(key.keyId);
-      },
-      openTarget: (url, id) => storage.open(parseBlobStoreUrl(url, process.env), `mirror-${id}`),
-      tmpDir,
-    },
   });
 
   let registryUrl: string | null = null;
@@ -320,10 +302,10 @@ export function createCore(options: CoreOptions): Core {
     keyring,
     dialogs: options.dialogs ?? null,
     metrics,
+    replication,
     prober,
     registryChanges,
     mirrors,
-    replication,
     startDataFolderCheck: (sizeMiB: number) =>
       jobs.start('data-folder-check', `Data folder check (${sizeMiB} MiB)`, { sizeMiB }, (context) => runDataFolderCheck(db, tmpDir, sizeMiB, context)),
     startBlobGc: (request: BlobGcRequest) =>
@@ -350,7 +332,7 @@ export function createCore(options: CoreOptions): Core {
 function createReplication(
   db: Database,
   input: ReplicationSectionInput,
-  { blobs, access, logger, metrics }: { blobs: BlobStore; access: AccessControl; logger: Logger; metrics: () => MetricsService['collector'] },
+  { blobs, access, logger, tmpDir, metrics }: { blobs: BlobStore; access: AccessControl; logger: Logger; tmpDir: string; metrics: () => MetricsService['collector'] },
 ): ReplicationService {
   const parsed = replicationSectionSchema.safeParse(input);
   if (!parsed.success) throw new Error(`replication: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
@@ -365,6 +347,7 @@ function createReplication(
       setReplicationLag: (target, seconds) => metrics().setReplicationLag(target, seconds),
       setReplicationQueue: (target, queued, hints) => metrics().setReplicationQueue(target, queued, hints),
     },
+    repairLocal: (digestHex, open) => restoreBlob(blobs, tmpDir, digestHex, open),
     packageAccess: (name) => {
       try {
         const { visibility, owners } = access.packageAccess(access.localPrincipal(), name);

@@ -18,6 +18,7 @@ import { MetricsScreen } from './screens/metrics/metrics-screen';
 import { startMetricsUpdates } from './stores/metrics-store';
 import { AccessScreen } from './screens/access/access-screen';
 import { StorageScreen } from './screens/storage/storage-screen';
+import { MirrorsScreen } from './screens/mirrors/mirrors-screen';
 import { NotBuiltScreen, notBuiltScreens } from './screens/not-built-screen';
 
 function Screen({ id }: { id: ScreenId }) {
@@ -26,6 +27,7 @@ function Screen({ id }: { id: ScreenId }) {
   if (id === 'metrics') return <MetricsScreen />;
   if (id === 'access') return <AccessScreen />;
   if (id === 'storage') return <StorageScreen />;
+  if (id === 'mirrors') return <MirrorsScreen />;
   const spec = notBuiltScreens[id];
   return <NotBuiltScreen title={spec.title} summary={spec.summary} arrives={spec.arrives} />;
 }

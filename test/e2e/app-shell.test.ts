@@ -11,7 +11,7 @@ const screens = [
   ['packages', 'Packages', false],
   ['deploy', 'Deploy', true],
   ['storage', 'Storage', false],
-  ['mirrors', 'Mirrors', true],
+  ['mirrors', 'Mirrors', false],
   ['cdn', 'CDN', true],
   ['replication', 'Replication', true],
   ['backups', 'Backups', true],

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import os from 'node:os';
+import { Readable } from 'node:stream';
 import { DepotError } from '../../../shared/errors';
 import { buildAgeHeader, payloadKey, readAgeHeader, unlockAgeHeader, type AgeHeaderSource } from '../encryption/age-header';
 import { parseAgeRecipient, type AgeIdentity } from '../encryption/x25519-keys';
@@ -8,7 +9,7 @@ import type { StorageBackend } from '../storage/storage-backend';
 import { StorageError } from '../storage/storage-errors';
 import { decodeChunk, encodeChunk, type CompressionSettings } from './chunk-codec';
 import { FastCdc, assertChunkerParams, defaultChunkerParams, type ChunkerParams } from './fastcdc';
-import { chunkIdOf, generateRepositoryKeys, openKeyFile, openWith, parseKeyFile, sealKeyFile, sealWith, type RepositoryKeys } from './repository-keys';
+import { chunkIdOf, generateRepositoryKeys, openKeyFile, openWith, parseKeyFile, sealKeyFile, sealParts, sealWith, type RepositoryKeys } from './repository-keys';
 import {
   indexFileSchema,
   listKeys,
@@ -184,10 +185,10 @@ export class BackupRepository {
   }
 
   /** @internal */
-  async sealBlob(key: Buffer, id: string, raw: Buffer): Promise<{ sealed: Buffer; codec: number }> {
+  async sealBlob(key: Buffer, id: string, raw: Buffer): Promise<{ sealed: Buffer[]; length: number; codec: number }> {
     const encoded = await encodeChunk(raw, this.config.compression);
-    const sealed = sealWith(key, Buffer.concat([Buffer.from([encoded.codec]), encoded.bytes]), Buffer.from(id, 'hex'));
-    return { sealed, codec: encoded.codec };
+    const sealed = sealParts(key, [Buffer.from([encoded.codec]), encoded.bytes], Buffer.from(id, 'hex'));
+    return { sealed, length: sealed.reduce((sum, part) => sum + part.length, 0), codec: encoded.codec };
   }
 
   private async packKey(pack: string, headerLength: number, header?: Buffer): Promise<Buffer> {
@@ -344,16 +345,16 @@ export class PackWriter {
     for (;;) {
       const packPromise = this.open();
       const pack = await packPromise;
-      const { sealed, codec } = await this.repository.sealBlob(pack.key, id, raw);
+      const { sealed, length, codec } = await this.repository.sealBlob(pack.key, id, raw);
       // The pack was finished while this chunk was being sealed: seal it again for the next one.
       if (this.current !== packPromise) continue;
       if (this.parts.length === 0) {
         this.parts.push(pack.header);
         this.size = pack.header.length;
       }
-      this.blobs.push({ id, offset: this.size, length: sealed.length, rawLength: raw.length, codec });
-      this.parts.push(sealed);
-      this.size += sealed.length;
+      this.blobs.push({ id, offset: this.size, length, rawLength: raw.length, codec });
+      this.parts.push(...sealed);
+      this.size += length;
       if (this.size >= this.repository.config.packSize) await this.finishPack();
       return;
     }
@@ -365,13 +366,14 @@ export class PackWriter {
     if (!current || this.blobs.length === 0) return;
     const { header } = await current;
     if (this.current !== current || this.blobs.length === 0) return;
-    const bytes = Buffer.concat(this.parts, this.size);
+    const parts = this.parts;
+    const size = this.size;
     const blobs = this.blobs;
     this.current = null;
     this.parts = [];
     this.blobs = [];
     this.size = 0;
-    const upload = this.upload(bytes, header.length, blobs);
+    const upload = this.upload(parts, size, header.length, blobs);
     this.uploads.add(upload);
     void upload.then(
       () => this.uploads.delete(upload),
@@ -380,12 +382,15 @@ export class PackWriter {
     while (this.uploads.size >= 2) await Promise.race(this.uploads);
   }
 
-  private async upload(bytes: Buffer, headerLength: number, blobs: IndexBlob[]): Promise<void> {
-    const id = createHash('sha256').update(bytes).digest('hex');
-    const pack: IndexPack = { id, size: bytes.length, headerLength, blobs };
-    await writeObject(this.repository.storage, objectKeys.packKey(id), bytes);
+  private async upload(parts: Buffer[], size: number, headerLength: number, blobs: IndexBlob[]): Promise<void> {
+    const hash = createHash('sha256');
+    for (const part of parts) hash.update(part);
+    const id = hash.digest('hex');
+    const pack: IndexPack = { id, size, headerLength, blobs };
+    // Streamed from the pieces: a pack is never copied into one buffer.
+    await this.repository.storage.put(objectKeys.packKey(id), Readable.from(parts), { contentType: 'application/octet-stream' });
     await this.repository.writeIndexFile({ version: 1, packs: [pack], supersedes: [] });
-    this.storedBytes += bytes.length;
+    this.storedBytes += size;
     this.written.push(pack);
   }
 

@@ -29,11 +29,21 @@ export interface EncodedChunk {
   bytes: Buffer;
 }
 
+const sampleBytes = 32 * 1024;
+
+function brotli(bytes: Buffer, level: number): Promise<Buffer> {
+  return compressBrotli(bytes, { params: { [zlibConstants.BROTLI_PARAM_QUALITY]: level, [zlibConstants.BROTLI_PARAM_SIZE_HINT]: bytes.length, [zlibConstants.BROTLI_PARAM_LGWIN]: 22 } });
+}
+
 export async function encodeChunk(raw: Buffer, settings: CompressionSettings): Promise<EncodedChunk> {
   if (settings.codec === 'none' || raw.length < 64) return { codec: codecIds.none, bytes: raw };
-  const packed = await compressBrotli(raw, {
-    params: { [zlibConstants.BROTLI_PARAM_QUALITY]: settings.level, [zlibConstants.BROTLI_PARAM_SIZE_HINT]: raw.length, [zlibConstants.BROTLI_PARAM_LGWIN]: 22 },
-  });
+  // Trained weights are mostly incompressible: try a sample from the middle before the whole chunk.
+  if (raw.length > 4 * sampleBytes) {
+    const start = Math.floor(raw.length / 2) - sampleBytes / 2;
+    const sample = await brotli(raw.subarray(start, start + sampleBytes), settings.level);
+    if (sample.length > sampleBytes * (1 - minSaving / 2)) return { codec: codecIds.none, bytes: raw };
+  }
+  const packed = await brotli(raw, settings.level);
   if (packed.length > raw.length * (1 - minSaving)) return { codec: codecIds.none, bytes: raw };
   return { codec: codecIds.brotli, bytes: packed };
 }

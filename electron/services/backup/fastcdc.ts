@@ -151,7 +151,7 @@ function toBigInt(hi: number, lo: number): bigint {
 
 /**
  * Splits a stream of buffers into content-defined chunks, holding at most about two maximum-size
- * chunks in memory. Chunks are fresh buffers (safe to keep after the next one is produced).
+ * chunks in memory. Chunks are views of buffers that are never written again (safe to keep).
  */
 export async function* chunkStream(source: AsyncIterable<Buffer | Uint8Array | string>, chunker: FastCdc): AsyncGenerator<Buffer> {
   const { maxSize } = chunker.params;
@@ -168,7 +168,8 @@ export async function* chunkStream(source: AsyncIterable<Buffer | Uint8Array | s
     // Cut only while a whole maximum-size window is available; otherwise more data could move the cut.
     while (buffer.length - offset >= maxSize) {
       const { length } = chunker.cut(buffer, offset, buffer.length);
-      yield Buffer.from(buffer.subarray(offset, offset + length));
+      // A view, not a copy: the window is a fresh buffer of its own that nothing writes to again.
+      yield buffer.subarray(offset, offset + length);
       offset += length;
     }
     pending = offset < buffer.length ? [buffer.subarray(offset)] : [];
@@ -178,7 +179,7 @@ export async function* chunkStream(source: AsyncIterable<Buffer | Uint8Array | s
   let offset = 0;
   while (offset < buffer.length) {
     const { length } = chunker.cut(buffer, offset, buffer.length);
-    yield Buffer.from(buffer.subarray(offset, offset + length));
+    yield buffer.subarray(offset, offset + length);
     offset += length;
   }
 }

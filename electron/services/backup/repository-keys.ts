@@ -79,10 +79,18 @@ export function chunkIdOf(idKey: Buffer, raw: Buffer): string {
 
 /** AES-256-GCM with a random nonce: nonce(12) ‖ ciphertext ‖ tag(16); `label` is authenticated (an index cannot pass for a snapshot). */
 export function sealWith(key: Buffer, plain: Buffer, label: string | Buffer): Buffer {
+  return Buffer.concat(sealParts(key, [plain], label));
+}
+
+/** `sealWith` over several plaintext pieces, returned as pieces (no copy of large data). */
+export function sealParts(key: Buffer, plain: Buffer[], label: string | Buffer): Buffer[] {
   const nonce = randomBytes(12);
   const cipher = createCipheriv('aes-256-gcm', key, nonce);
   cipher.setAAD(typeof label === 'string' ? Buffer.from(label) : label);
-  return Buffer.concat([nonce, cipher.update(plain), cipher.final(), cipher.getAuthTag()]);
+  const parts = [nonce];
+  for (const piece of plain) parts.push(cipher.update(piece));
+  parts.push(cipher.final(), cipher.getAuthTag());
+  return parts;
 }
 
 /** Throws DIGEST_MISMATCH (reason `object-corrupt`) when the bytes were changed. */

@@ -3,7 +3,8 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { DepotError } from '../../../shared/errors';
 import { fsyncDirectory } from '../fs/atomic-write';
-import type { BackupRepository, ChunkIndex } from './backup-repository';
+import type { BackupRepository, ChunkIndex, ChunkLocation } from './backup-repository';
+import { readObject, objectKeys } from './repository-format';
 import type { Snapshot, SnapshotFile } from './repository-format';
 import { withLock } from './repository-lock';
 
@@ -93,28 +94,30 @@ async function restoreFile(repository: BackupRepository, index: ChunkIndex, file
   const handle = await fsp.open(temp, 'wx', 0o600);
   const hash = createHash('sha256');
   let done = false;
-  const pending: Array<Promise<Buffer>> = [];
+  const pending: Array<Promise<Buffer[]>> = [];
   try {
+    const runs = readRuns(file, index);
     const ahead = Math.max(1, request.concurrency ?? 4);
     let next = 0;
     const fetchNext = (): void => {
-      const id = file.chunks[next];
+      const run = runs[next];
       next += 1;
-      const location = id === undefined ? undefined : index.chunks.get(id);
-      if (!location) return;
-      const read = repository.readChunk(location);
+      if (!run) return;
+      const read = readRun(repository, run);
       // Marked as handled now; the rejection still reaches the await below in order.
       read.catch(() => undefined);
       pending.push(read);
     };
-    while (next < file.chunks.length && pending.length < ahead) fetchNext();
+    while (next < runs.length && pending.length < ahead) fetchNext();
     while (pending.length > 0) {
       request.signal?.throwIfAborted();
-      const chunk = await (pending.shift() as Promise<Buffer>);
-      if (next < file.chunks.length) fetchNext();
-      hash.update(chunk);
-      await handle.write(chunk);
-      progress.bytesWritten += chunk.length;
+      const chunks = await (pending.shift() as Promise<Buffer[]>);
+      if (next < runs.length) fetchNext();
+      for (const chunk of chunks) {
+        hash.update(chunk);
+        await handle.write(chunk);
+        progress.bytesWritten += chunk.length;
+      }
       request.onProgress?.({ ...progress });
     }
     const digest = hash.digest('hex');
@@ -131,4 +134,36 @@ async function restoreFile(repository: BackupRepository, index: ChunkIndex, file
     if (!done) await handle.close().catch(() => undefined);
     await fsp.rm(temp, { force: true });
   }
+}
+
+const maxRunBytes = 16 * 1024 * 1024;
+
+/** Consecutive chunks stored back to back in one pack are fetched with one ranged read. */
+function readRuns(file: SnapshotFile, index: ChunkIndex): ChunkLocation[][] {
+  const runs: ChunkLocation[][] = [];
+  let runBytes = 0;
+  for (const id of file.chunks) {
+    const location = index.chunks.get(id);
+    if (!location) throw new DepotError('NOT_FOUND', `Chunk ${id.slice(0, 12)} of ${file.path} is in no index.`, { reason: 'chunk-missing' });
+    const run = runs.at(-1);
+    const previous = run?.at(-1);
+    if (run && previous && previous.pack === location.pack && previous.offset + previous.length === location.offset && runBytes + location.length <= maxRunBytes) {
+      run.push(location);
+      runBytes += location.length;
+    } else {
+      runs.push([location]);
+      runBytes = location.length;
+    }
+  }
+  return runs;
+}
+
+async function readRun(repository: BackupRepository, run: ChunkLocation[]): Promise<Buffer[]> {
+  const first = run[0];
+  const last = run.at(-1);
+  if (!first || !last) return [];
+  const start = first.offset;
+  const bytes = await readObject(repository.storage, objectKeys.packKey(first.pack), { start, end: last.offset + last.length - 1 });
+  if (bytes.length !== last.offset + last.length - start) throw new DepotError('DIGEST_MISMATCH', `Pack ${first.pack} is shorter than its index says.`, { reason: 'pack-truncated' });
+  return Promise.all(run.map((location) => repository.openBlob(location, bytes.subarray(location.offset - start, location.offset - start + location.length))));
 }

@@ -101,7 +101,7 @@ export function applyRetentionPolicy<T extends PolicySnapshot>(snapshots: T[], p
     const reasons: string[] = [];
     if (empty) reasons.push('no policy');
     if (snapshot.tags.includes(recoveryPointTag)) reasons.push('recovery point');
-    for (const tag of policy.tags ?? []) if (snapshot.tags.includes(tag)) reasons.push(`has tag ${tag}`);
+    for (const tag of policy.tags ?? []) if (snapshot.tags.includes(tag)) reasons.push(`has tags [${tag}]`);
     if (withinLimit !== null && time.getTime() > withinLimit) reasons.push(`within ${policy.within ?? ''}`);
     buckers.forEach((bucker, index) => {
       const bucket = state[index];

@@ -5,6 +5,7 @@ import { metricsMigration } from '../metrics/metrics-migration';
 import { encryptionMigration } from '../registry/encryption-migration';
 import { adminKeyMigration } from '../access/admin-key-migration';
 import { mirrorsMigration } from '../mirrors/mirrors-migration';
+import { replicationMigration } from '../replication/replication-migration';
 import { cdnStatsMigration } from '../cdn/cdn-stats-migration';
 
 /** Every migration of the product, in order. Capabilities append theirs. */
@@ -299,6 +300,7 @@ export const migrations: readonly Migration[] = [
   encryptionMigration,
   adminKeyMigration,
   mirrorsMigration,
+  replicationMigration,
   cdnStatsMigration,
 ];
 

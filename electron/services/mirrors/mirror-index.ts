@@ -127,22 +127,3 @@ export function encodeSignedMirrorIndex(index: MirrorIndex, pair: SigningKeyPair
   const bytes = Buffer.from(`${JSON.stringify(mirrorIndexSchema.parse(index), null, 1)}\n`);
   return { bytes, signature: signDigests(pair, indexDigests(bytes), null, mirrorIndexFile, now) };
 }
-
-/** Fetches every mirror's verified index at once; a failure is an answer for that mirror, not for all. */
-export async function fetchMirrorIndexes(
-  mirrors: ReadonlyArray<{ id: string; url: string }>,
-  trustedKeys: readonly SigningPublicKey[],
-  options: FetchMirrorIndexOptions = {},
-): Promise<Map<string, MirrorIndex | DepotError>> {
-  const answers = await Promise.all(
-    mirrors.map(async (mirror): Promise<[string, MirrorIndex | DepotError]> => {
-      try {
-        return [mirror.id, await fetchVerifiedMirrorIndex(mirror.url, trustedKeys, options)];
-      } catch (error) {
-        if (options.signal?.aborted) throw error;
-        return [mirror.id, error instanceof DepotError ? error : new DepotError('UNAVAILABLE', String(error))];
-      }
-    }),
-  );
-  return new Map(answers);
-}

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { DepotError } from '../../../shared/errors';
 import { replicaKeys, replicaMetaRecordSchema, replicationNodeKind, type ReplicaMetaRecord, type ReplicationNodeConfig } from '../../../shared/domain/replication';
-import type { StorageBackend } from '../storage/storage-backend';
+import type { ByteRange, StorageBackend } from '../storage/storage-backend';
 import { parseBlobStoreUrl } from '../storage/blob-store-url';
 import { createStorageBackend } from '../storage/storage-factory';
 import { resolveSecretReference } from '../secrets/secret-reference';
@@ -141,8 +141,12 @@ export class ReplicaNode {
   }
 
   /** Opens a version's bytes on this node (read failover, rebuild). */
-  async open(digest: string): Promise<Readable> {
-    return (await this.backend).get(replicaKeys.blob(digest.slice('sha256:'.length)));
+  async open(digest: string, range?: ByteRange): Promise<Readable> {
+    return (await this.backend).get(replicaKeys.blob(digest.slice('sha256:'.length)), range ? { range } : {});
+  }
+
+  async deleteRecord(name: string, version: string): Promise<void> {
+    await (await this.backend).delete(replicaKeys.meta(name, version));
   }
 
   /** Drops a bad copy so the next write replaces it instead of trusting its size and recorded digest. */

@@ -1,18 +1,15 @@
-import type { Database } from 'better-sqlite3';
 import type { Migration } from '../database/migration';
 
 /**
  * Migration 13: the replication queue (one row per change and node: a version's `put`, then its
  * `meta` changes in causal order), each package's version vector and hybrid clock, and conflicts.
- * Written with IF NOT EXISTS: until migrations 11 and 12 are on the list the replication service
- * applies it itself (`ensureReplicationSchema`), and running it again through the migrator is harmless.
  */
 export const replicationMigration: Migration = {
   version: 13,
   name: 'replication: queue, version vectors, conflicts',
   up(db) {
     db.exec(`
-      CREATE TABLE IF NOT EXISTS replication_tasks (
+      CREATE TABLE replication_tasks (
         id INTEGER PRIMARY KEY,
         package_name TEXT NOT NULL,
         version TEXT NOT NULL,
@@ -31,15 +28,15 @@ export const replicationMigration: Migration = {
         confirmed_at INTEGER,
         UNIQUE (package_name, version, node_id, operation, change_seq)
       ) STRICT;
-      CREATE INDEX IF NOT EXISTS replication_tasks_due ON replication_tasks (state, next_attempt_at);
-      CREATE INDEX IF NOT EXISTS replication_tasks_node ON replication_tasks (node_id, state);
-      CREATE INDEX IF NOT EXISTS replication_tasks_confirmed ON replication_tasks (node_id, confirmed_at) WHERE confirmed_at IS NOT NULL;
-      CREATE TABLE IF NOT EXISTS replication_clocks (
+      CREATE INDEX replication_tasks_due ON replication_tasks (state, next_attempt_at);
+      CREATE INDEX replication_tasks_node ON replication_tasks (node_id, state);
+      CREATE INDEX replication_tasks_confirmed ON replication_tasks (node_id, confirmed_at) WHERE confirmed_at IS NOT NULL;
+      CREATE TABLE replication_clocks (
         package_name TEXT PRIMARY KEY,
         vector_json TEXT NOT NULL,
         hlc TEXT NOT NULL
       ) STRICT;
-      CREATE TABLE IF NOT EXISTS replication_conflicts (
+      CREATE TABLE replication_conflicts (
         id INTEGER PRIMARY KEY,
         package_name TEXT NOT NULL,
         version TEXT NOT NULL,
@@ -53,8 +50,3 @@ export const replicationMigration: Migration = {
     `);
   },
 };
-
-/** Applies migration 13's tables when the database does not have them yet (idempotent). */
-export function ensureReplicationSchema(db: Database): void {
-  db.transaction(() => replicationMigration.up(db))();
-}

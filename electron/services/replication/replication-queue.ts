@@ -61,6 +61,10 @@ export interface ReplicationQueue {
   nextChange(name: string, writer: string, stamp: (previous: string | null) => string): Promise<{ vector: VersionVector; seq: number; hlc: string }>;
   /** Confirmed put rows per node: what anti-entropy expects each node to hold. */
   confirmedPuts(nodeId: string): Promise<Array<{ name: string; version: string; digest: string; size: number; recordJson: string; changeSeq: number }>>;
+  /** Drops every task of a version (a publish that failed its level); returns the nodes that had confirmed a copy. */
+  forget(name: string, version: string): Promise<string[]>;
+  /** Nodes that confirmed a copy of these bytes. */
+  holdersOf(digest: string): Promise<string[]>;
   /** The newest record queued for a version (its latest change). */
   latestRecord(name: string, version: string): Promise<string | null>;
 }
@@ -246,6 +250,20 @@ export class SqliteReplicationQueue implements ReplicationQueue {
       )
       .all(nodeId) as Array<{ name: string; version: string; digest: string; size: number; recordJson: string; changeSeq: number }>;
     return Promise.resolve(rows);
+  }
+
+  async forget(name: string, version: string): Promise<string[]> {
+    const confirmed = this.db.transaction(() => {
+      const nodes = (this.db.prepare(`SELECT DISTINCT node_id FROM replication_tasks WHERE package_name = ? AND version = ? AND state = 'done'`).all(name, version) as Array<{ node_id: string }>).map((row) => row.node_id);
+      this.db.prepare('DELETE FROM replication_tasks WHERE package_name = ? AND version = ?').run(name, version);
+      return nodes;
+    })();
+    return Promise.resolve(confirmed);
+  }
+
+  async holdersOf(digest: string): Promise<string[]> {
+    const rows = this.db.prepare(`SELECT DISTINCT node_id FROM replication_tasks WHERE digest = ? AND operation = 'put' AND state = 'done' ORDER BY node_id`).all(digest) as Array<{ node_id: string }>;
+    return Promise.resolve(rows.map((row) => row.node_id));
   }
 
   async latestRecord(name: string, version: string): Promise<string | null> {

@@ -1,4 +1,6 @@
+import type { Readable } from 'node:stream';
 import type { Database } from 'better-sqlite3';
+import { regionDistanceKm } from '../../../shared/domain/regions';
 import { DepotError } from '../../../shared/errors';
 import type { Visibility } from '../../../shared/domain/access';
 import {
@@ -21,10 +23,9 @@ import {
 } from '../../../shared/domain/replication';
 import type { Logger } from '../logger';
 import { ReplicaNode, storageForNode, type ReplicaSource } from './replica-node';
-import { ensureReplicationSchema } from './replication-migration';
 import { SqliteReplicationQueue, type NewReplicationTask, type ReplicationQueue } from './replication-queue';
 import { ReplicationWorker, type TaskSettled } from './replication-worker';
-import type { StorageBackend } from '../storage/storage-backend';
+import type { ByteRange, StorageBackend } from '../storage/storage-backend';
 import type { VersionChange, VisibilityCandidate, VisibilityGate } from '../registry/visibility-gate';
 
 export interface ReplicationServiceOptions {
@@ -38,6 +39,8 @@ export interface ReplicationServiceOptions {
   packageAccess?: (name: string) => { visibility: Visibility; owners: string[] } | null;
   /** Prometheus gauges per node: lag (age of the oldest copy not yet confirmed), queue depth, hints. */
   metrics?: { setReplicationLag(target: string, seconds: number): void; setReplicationQueue(target: string, queued: number, hints: number): void };
+  /** Read repair: puts a copy read from a replica back into the registry's blob store (digest checked). */
+  repairLocal?: (digestHex: string, open: () => Promise<Readable>) => Promise<void>;
   /** Tests pass backends built elsewhere; default: each node's storage URL and secret references. */
   storageFor?: (nodeId: string) => StorageBackend;
   env?: NodeJS.ProcessEnv;
@@ -69,7 +72,6 @@ export class ReplicationService implements VisibilityGate {
 
   constructor(private readonly options: ReplicationServiceOptions) {
     this.now = options.now ?? Date.now;
-    if (!options.queue) ensureReplicationSchema(options.db);
     this.queue = options.queue ?? new SqliteReplicationQueue(options.db);
     const nodes = new Map<string, ReplicaNode>();
     for (const config of options.section.nodes) {
@@ -184,7 +186,29 @@ export class ReplicationService implements VisibilityGate {
       await this.queue.retryNow(this.now());
     }
     this.worker.kick();
-    if (waiter) await waiter.done;
+    if (!waiter) return;
+    try {
+      await waiter.done;
+    } catch (error) {
+      await this.abandon(candidate);
+      throw error;
+    }
+  }
+
+  /**
+   * A publish that did not reach its level leaves nothing owed: its queued copies are dropped (the
+   * registry discards the unrecorded blob) and the records already written are removed, so no
+   * replica, and no rebuild from one, ever shows a version the registry never made visible.
+   */
+  private async abandon(candidate: VisibilityCandidate): Promise<void> {
+    const confirmed = await this.queue.forget(candidate.name, candidate.version);
+    for (const nodeId of confirmed) {
+      try {
+        await this.nodes.get(nodeId)?.deleteRecord(candidate.name, candidate.version);
+      } catch (error) {
+        this.options.logger.warn(`replication: the record of unpublished ${candidate.name}@${candidate.version} stays on ${nodeId}: ${(error as Error).message}`);
+      }
+    }
   }
 
   /** Chooses nodes for a new version; remembers full nodes and shortfalls as alerts. */
@@ -244,7 +268,7 @@ export class ReplicationService implements VisibilityGate {
           new DepotError(
             'UNAVAILABLE',
             `${level} consistency not met for ${candidate.name}@${candidate.version}: ${confirmed.size} of ${placed.length} replicas confirmed within ${timeoutMs} ms, ${needed} needed. ` +
-              `Confirmed: ${[...confirmed].join(', ') || 'none'}; not confirmed: ${why}. The version is not visible; its copies stay queued, and publishing again makes it visible once the level is met.`,
+              `Confirmed: ${[...confirmed].join(', ') || 'none'}; not confirmed: ${why}. The version is not visible and nothing of it stays queued; publish again once the nodes are back.`,
             { reason: 'consistency-not-met' },
           ),
         );
@@ -303,6 +327,48 @@ export class ReplicationService implements VisibilityGate {
     );
     this.worker.kick();
     return true;
+  }
+
+  /**
+   * Opens a copy of these bytes on a replica: nodes without waiting hints first, then the nearest to
+   * this registry's `region`, then priority. Null when no node that confirmed a copy answers.
+   */
+  async openReplica(digest: string, range?: ByteRange): Promise<{ nodeId: string; stream: Readable } | null> {
+    const holders = new Set(await this.queue.holdersOf(digest));
+    const counters = new Map((await this.queue.counters(0)).map((row) => [row.nodeId, row]));
+    const here = this.options.section.region;
+    const distance = (region: string): number => (here === undefined ? 0 : (regionDistanceKm(here, region) ?? Number.POSITIVE_INFINITY));
+    const candidates = [...this.nodes.values()]
+      .filter((node) => holders.has(node.id))
+      .sort((a, b) => Number((counters.get(a.id)?.hints ?? 0) > 0) - Number((counters.get(b.id)?.hints ?? 0) > 0) || distance(a.config.region) - distance(b.config.region) || a.config.priority - b.config.priority);
+    for (const node of candidates) {
+      try {
+        return { nodeId: node.id, stream: await node.open(digest, range) };
+      } catch (error) {
+        this.options.logger.warn(`replication: ${node.id} cannot serve ${digest}: ${(error as Error).message}`);
+      }
+    }
+    return null;
+  }
+
+  /**
+   * The registry's read fallback: when its own blob store cannot open a version's bytes, they are
+   * served from the nearest healthy replica, and the local copy is repaired from it in the background.
+   */
+  async readFallback(digestHex: string, range: ByteRange | undefined): Promise<Readable | null> {
+    const digest = `sha256:${digestHex}`;
+    const opened = await this.openReplica(digest, range);
+    if (!opened) return null;
+    this.options.logger.warn(`replication: ${digest} is not readable from the blob store; served from ${opened.nodeId}`);
+    const repair = this.options.repairLocal;
+    const node = this.nodes.get(opened.nodeId);
+    if (repair && node) {
+      void repair(digestHex, () => node.open(digest)).then(
+        () => this.options.logger.info(`replication: read repair restored ${digest} from ${opened.nodeId}`),
+        (error: unknown) => this.options.logger.warn(`replication: read repair of ${digest} failed: ${(error as Error).message}`),
+      );
+    }
+    return opened.stream;
   }
 
   async placement(name: string, version: string): Promise<ReplicaPlacement> {

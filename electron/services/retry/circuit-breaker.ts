@@ -4,21 +4,20 @@ export type CircuitState = 'closed' | 'open' | 'half-open';
 export interface CircuitBreakerOptions {
   /** Consecutive failures that open the circuit. */
   failureThreshold: number;
-  /** How long it stays open before one trial (half-open); doubles with each failed trial, up to `maxOpenMs`. */
-  openMs: number;
-  maxOpenMs?: number;
+  /** How long an open circuit refuses calls before one trial is let through. */
+  coolDownMs: number;
   now?: () => number;
 }
 
 /**
- * Per-target circuit breaker (Verdaccio's `max_fails`, Nexus' auto-block), one instance per mirror, edge or node: after `failureThreshold` failures in a row the target gets no requests
- * for `openMs`, then one trial; a success closes it, a failure opens it again for twice as long.
+ * A per-target circuit breaker (Verdaccio's `max_fails`, Nexus' auto-block): after `failureThreshold`
+ * failures in a row the target is skipped for `coolDownMs`; then one trial call decides whether it closes
+ * again or stays open for another cool-down. One instance per target (mirror, edge, node).
  */
 export class CircuitBreaker {
   private failures = 0;
-  private openings = 0;
-  private openUntil = 0;
-  private trial = false;
+  private openedAt: number | null = null;
+  private trialInFlight = false;
   private readonly now: () => number;
 
   constructor(private readonly options: CircuitBreakerOptions) {
@@ -26,37 +25,34 @@ export class CircuitBreaker {
   }
 
   get state(): CircuitState {
-    if (this.failures < this.options.failureThreshold) return 'closed';
-    return this.now() >= this.openUntil ? 'half-open' : 'open';
+    if (this.openedAt === null) return 'closed';
+    return this.now() - this.openedAt >= this.options.coolDownMs ? 'half-open' : 'open';
   }
 
-  /** True when a request may go out now (closed, or the one trial of half-open). */
-  tryAcquire(): boolean {
+  /** True when a call may go now; in half-open only one trial is allowed until it reports. */
+  allows(): boolean {
     const state = this.state;
     if (state === 'closed') return true;
-    if (state === 'open' || this.trial) return false;
-    this.trial = true;
+    if (state === 'open' || this.trialInFlight) return false;
+    this.trialInFlight = true;
     return true;
   }
 
-  /** Milliseconds until a request may go out (0 when it may now). */
-  waitMs(): number {
-    return this.state === 'open' ? this.openUntil - this.now() : 0;
+  /** Milliseconds until the next call may go (0 when it may now): a caller sleeps this long instead of polling. */
+  retryInMs(): number {
+    if (this.state !== 'open' || this.openedAt === null) return 0;
+    return Math.max(0, this.openedAt + this.options.coolDownMs - this.now());
   }
 
-  success(): void {
+  succeeded(): void {
     this.failures = 0;
-    this.openings = 0;
-    this.trial = false;
+    this.openedAt = null;
+    this.trialInFlight = false;
   }
 
-  failure(): void {
+  failed(): void {
+    this.trialInFlight = false;
     this.failures += 1;
-    this.trial = false;
-    if (this.failures >= this.options.failureThreshold) {
-      const openMs = Math.min(this.options.maxOpenMs ?? Number.POSITIVE_INFINITY, this.options.openMs * 2 ** this.openings);
-      this.openings += 1;
-      this.openUntil = this.now() + openMs;
-    }
+    if (this.openedAt !== null || this.failures >= this.options.failureThreshold) this.openedAt = this.now();
   }
 }

@@ -20,11 +20,6 @@ export const notBuiltScreens = {
     summary: 'One-click deployment: verify the signature, take a recovery point, publish, push to the CDN, replicate and sync mirrors — with live per-stage progress, rollback and history.',
     arrives: 'Arrives with the deployment pipeline, once storage, signing, CDN, replication and mirrors are in.',
   },
-  mirrors: {
-    title: 'Mirrors',
-    summary: 'Mirror sets with health probes, selection by region, priority, weight or measured latency, failover downloads that keep their resume offset, and staleness at a glance.',
-    arrives: 'Arrives with mirrors, after storage and signing.',
-  },
   cdn: {
     title: 'CDN',
     summary: 'CDN origins on object storage, Cache-Control policies, purges through Cloudflare, CloudFront and Fastly, edge probes and cache-hit statistics.',

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { drainOutput, freePort, ProcessGroup, waitUntil } from '../../../bench/support/processes';
-import { nginxConfig } from '../../support/nginx-server';
+import { nginxPreamble } from '../../../bench/support/servers';
 import { stopAllServing } from '../../support/cli-process';
 import { startS3rver, s3rverCredentials, type RunningServer } from '../../support/object-servers';
 import { makeTempDir } from '../../support/temp-dir';
@@ -55,18 +55,21 @@ async function startCachingEdge(originPort: number): Promise<string> {
   const conf = path.join(dir, 'nginx.conf');
   writeFileSync(
     conf,
-    nginxConfig({
-      dir,
-      port,
-      http: `proxy_cache_path ${dir}/cache keys_zone=edge:1m max_size=100m;`,
-      server: `location / {
+    `user root;
+${nginxPreamble(dir)}
+  proxy_cache_path ${dir}/cache keys_zone=edge:1m max_size=100m;
+  server {
+    listen 127.0.0.1:${port};
+    location / {
       proxy_pass http://127.0.0.1:${originPort};
       proxy_set_header Host 127.0.0.1:${originPort};
       proxy_http_version 1.1;
       proxy_cache edge;
       add_header X-Cache-Status $upstream_cache_status always;
-    }`,
-    }),
+    }
+  }
+}
+`,
   );
   const child = group.start('nginx', ['-p', dir, '-c', conf, '-e', `${dir}/error.log`], { stopSignal: 'SIGQUIT' });
   const output = drainOutput(child);

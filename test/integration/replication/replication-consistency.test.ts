@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
 import { Readable } from 'node:stream';
 import { replicaKeys } from '../../../shared/domain/replication';
 import { makeTestPackage } from '../../support/packages';
@@ -33,6 +34,16 @@ afterAll(async () => {
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
+
+/** What a call throws (null when it returns). */
+function lookUp(call: () => unknown): unknown {
+  try {
+    call();
+    return null;
+  } catch (error) {
+    return error;
+  }
+}
 
 function sha256(bytes: Buffer): string {
   return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
@@ -95,20 +106,24 @@ describe('consistency levels with three s3rver regions, RF 3', () => {
       expect(failure).toMatchObject({ code: 'UNAVAILABLE', reason: 'consistency-not-met' });
       expect((failure as Error).message).toMatch(/strong consistency not met for down-strong@1\.0\.0: 2 of 3 replicas/);
       expect((failure as Error).message).toMatch(/not confirmed: ap \(/);
-      expect(() => core.registry.getVersion('down-strong', '1.0.0')).toThrow(/No package named down-strong/);
+      expect(lookUp(() => core.registry.getVersion('down-strong', '1.0.0'))).toMatchObject({ code: 'NOT_FOUND' });
+      // Nothing of the failed publish stays: no queued copy, no record on the regions that had confirmed it.
+      expect(await replication.queue.tasksOf('down-strong', '1.0.0')).toEqual([]);
+      expect(await readRecord(three[0] as Region, 'down-strong', '1.0.0')).toBeNull();
+      expect(await readRecord(three[1] as Region, 'down-strong', '1.0.0')).toBeNull();
 
       const status = await replication.status();
       const ap = status.nodes.find((node) => node.id === 'ap');
-      expect(ap).toMatchObject({ status: 'unhealthy', queueDepth: 2 });
-      expect(ap?.hints).toBe(2);
+      expect(ap).toMatchObject({ status: 'unhealthy', queueDepth: 1 });
+      expect(ap?.hints).toBe(1);
       expect(ap?.lastError).not.toBeNull();
       await replication.updateGauges();
       const scrape = core.metrics.collector.renderPrometheus();
-      expect(scrape).toMatch(/^torsh_depot_replication_hints\{target="ap"\} 2$/m);
-      expect(scrape).toMatch(/^torsh_depot_replication_queue_depth\{target="ap"\} 2$/m);
+      expect(scrape).toMatch(/^torsh_depot_replication_hints\{target="ap"\} 1$/m);
+      expect(scrape).toMatch(/^torsh_depot_replication_queue_depth\{target="ap"\} 1$/m);
       expect(scrape).toMatch(/^torsh_depot_replication_hints\{target="us"\} 0$/m);
       expect(Number(/^torsh_depot_replication_lag_seconds\{target="ap"\} (\S+)$/m.exec(scrape)?.[1])).toBeGreaterThan(0);
-      expect(core.metrics.collector.gaugeValue('replication_hints')).toBe(2);
+      expect(core.metrics.collector.gaugeValue('replication_hints')).toBe(1);
     } finally {
       await restartRegion(down);
     }
@@ -117,9 +132,9 @@ describe('consistency levels with three s3rver regions, RF 3', () => {
     expect(await holdsCopy(down, 'down-quorum', '1.0.0', core.registry.getVersion('down-quorum', '1.0.0').digest)).toBe(true);
     const report = await replication.verify({ deep: true });
     expect(report.findings).toEqual([]);
-    expect(report.checked).toBe(6);
+    expect(report.checked).toBe(3);
 
-    // Publishing the strong version again makes it visible: every copy is already confirmed.
+    // With every region back, the strong publish succeeds.
     const again = await makeTestPackage(scratch.dir, { name: 'down-strong', version: '1.0.0' });
     await expect(publishFile(core, again, 'strong')).resolves.toMatchObject({ created: true });
   }, 120_000);
@@ -167,7 +182,7 @@ describe('consistency levels with three s3rver regions, RF 3', () => {
       const file = await makeTestPackage(scratch.dir, { name: 'causal', version: '1.0.0' });
       published = await publishFile(core, file);
       core.registry.setYanked('causal', '1.0.0', true);
-      await expect.poll(async () => Object.fromEntries((await replication.placement('causal', '1.0.0')).nodes.map((node) => [node.nodeId, node.state]))).toEqual({ us: 'done', eu: 'done', ap: 'held' });
+      await expect.poll(async () => Object.fromEntries((await replication.placement('causal', '1.0.0')).nodes.map((node) => [node.nodeId, node.state])), { timeout: 30_000, interval: 100 }).toEqual({ us: 'done', eu: 'done', ap: 'held' });
       expect((await readRecord(three[0] as Region, 'causal', '1.0.0'))?.yanked).toBe(true);
     } finally {
       await restartRegion(ap);
@@ -191,5 +206,27 @@ describe('consistency levels with three s3rver regions, RF 3', () => {
     expect(apTasks.map((task) => task.operation)).toEqual(['put', 'meta']);
     expect(Date.parse(apTasks[0]?.confirmedAt ?? '')).toBeLessThanOrEqual(Date.parse(apTasks[1]?.confirmedAt ?? ''));
     expect((await readRecord(ap, 'causal', '1.0.0'))?.version_vector).toEqual((await readRecord(three[0] as Region, 'causal', '1.0.0'))?.version_vector);
+  }, 120_000);
+
+  it('reads fail over to the nearest replica when the blob store loses a blob, and read repair restores it', async () => {
+    const { core, dataDir } = newReplicatingCore(cleanups, sectionFor(three, { region: 'europe-west1' }));
+    const replication = core.replication;
+    if (!replication) throw new Error('replication not built');
+    const file = await makeTestPackage(scratch.dir, { name: 'failover', version: '1.0.0', files: { 'models/weights.pt': 200_000 } });
+    const published = await publishFile(core, file, 'strong');
+    const hex = published.digest.slice('sha256:'.length);
+    const local = path.join(dataDir, 'blobs', 'sha256', hex);
+    expect(existsSync(local)).toBe(true);
+    rmSync(local);
+
+    const nearest = await replication.openReplica(published.digest);
+    nearest?.stream.destroy();
+    expect(nearest?.nodeId).toBe('eu');
+    const { stream } = await core.registry.openDownload('failover', '1.0.0');
+    expect(sha256(await text(stream))).toBe(published.digest);
+    await expect.poll(() => existsSync(local), { timeout: 20_000 }).toBe(true);
+    expect(sha256(readFileSync(local))).toBe(published.digest);
+    const ranged = await core.registry.openDownload('failover', '1.0.0', { start: 10, end: 19 });
+    expect((await text(ranged.stream)).equals(readFileSync(file).subarray(10, 20))).toBe(true);
   }, 120_000);
 });

@@ -73,7 +73,7 @@ describe('serve with a replication: section', () => {
 
     const second = await serve(data.dir, config);
     const queueDepth = async (): Promise<number> => ((await (await fetch(`${second.api}/replication/status`, { headers: auth })).json()) as { queueDepth: number }).queueDepth;
-    await expect.poll(queueDepth, { timeout: 90_000, interval: 250 }).toBe(0);
+    await expect.poll(queueDepth, { timeout: 240_000, interval: 250 }).toBe(0);
 
     for (const region of three) {
       const storage = regionStorage(region);
@@ -97,7 +97,7 @@ describe('serve with a replication: section', () => {
     expect(placement.stdout.split('\n').filter((line) => line.includes(': done')).length).toBe(3);
     const nodes = await runCliProcess(['replication', 'nodes', '--registry', registry], env);
     expect(nodes.stdout).toMatch(/^ap\s+asia-east1\s+healthy/m);
-  }, 240_000);
+  }, 480_000);
 
   it('publish --consistency strong through the CLI fails naming the node that is down, and the version stays invisible', async () => {
     const data = makeTempDir('torsh-replication-data-');

@@ -6,7 +6,7 @@ import type { RegistryClient } from '../../registry-client/registry-client';
 import type { CircuitBreaker } from '../../retry/circuit-breaker';
 import { parseDigest } from '../../registry-client/sha256-digest';
 import type { SigningPublicKey } from '../../signing/ed25519-keys';
-import { fetchMirrorIndexes } from '../mirror-index';
+import { fetchVerifiedMirrorIndex } from '../mirror-index';
 import { mirrorFileUrl } from '../mirror-layout';
 import { originMirrorId, rankMirrors, type MirrorCandidate } from '../mirror-selector';
 import type { DownloadSource, MirrorDownloadEvent, MirrorDownloadResult } from './download-types';
@@ -34,7 +34,6 @@ export interface MirrorPlanRequest {
   random?: () => number;
   turn?: number;
   signal?: AbortSignal;
-  fetchImpl?: typeof fetch;
 }
 
 /** The version chosen, where its digest came from, and the mirrors in the order they will be tried. */
@@ -59,7 +58,7 @@ export interface MirrorPlan {
 export async function planMirrorDownload(request: MirrorPlanRequest): Promise<MirrorPlan> {
   const { section, signal } = request;
   const enabled = section.list.filter((mirror) => mirror.enabled);
-  const indexes = await fetchMirrorIndexes(enabled, request.trustedKeys, { signal });
+  const indexes = await fetchMirrorIndexes(enabled, request.trustedKeys, signal);
 
   let chosen: { version: string; sha256: string; size: number; yanked: boolean; digestSource: string };
   if (request.registry) {
@@ -98,7 +97,7 @@ export async function planMirrorDownload(request: MirrorPlanRequest): Promise<Mi
     const config = section.list.find((mirror) => mirror.id === entry.id);
     const index = indexes.get(entry.id);
     const blob = index && !(index instanceof DepotError) ? findEntry(index, request.name, chosen.version, chosen.sha256) : null;
-    if (config && blob) sources.push({ id: config.id, url: mirrorFileUrl(config.url, blob.path).href });
+    if (config && blob) sources.push({ id: config.id, url: mirrorFileUrl(config.url, blob.path).toString() });
   }
   return { name: request.name, ...chosen, ranking, sources };
 }
@@ -154,4 +153,19 @@ function resolveFromIndexes(name: string, range: string, indexes: ReadonlyMap<st
   }
   if (best === null) throw new DepotError('NOT_FOUND', `No mirror's index lists ${name}@${range}${exact ? '' : ' (yanked versions skipped)'}.`, { reason: 'version-not-found' });
   return { version: best.entry.version, sha256: `sha256:${best.entry.sha256}`, size: best.entry.size, yanked: best.entry.yanked, digestSource: `index:${best.mirror}` };
+}
+
+/** Every mirror's verified index at once; a failure is that mirror's answer (it is skipped), not everyone's. */
+async function fetchMirrorIndexes(mirrors: ReadonlyArray<{ id: string; url: string }>, trustedKeys: readonly SigningPublicKey[], signal: AbortSignal | undefined): Promise<Map<string, MirrorIndex | DepotError>> {
+  const answers = await Promise.all(
+    mirrors.map(async (mirror): Promise<[string, MirrorIndex | DepotError]> => {
+      try {
+        return [mirror.id, await fetchVerifiedMirrorIndex(mirror.url, trustedKeys, { signal })];
+      } catch (error) {
+        if (signal?.aborted) throw error;
+        return [mirror.id, error instanceof DepotError ? error : new DepotError('UNAVAILABLE', String(error))];
+      }
+    }),
+  );
+  return new Map(answers);
 }

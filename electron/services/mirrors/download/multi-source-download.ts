@@ -3,8 +3,8 @@ import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { DepotError } from '../../../../shared/errors';
 import { fsyncDirectory } from '../../fs/atomic-write';
-import { backoffDelayMs, cancelledError, sleep, throwIfCancelled } from '../../retry/retry-backoff';
 import { CircuitBreaker } from '../../retry/circuit-breaker';
+import { backoffDelayMs, cancelledError, sleep, throwIfCancelled } from '../../retry/retry-backoff';
 import { requireDigest } from '../../registry-client/sha256-digest';
 import type { DownloadSource, MirrorDownloadEvent, MirrorDownloadResult, MultiSourceOptions } from './download-types';
 import { OrderedHasher } from './ordered-hasher';
@@ -157,6 +157,7 @@ class SourcesRun {
         for (let i = 0; i < parallel; i += 1) if (!this.activateNext(null, signal, onExit)) break;
         userSignal?.addEventListener('abort', () => reject(cancelledError()), { once: true });
       });
+      this.emitProgress();
     } finally {
       this.stop.abort();
       clearInterval(progress);
@@ -268,7 +269,7 @@ class SourcesRun {
   private async runSource(state: SourceState, signal: AbortSignal): Promise<void> {
     const { failover } = this.options;
     while (!this.plan.complete && !signal.aborted) {
-      const wait = state.breaker.waitMs();
+      const wait = state.breaker.retryInMs();
       if (wait > 0) {
         if (!(await pause(wait, signal))) return;
         continue;
@@ -278,9 +279,9 @@ class SourcesRun {
         await this.plan.changed(signal);
         continue;
       }
-      if (!state.breaker.tryAcquire()) {
+      if (!state.breaker.allows()) {
         this.plan.release(segment);
-        if (!(await pause(Math.max(50, state.breaker.waitMs()), signal))) return;
+        if (!(await pause(Math.max(50, state.breaker.retryInMs()), signal))) return;
         continue;
       }
       const before = segment.position;
@@ -292,7 +293,7 @@ class SourcesRun {
           (chunk, offset) => this.accept(state, chunk, offset),
           () => this.afterWrite(segment),
         );
-        state.breaker.success();
+        state.breaker.succeeded();
         state.failures = 0;
       } catch (error) {
         this.plan.release(segment);
@@ -310,7 +311,7 @@ class SourcesRun {
           this.options.onEvent?.({ type: 'mirror-dropped', mirror: state.source.id, reason: fault.message });
           return;
         }
-        state.breaker.failure();
+        state.breaker.failed();
         state.failures = segment.position > before ? 1 : state.failures + 1;
         if (state.failures > failover.max_retries) {
           this.options.onEvent?.({ type: 'mirror-dropped', mirror: state.source.id, reason: `${state.failures} failures in a row (max_retries ${failover.max_retries})` });
@@ -433,28 +434,29 @@ class SourcesRun {
   }
 
   private startProgress(): NodeJS.Timeout {
-    const { onEvent } = this.options;
-    let lastAt = performance.now();
-    let lastBytes = 0;
-    let rate = 0;
-    const timer = setInterval(() => {
-      const now = performance.now();
-      const instant = ((this.written - lastBytes) * 1000) / Math.max(1, now - lastAt);
-      rate = rate === 0 ? instant : rate * 0.6 + instant * 0.4;
-      lastAt = now;
-      lastBytes = this.written;
-      const left = this.size - this.written;
-      onEvent?.({
-        type: 'progress',
-        bytes: this.written,
-        total: this.size,
-        rateBytesPerSec: Math.round(rate),
-        etaSeconds: rate > 0 ? Math.round((left / rate) * 10) / 10 : null,
-        mirrors: this.states.filter((state) => state.active).map((state) => state.source.id),
-      });
-    }, this.options.progressIntervalMs ?? defaultProgressMs);
+    const timer = setInterval(() => this.emitProgress(), this.options.progressIntervalMs ?? defaultProgressMs);
     timer.unref();
     return timer;
+  }
+
+  private readonly meter = { at: performance.now(), bytes: 0, rate: 0 };
+
+  private emitProgress(): void {
+    const now = performance.now();
+    const { meter } = this;
+    const instant = ((this.written - meter.bytes) * 1000) / Math.max(1, now - meter.at);
+    meter.rate = meter.rate === 0 ? instant : meter.rate * 0.6 + instant * 0.4;
+    meter.at = now;
+    meter.bytes = this.written;
+    const left = this.size - this.written;
+    this.options.onEvent?.({
+      type: 'progress',
+      bytes: this.written,
+      total: this.size,
+      rateBytesPerSec: Math.round(meter.rate),
+      etaSeconds: meter.rate > 0 ? Math.round((left / meter.rate) * 10) / 10 : null,
+      mirrors: this.states.filter((state) => state.active).map((state) => state.source.id),
+    });
   }
 
   private async until(ready: () => boolean): Promise<void> {
@@ -465,7 +467,7 @@ class SourcesRun {
 function breakerFor(options: MultiSourceOptions, id: string): CircuitBreaker {
   const existing = options.breakers?.get(id);
   if (existing) return existing;
-  const created = new CircuitBreaker({ failureThreshold: Math.max(1, options.failover.max_retries), openMs: options.failover.retry_delay, maxOpenMs: options.failover.retry_delay * 16 });
+  const created = new CircuitBreaker({ failureThreshold: Math.max(1, options.failover.max_retries), coolDownMs: options.failover.retry_delay });
   options.breakers?.set(id, created);
   return created;
 }

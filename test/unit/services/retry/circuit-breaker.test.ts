@@ -4,38 +4,37 @@ import { CircuitBreaker } from '../../../../electron/services/retry/circuit-brea
 describe('circuit breaker', () => {
   it('opens after the threshold of failures in a row, lets one trial through after the cool-down, closes on its success', () => {
     let now = 0;
-    const breaker = new CircuitBreaker({ failureThreshold: 3, openMs: 1_000, now: () => now });
-    breaker.failure();
-    breaker.failure();
-    expect(breaker.tryAcquire()).toBe(true);
-    breaker.success();
-    breaker.failure();
-    breaker.failure();
+    const breaker = new CircuitBreaker({ failureThreshold: 3, coolDownMs: 1_000, now: () => now });
+    breaker.failed();
+    breaker.failed();
+    expect(breaker.allows()).toBe(true);
+    breaker.succeeded();
+    breaker.failed();
+    breaker.failed();
     expect(breaker.state).toBe('closed');
-    breaker.failure();
+    breaker.failed();
     expect(breaker.state).toBe('open');
-    expect(breaker.tryAcquire()).toBe(false);
+    expect(breaker.allows()).toBe(false);
     now = 1_000;
     expect(breaker.state).toBe('half-open');
-    expect(breaker.tryAcquire()).toBe(true);
-    expect(breaker.tryAcquire()).toBe(false);
-    breaker.success();
+    expect(breaker.allows()).toBe(true);
+    expect(breaker.allows()).toBe(false);
+    breaker.succeeded();
     expect(breaker.state).toBe('closed');
-    expect(breaker.tryAcquire()).toBe(true);
+    expect(breaker.allows()).toBe(true);
   });
 
-  it('a failed trial opens the circuit again for twice as long', () => {
+  it('a failed trial opens the circuit for another full cool-down', () => {
     let now = 0;
-    const breaker = new CircuitBreaker({ failureThreshold: 1, openMs: 500, now: () => now });
-    breaker.failure();
+    const breaker = new CircuitBreaker({ failureThreshold: 1, coolDownMs: 500, now: () => now });
+    breaker.failed();
     now = 500;
-    expect(breaker.tryAcquire()).toBe(true);
-    breaker.failure();
+    expect(breaker.allows()).toBe(true);
+    breaker.failed();
     expect(breaker.state).toBe('open');
-    now = 1_499;
-    expect(breaker.waitMs()).toBe(1);
-    expect(breaker.tryAcquire()).toBe(false);
-    now = 1_500;
-    expect(breaker.tryAcquire()).toBe(true);
+    now = 999;
+    expect(breaker.allows()).toBe(false);
+    now = 1_000;
+    expect(breaker.allows()).toBe(true);
   });
 });
