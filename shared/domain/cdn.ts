@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { durationSchema, secretReferenceSchema, sizeSchema } from './config-values';
-import { mirrorUrlSchema } from './mirrors';
+import { healthThresholdsSchema, mirrorUrlSchema } from './mirrors';
 
 /**
  * The `cdn:` section of `depot.yaml` — the same names in the config file, the HTTP API
@@ -174,8 +174,9 @@ export const cdnSectionSchema = z
     routing: routingSchema.default({ mode: 'auto', min_size: 100 * 1000 * 1000, mirrors_fallback: true }),
     geo: geoSchema.default({ cidr_regions: [] }),
     retry: purgeRetrySchema.default({ max_retries: 5, base_delay: 500, max_delay: 30_000 }),
-    /** How often edges are probed (the shared health machinery). */
+    /** How often edges are probed, and the hysteresis — the same machinery and names as mirrors. */
     health_check_interval: durationSchema.default(60_000),
+    health: healthThresholdsSchema.default({ failures_to_down: 3, successes_to_up: 2, timeout: 5000, degraded_latency: 2000 }),
   })
   .strict()
   .superRefine((section, context) => {

@@ -381,7 +381,7 @@ function parseMirror(input: unknown): MirrorConfig {
   return parsed.data;
 }
 
-export function probeSettings(settings: MirrorsSettings): ProbeSettings {
+export function probeSettings(settings: Pick<MirrorsSettings, 'health_check_interval' | 'health'>): ProbeSettings {
   return {
     intervalMs: settings.health_check_interval,
     timeoutMs: settings.health.timeout,
