@@ -9,7 +9,7 @@ import { ensureBigPackage } from './support/big-package';
 import { curl } from './support/curl';
 import { ProcessGroup } from './support/processes';
 import { envNumber, log, ratioOf, writeRows, type BenchRow } from './support/report';
-import { startNginx, startServe } from './support/servers';
+import { startNginx, startServeWithPackage } from './support/servers';
 
 const sizeMiB = envNumber('BENCH_SIZE_MIB', 1024);
 const rounds = envNumber('BENCH_DOWNLOAD_ROUNDS', 3);
@@ -31,11 +31,7 @@ async function main(): Promise<void> {
   if (shmDir) process.once('exit', () => rmSync(shmDir, { recursive: true, force: true }));
   try {
     const pkg = await ensureBigPackage(base, sizeMiB);
-    const dataDir = path.join(dir, 'data');
-    mkdirSync(dataDir);
-    const serve = await startServe(group, dataDir, { TORSH_DEPOT_ADMIN_KEY: adminKey });
-    const published = await curl(group, ['-H', 'Expect:', '-H', `Authorization: Bearer ${adminKey}`, '-T', pkg.file, '-o', '/dev/null', `${serve.origin}/api/v1/packages/${pkg.name}/${pkg.version}`]);
-    if (published.httpCode !== 201) throw new Error(`publish answered ${published.httpCode}`);
+    const serve = await startServeWithPackage(group, path.join(dir, 'data'), adminKey, pkg);
 
     const nginx = await startNginx(group, path.join(dir, 'nginx'));
     // The very file that was published, linked (not copied) into nginx's root.

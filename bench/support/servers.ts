@@ -3,6 +3,7 @@ import { request } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { drainOutput, freePort, waitForOutput, waitUntil, type ProcessGroup } from './processes';
+import { curl } from './curl';
 
 /** The project folder: run-bench passes it; a bundle in dist/bench/ finds it two levels up. */
 export const projectRoot = process.env.BENCH_PROJECT_ROOT ?? path.resolve(__dirname, '..', '..');
@@ -101,4 +102,13 @@ export function httpStatus(url: string): Promise<number> {
     req.on('error', reject);
     req.end();
   });
+}
+
+/** `serve` in a fresh `dataDir` (created here) with `adminKey`, holding `pkg` published through the HTTP API. */
+export async function startServeWithPackage(group: ProcessGroup, dataDir: string, adminKey: string, pkg: { file: string; name: string; version: string }): Promise<RunningServer> {
+  mkdirSync(dataDir, { recursive: true });
+  const serve = await startServe(group, dataDir, { TORSH_DEPOT_ADMIN_KEY: adminKey });
+  const published = await curl(group, ['-H', 'Expect:', '-H', `Authorization: Bearer ${adminKey}`, '-T', pkg.file, '-o', '/dev/null', `${serve.origin}/api/v1/packages/${pkg.name}/${pkg.version}`]);
+  if (published.httpCode !== 201) throw new Error(`publish answered ${published.httpCode}`);
+  return serve;
 }

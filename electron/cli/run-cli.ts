@@ -13,7 +13,10 @@ import { decryptCommand, decryptUsage, encryptCommand, encryptUsage } from './co
 import { usersCommand, usersUsage } from './commands/users-command';
 import { rolesCommand, rolesUsage } from './commands/roles-command';
 import { keysCommand, keysUsage } from './commands/keys-command';
+import { cdnCommand, cdnUsage } from './commands/cdn-command';
 import { replicationCommand, replicationUsage } from './commands/replication-command';
+import { gcCommand, gcUsage } from './commands/gc-command';
+import { mirrorCommand, mirrorUsage } from './commands/mirror-command';
 
 type Command = (args: string[], io: CliIo) => Promise<number>;
 
@@ -33,7 +36,10 @@ const commands: Record<string, { run: Command; usage: string }> = {
   users: { run: usersCommand, usage: usersUsage },
   roles: { run: rolesCommand, usage: rolesUsage },
   keys: { run: keysCommand, usage: keysUsage },
+  cdn: { run: cdnCommand, usage: cdnUsage },
   replication: { run: replicationCommand, usage: replicationUsage },
+  gc: { run: gcCommand, usage: gcUsage },
+  mirror: { run: mirrorCommand, usage: mirrorUsage },
 };
 
 export const cliUsage = `Usage: torsh-depot <command> [options]

@@ -209,7 +209,7 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
       host: options.host,
       port: options.port,
       staticDir,
-      apiRoutes: [createReplicationRoutes({ replication: core.replication, authorizer: core.authorizer }), createStorageRoutes(core), createCoreMirrorsRoutes(core), registryRoutes, metricsRoute],
+      apiRoutes: [createStorageRoutes(core), createCoreMirrorsRoutes(core), createReplicationRoutes({ replication: core.replication, authorizer: core.authorizer }), registryRoutes, metricsRoute],
       sessionRoutes: [createStagingRoutes(core), createExportRoutes(core)],
       trustedProxies: new TrustedProxies(options.trustedProxies),
       idleTimeoutMs: options.idleTimeoutMs,
@@ -232,6 +232,7 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
   // What a crash or a lost publish race left behind, older than the grace period.
   core.startBlobGc({ dry_run: false, grace_seconds: defaultBlobGcGraceSeconds }).done.catch((error: unknown) => logger.warn(`garbage collection failed: ${(error as Error).message}`));
   core.mirrors.startHealthChecks();
+  core.mirrors.startSyncOnPublish();
   io.stdout.write(`listening on ${host.url}?token=${host.token}\n`);
 
   const signal = await io.stopSignal;

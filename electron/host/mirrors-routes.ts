@@ -4,7 +4,8 @@ import { DepotError } from '../../shared/errors';
 import { mirrorConfigSchema, mirrorIdSchema, mirrorsSettingsSchema, writeMirrorsSettings } from '../../shared/domain/mirrors';
 import { mirrorChangesSchema } from '../../shared/contract/mirrors-channels';
 import type { Permission } from '../../shared/domain/access';
-import type { AccessContext } from '../services/access/access-control';
+import type { AccessContext, AccessPrincipal } from '../services/access/access-control';
+import { LocalRegistrySource, type MirrorSourceSnapshot } from '../services/mirrors/mirror-source';
 import type { RegistryAuthorizer } from '../services/registry/registry-authorizer';
 import type { MirrorManager } from '../services/mirrors/mirror-manager';
 import type { JobRecord } from '../../shared/domain/jobs';
@@ -18,7 +19,9 @@ export interface MirrorsRouteOptions {
   mirrors: MirrorManager;
   authorizer: RegistryAuthorizer;
   /** Starts a sync job (`POST /api/v1/mirrors/sync`); absent where this build cannot sync. */
-  startSync?: (request: { ids?: string[]; prune: boolean }) => JobRecord;
+  startSync?: (request: { ids?: string[]; prune: boolean }) => Promise<JobRecord>;
+  /** What `mirror sync --registry` reads: this registry's serial and the versions the caller may download. */
+  source?: (principal: AccessPrincipal) => Promise<MirrorSourceSnapshot>;
   /** Ranks the mirrors for one version (`GET /api/v1/mirrors/rank`); absent until a selector is wired. */
   rank?: (request: { name: string; version: string; region?: string }) => Promise<MirrorRankEntry[]>;
 }
@@ -93,9 +96,16 @@ export function createMirrorsRoutes(options: MirrorsRouteOptions): ApiRouteHandl
       const context = allow(request, 'ManageMirrors');
       const body = await readJsonBody(request, syncBodySchema);
       if (!options.startSync) throw new DepotError('UNAVAILABLE', 'Mirror sync is not built yet in this build.', { reason: 'not-built-yet' });
-      const job = options.startSync({ prune: body.prune, ...(body.ids ? { ids: body.ids } : {}) });
+      const job = await options.startSync({ prune: body.prune, ...(body.ids ? { ids: body.ids } : {}) });
       access.record(context, 'mirror.sync', null, { ids: body.ids ?? null, prune: body.prune, job: job.id });
       sendJson(response, 202, job, { Location: `/api/v1/jobs/${job.id}` });
+      return;
+    }
+    if (second === undefined && first === 'source') {
+      requireMethod(method, ['GET']);
+      const { principal } = allow(request, 'ViewMetadata');
+      if (!options.source) throw new DepotError('UNAVAILABLE', 'This host does not serve a mirror source.', { reason: 'not-built-yet' });
+      sendJson(response, 200, await options.source(principal));
       return;
     }
     if (second === undefined && first === 'settings') {
@@ -164,6 +174,18 @@ function decodeId(segment: string): string {
 }
 
 /** The mirrors routes as every shell wires them (headless host, the desktop's embedded registry). */
-export function createCoreMirrorsRoutes(core: Pick<Core, 'mirrors' | 'authorizer'>): ApiRouteHandler {
-  return createMirrorsRoutes({ mirrors: core.mirrors, authorizer: core.authorizer });
+export function createCoreMirrorsRoutes(core: Pick<Core, 'mirrors' | 'authorizer' | 'registry' | 'registryChanges' | 'registryEndpoint' | 'access'>): ApiRouteHandler {
+  return createMirrorsRoutes({
+    mirrors: core.mirrors,
+    authorizer: core.authorizer,
+    startSync: async (request) => (await core.mirrors.startSync(request)).record,
+    rank: (request) => core.mirrors.rank(request),
+    // Only what the caller may download: a mirror synced with a key holds no more than that key can fetch.
+    source: (principal) =>
+      new LocalRegistrySource(core.registry, core.registryChanges, () => core.registryEndpoint.url(), () => {
+        // Mirrors are static hosting: private packages never go there, whoever asks.
+        const hidden = new Set(core.access.listPackageAccess(core.access.localContext()).filter((entry) => entry.visibility === 'private').map((entry) => entry.name));
+        return (name) => !hidden.has(name) && core.access.check(principal, 'DownloadPackage', name).granted;
+      }).snapshot(),
+  });
 }

@@ -17,6 +17,7 @@ import { readJsonBody } from './json-body';
 import { updatePackageAccessRequestSchema } from '../../shared/domain/access';
 import type { AccessContext } from '../services/access/access-control';
 import { parseRangeHeader } from './byte-range';
+import { surrogateKeyHeaders } from '../../shared/domain/cdn';
 
 export interface RegistryRouteOptions {
   registry: RegistryService;
@@ -237,6 +238,8 @@ export function createRegistryRoutes(options: RegistryRouteOptions): ApiRouteHan
       'Content-Type': 'application/octet-stream',
       'Content-Disposition': `attachment; filename="${name.replace('/', '__')}-${version}.torshpkg"`,
       'X-Content-Type-Options': 'nosniff',
+      // CDN edges in front of serve tag the object, so one purge clears a package or a version.
+      ...surrogateKeyHeaders(name, version),
     };
     if (ifNoneMatchHits(request.headers['if-none-match'], etag)) {
       response.writeHead(304, headers);

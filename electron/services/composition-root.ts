@@ -53,6 +53,9 @@ import { SqliteMirrorRepository } from './mirrors/mirror-repository';
 import { Prober } from './probes/prober';
 import { SqliteProbeRepository } from './probes/probe-repository';
 import { RegistryChanges } from './registry/registry-changes';
+import { LocalRegistrySource } from './mirrors/mirror-source';
+import { parseBlobStoreUrl } from './storage/blob-store-url';
+import { DepotError } from '../../shared/errors';
 
 export interface ShellDialogs {
   chooseFolder(title: string): Promise<string | null>;
@@ -182,6 +185,8 @@ export function createCore(options: CoreOptions): Core {
   const access = new AccessControl({ repository: new AccessRepository(db), ...(options.failedAuthLimit ? { limiter: new FailedAuthLimiter(options.failedAuthLimit) } : {}) });
   access.ensureLocalUser();
   const encryptor = new PackageEncryptor(options.encryptorTuning);
+  const registryRepository = new RegistryRepository(db);
+  const blobsInFlight = new BlobsInFlight();
   let replication: ReplicationService | null = null;
   try {
     replication = options.replication ? createReplication(db, options.replication, { blobs, access, logger, tmpDir, metrics: () => metrics.collector }) : null;
@@ -190,8 +195,6 @@ export function createCore(options: CoreOptions): Core {
     lock.release();
     throw error;
   }
-  const registryRepository = new RegistryRepository(db);
-  const blobsInFlight = new BlobsInFlight();
   const registry = new RegistryService({
     repository: registryRepository,
     blobs,
@@ -271,6 +274,24 @@ export function createCore(options: CoreOptions): Core {
     trustStoreKeys: () => trust.activeKeys(),
     baseDir: process.cwd(),
     logger,
+    originUrl: () => registryUrl,
+    envRegion: process.env.TORSH_DEPOT_REGION ?? null,
+    sync: {
+      jobs,
+      // Private packages never go to a mirror: mirrors are static hosting anyone with the URL can read.
+      source: () =>
+        new LocalRegistrySource(registry, registryChanges, () => registryUrl, () => {
+          const hidden = new Set(access.listPackageAccess(access.localContext()).filter((entry) => entry.visibility === 'private').map((entry) => entry.name));
+          return (name) => !hidden.has(name);
+        }),
+      signer: () => {
+        const key = keyring.list().find((candidate) => candidate.retiredAt === null);
+        if (!key) throw new DepotError('VALIDATION_FAILED', 'Mirror indexes are signed: generate a signing key first (Signing screen, or `torsh-depot keys generate`).', { reason: 'no-signing-key' });
+        return keyring.pair(key.keyId);
+      },
+      openTarget: (url, id) => storage.open(parseBlobStoreUrl(url, process.env), `mirror-${id}`),
+      tmpDir,
+    },
   });
 
   let registryUrl: string | null = null;
@@ -302,10 +323,10 @@ export function createCore(options: CoreOptions): Core {
     keyring,
     dialogs: options.dialogs ?? null,
     metrics,
-    replication,
     prober,
     registryChanges,
     mirrors,
+    replication,
     startDataFolderCheck: (sizeMiB: number) =>
       jobs.start('data-folder-check', `Data folder check (${sizeMiB} MiB)`, { sizeMiB }, (context) => runDataFolderCheck(db, tmpDir, sizeMiB, context)),
     startBlobGc: (request: BlobGcRequest) =>

@@ -140,7 +140,7 @@ export const cidrRegionSchema = z
 export const geoSchema = z
   .object({
     cidr_regions: z.array(cidrRegionSchema).max(10_000).default([]),
-    /** A MaxMind GeoLite2-City.mmdb file; used when present. */
+    /** A MaxMind GeoLite2-City.mmdb file (accepted; its reader is not built yet, docs/cdn.md). */
     maxmind_db: z.string().min(1).max(4096).optional(),
   })
   .strict();
@@ -306,3 +306,56 @@ export const purgeReportSchema = z.object({
   durationMs: z.number(),
 });
 export type PurgeReport = z.infer<typeof purgeReportSchema>;
+
+// ——— Best edge and routing ———
+
+export const edgeScoreSchema = z.object({
+  edgeId: z.string(),
+  url: z.string(),
+  region: z.string(),
+  eligible: z.boolean(),
+  /** Lower is better; null when not eligible. */
+  score: z.number().nullable(),
+  /** The parts the score adds up, so a person can see why an edge won. */
+  parts: z.object({ distance: z.number().nullable(), latency: z.number().nullable(), load: z.number(), bandwidth: z.number() }),
+  distanceKm: z.number().nullable(),
+  latencyMs: z.number().nullable(),
+  load: z.number(),
+  availableGbps: z.number(),
+  reason: z.string(),
+});
+export type EdgeScore = z.infer<typeof edgeScoreSchema>;
+
+export const bestUrlAnswerSchema = z.object({
+  name: z.string(),
+  version: z.string(),
+  clientRegion: z.string().nullable(),
+  /** How the client's region was found: the --region flag, the CIDR table, the MaxMind file, or not at all. */
+  regionSource: z.enum(['region', 'cidr', 'maxmind', 'unknown']),
+  url: z.string().nullable(),
+  edgeId: z.string().nullable(),
+  ranking: z.array(edgeScoreSchema),
+});
+export type BestUrlAnswer = z.infer<typeof bestUrlAnswerSchema>;
+
+export const routeKinds = ['cdn', 'registry', 'mirror'] as const;
+export type RouteKind = (typeof routeKinds)[number];
+
+// ——— Statistics ———
+
+export const cacheOutcomes = ['hit', 'miss', 'unknown'] as const;
+export type CacheOutcome = (typeof cacheOutcomes)[number];
+
+const statsTotalsSchema = z.object({ hits: z.number().int(), misses: z.number().int(), unknown: z.number().int(), edgeBytes: z.number(), originBytes: z.number(), hitRate: z.number().nullable() });
+export type CdnStatsTotals = z.infer<typeof statsTotalsSchema>;
+
+export const cdnStatsSchema = z.object({
+  since: z.string(),
+  until: z.string(),
+  bucketSeconds: z.number().int(),
+  totals: statsTotalsSchema,
+  byEdge: z.array(statsTotalsSchema.extend({ edgeId: z.string() })),
+  byPackage: z.array(statsTotalsSchema.extend({ name: z.string(), version: z.string() })),
+  series: z.array(statsTotalsSchema.extend({ at: z.string() })),
+});
+export type CdnStats = z.infer<typeof cdnStatsSchema>;

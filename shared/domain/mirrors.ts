@@ -211,6 +211,7 @@ export const maxMirrorIndexBytes = 64 * 1024 * 1024;
  */
 export const mirrorsSettingsWrittenSchema = z.object({
   selection_strategy: selectionStrategySchema,
+  client_region: z.string().optional(),
   health_check_interval: z.string(),
   health: z.object({ failures_to_down: z.number().int(), successes_to_up: z.number().int(), timeout: z.string(), degraded_latency: z.string() }),
   failover: z.object({
@@ -229,6 +230,7 @@ export type MirrorsSettingsWritten = z.infer<typeof mirrorsSettingsWrittenSchema
 export function writeMirrorsSettings(settings: MirrorsSettings): MirrorsSettingsWritten {
   return {
     selection_strategy: settings.selection_strategy,
+    ...(settings.client_region !== undefined ? { client_region: settings.client_region } : {}),
     health_check_interval: formatDuration(settings.health_check_interval),
     health: {
       failures_to_down: settings.health.failures_to_down,

@@ -10,6 +10,7 @@ import { formatBytes, parseCommandArgs, progressLine, registryClientFrom, regist
 import { PackageEncryptor, type DecryptOptions } from '../../services/encryption/package-encryptor';
 import { parseAgeIdentities } from '../../services/encryption/x25519-keys';
 import { readPassphraseFile } from './passphrase-input';
+import { pullMirrorsCommand, wantsMirrors } from './pull-mirrors-command';
 
 export const pullUsage = `Usage: torsh-depot pull <name>[@<version|range>] --registry URL [-o PATH]
 
@@ -26,7 +27,12 @@ ${registryOptionsHelp}
 
 An encrypted version pulled without a key is saved as it is stored: <name>-<version>.torshpkg.torshenc
 (AES-256-GCM) or .torshpkg.age (age). With a key, the plaintext appears only once it has authenticated.
-An interrupted pull leaves PATH.partial; running the same pull again resumes it.`;
+An interrupted pull leaves PATH.partial; running the same pull again resumes it.
+
+Through mirrors (segments from several at once, failover, verified against the registry or a signed index):
+  torsh-depot pull <name>[@<range>] --mirrors FILE|--config FILE [--strategy S] [--region R]
+                   [--trusted-key FILE] [--registry URL] [-o PATH] [--json]
+  See docs/mirror-downloads.md.`;
 
 /** `vision/quokka@^1.2` → name and range; no `@` means the newest version. */
 export function parsePackageSpec(spec: string): { name: string; range: string } {
@@ -65,6 +71,7 @@ async function signatureOptions(policyText: string | undefined, keyFiles: string
 }
 
 export async function pullCommand(args: string[], io: CliIo): Promise<number> {
+  if (wantsMirrors(args)) return pullMirrorsCommand(args, io);
   const { values, positionals } = parseCommandArgs(
     args,
     {

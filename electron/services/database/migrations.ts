@@ -6,6 +6,7 @@ import { encryptionMigration } from '../registry/encryption-migration';
 import { adminKeyMigration } from '../access/admin-key-migration';
 import { mirrorsMigration } from '../mirrors/mirrors-migration';
 import { replicationMigration } from '../replication/replication-migration';
+import { cdnStatsMigration } from '../cdn/cdn-stats-migration';
 
 /** Every migration of the product, in order. Capabilities append theirs. */
 export const migrations: readonly Migration[] = [
@@ -300,6 +301,7 @@ export const migrations: readonly Migration[] = [
   adminKeyMigration,
   mirrorsMigration,
   replicationMigration,
+  cdnStatsMigration,
 ];
 
 interface SummarySourceRow {

@@ -1,5 +1,4 @@
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { FileHandle } from 'node:fs/promises';
 import { DepotError } from '../../../shared/errors';
 import { assertScryptParams, scryptKey, type ScryptParams } from './scrypt-kdf';
 import { generateX25519Secret, x25519, x25519PublicOf, type AgeIdentity } from './x25519-keys';
@@ -108,8 +107,13 @@ export interface ParsedAgeHeader {
   payloadOffset: number;
 }
 
+/** Where a header is read from: an open file, or anything with the same positional `read` (a buffer in memory). */
+export interface AgeHeaderSource {
+  read(buffer: Buffer, offset: number, length: number, position: number): Promise<{ bytesRead: number }>;
+}
+
 /** Reads and parses the header at the start of an open file. */
-export async function readAgeHeader(handle: FileHandle): Promise<ParsedAgeHeader> {
+export async function readAgeHeader(handle: AgeHeaderSource): Promise<ParsedAgeHeader> {
   const chunk = Buffer.alloc(16 * 1024);
   let collected = Buffer.alloc(0);
   let end = -1;

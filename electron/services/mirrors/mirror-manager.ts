@@ -3,11 +3,22 @@ import {
   mirrorsSettingsSchema,
   type MirrorConfig,
   type MirrorHealth,
+  type MirrorRankEntry,
+  type SelectionStrategy,
   type MirrorsSection,
   type MirrorsSettings,
   type MirrorsStats,
+  type MirrorSyncResult,
   type MirrorView,
 } from '../../../shared/domain/mirrors';
+import type { JobHandle, JobRunner } from '../jobs/job-runner';
+import type { StorageBackend } from '../storage/storage-backend';
+import type { SigningKeyPair } from '../signing/ed25519-keys';
+import type { MirrorSource } from './mirror-source';
+import { syncMirror } from './mirror-sync';
+import { rankMirrors, type MirrorCandidate } from './mirror-selector';
+import { fetchVerifiedMirrorIndex, fetchVerifiedMirrorIndexDetailed } from './mirror-index';
+import { resolveClientRegion } from '../../../shared/domain/regions';
 import { DepotError } from '../../../shared/errors';
 import type { MirrorChanges } from '../../../shared/contract/mirrors-channels';
 import type { Logger } from '../logger';
@@ -16,7 +27,6 @@ import type { RegistryChanges } from '../registry/registry-changes';
 import { initialHealth } from '../probes/probe-health';
 import type { ProbeHistoryEntry, ProbeRepository } from '../probes/probe-repository';
 import type { ProbeInspector, ProbeSettings, ProbeTarget, ProbeWatch, Prober } from '../probes/prober';
-import { fetchVerifiedMirrorIndexDetailed } from './mirror-index';
 import { mirrorIndexFile } from './mirror-layout';
 import type { MirrorCounters, MirrorRepository } from './mirror-repository';
 import { readTrustedKeys } from './mirror-trust';
@@ -35,8 +45,24 @@ export interface MirrorManagerOptions {
   trustStoreKeys: () => SigningPublicKey[];
   /** Relative `trusted_keys` paths resolve from here (the config file's folder, or the working folder). */
   baseDir: string;
+  /** This registry's HTTP base URL (the origin, last resort of a ranking); null when none serves it. */
+  originUrl?: () => string | null;
+  /** `TORSH_DEPOT_REGION` of this process. */
+  envRegion?: string | null;
   logger: Logger;
   now?: () => Date;
+  /** What `mirrors.sync` needs: absent where this core cannot sync (tests of CRUD alone). */
+  sync?: MirrorSyncWiring;
+}
+
+export interface MirrorSyncWiring {
+  jobs: JobRunner;
+  source: () => MirrorSource;
+  /** The keyring key that signs indexes; throws when there is none. */
+  signer: () => SigningKeyPair;
+  /** Opens a mirror's `sync_to` storage URL. */
+  openTarget: (storageUrl: string, mirrorId: string) => StorageBackend;
+  tmpDir: string;
 }
 
 const noCounters: MirrorCounters = { downloads: 0, bytes: 0, failures: 0, failovers: 0 };
@@ -50,6 +76,9 @@ export class MirrorManager {
   private readonly now: () => Date;
   /** Transfers running now per mirror (least-loaded ranks by it; the downloader reports them). */
   private readonly active = new Map<string, number>();
+  private syncing: JobHandle<MirrorSyncResult[]> | null = null;
+  private publishWatch: NodeJS.Timeout | null = null;
+  private rankTurn = 0;
 
   constructor(private readonly options: MirrorManagerOptions) {
     this.now = options.now ?? (() => new Date());
@@ -192,6 +221,92 @@ export class MirrorManager {
     };
   }
 
+  /**
+   * Syncs the chosen mirrors (default: every enabled one with a `sync_to`) from this registry, one job
+   * for all of them, one target after the other; progress is bytes copied over bytes to copy.
+   */
+  async startSync(request: { ids?: string[]; prune: boolean }): Promise<JobHandle<MirrorSyncResult[]>> {
+    const wiring = this.options.sync;
+    if (!wiring) throw new DepotError('UNAVAILABLE', 'This core cannot sync mirrors.', { reason: 'not-built-yet' });
+    const all = await this.options.repository.list();
+    const chosen = request.ids === undefined ? all.filter((config) => config.enabled && config.sync_to !== undefined) : await Promise.all(request.ids.map((id) => this.require(id)));
+    const missing = chosen.filter((config) => config.sync_to === undefined).map((config) => config.id);
+    if (missing.length > 0) throw new DepotError('VALIDATION_FAILED', `Mirror(s) ${missing.join(', ')} have no sync_to storage URL to write to.`, { reason: 'no-sync-target' });
+    if (chosen.length === 0) throw new DepotError('VALIDATION_FAILED', 'No mirror has a sync_to storage URL: there is nothing to sync.', { reason: 'no-sync-target' });
+    const signer = wiring.signer();
+    const targets = chosen.map((config) => ({ id: config.id, target: wiring.openTarget(config.sync_to!, config.id) }));
+    const handle = wiring.jobs.start('mirror-sync', `Sync ${targets.length === 1 ? `mirror ${targets[0]!.id}` : `${targets.length} mirrors`}`, { ids: targets.map((entry) => entry.id), prune: request.prune }, async (context) => {
+      const results: MirrorSyncResult[] = [];
+      for (const [position, { id, target }] of targets.entries()) {
+        const result = await syncMirror({
+          source: wiring.source(),
+          target,
+          signer,
+          prune: request.prune,
+          tmpDir: wiring.tmpDir,
+          signal: context.signal,
+          onProgress: (done, total, message) => context.reportProgress((position + (total === 0 ? 1 : done / total)) / targets.length, `${id}: ${message}`),
+        });
+        results.push(result);
+      }
+      return results;
+    });
+    this.syncing = handle;
+    handle.done.then(
+      () => void this.check().catch(() => undefined),
+      () => undefined,
+    );
+    return handle;
+  }
+
+  /**
+   * With `sync_on_publish`, watches the registry's change serial (publishes, yanks, signatures by any
+   * path: UI, HTTP, CLI) and syncs once it rose and no sync is running.
+   */
+  startSyncOnPublish(pollMs = 2_000): void {
+    if (this.publishWatch || !this.options.sync) return;
+    let seen: number | null = null;
+    const tick = async (): Promise<void> => {
+      const serial = await this.options.changes.serial();
+      if (seen === null) seen = serial;
+      if (serial === seen || !(await this.settings()).sync_on_publish) return;
+      if (this.syncing && !(await settled(this.syncing.done))) return;
+      const hasTargets = (await this.options.repository.list()).some((config) => config.enabled && config.sync_to !== undefined);
+      seen = serial;
+      if (hasTargets) await this.startSync({ prune: false });
+    };
+    this.publishWatch = setInterval(() => void tick().catch((error: unknown) => this.options.logger.warn(`sync on publish: ${(error as Error).message}`)), pollMs);
+    this.publishWatch.unref();
+  }
+
+  /**
+   * Who would serve name@version to a client (in `region`): every mirror's signed index is fetched to
+   * see whether it holds the version; health, latency and load come from the probes; the origin is last.
+   */
+  async rank(request: { name: string; version: string; region?: string; strategy?: SelectionStrategy }): Promise<MirrorRankEntry[]> {
+    const [views, settings, keys] = await Promise.all([this.list(), this.settings(), this.trustedKeys().catch(() => [])]);
+    const candidates: MirrorCandidate[] = await Promise.all(
+      views.map(async (view): Promise<MirrorCandidate> => {
+        const base: MirrorCandidate = { config: view.config, status: view.health.status, latencyMs: view.health.latencyMs, activeTransfers: view.stats.activeTransfers };
+        if (!view.config.enabled || view.health.status === 'unhealthy') return base;
+        try {
+          const index = await fetchVerifiedMirrorIndex(view.config.url, keys, { timeoutMs: settings.health.timeout });
+          return { ...base, hasVersion: index.versions.some((entry) => entry.name === request.name && entry.version === request.version) };
+        } catch (error) {
+          return { ...base, indexError: (error as Error).message };
+        }
+      }),
+    );
+    const origin = this.options.originUrl?.() ?? null;
+    return rankMirrors(candidates, {
+      strategy: request.strategy ?? settings.selection_strategy,
+      clientRegion: resolveClientRegion({ flag: request.region ?? null, env: this.options.envRegion ?? null, config: settings.client_region ?? null }),
+      turn: this.rankTurn++,
+      origin: origin === null ? null : { url: `${origin}/api/v1/packages/${request.name}/${encodeURIComponent(request.version)}/download` },
+      autoFallback: settings.failover.auto_fallback,
+    });
+  }
+
   /** Starts the periodic, jittered health checks of every enabled mirror. */
   startHealthChecks(): void {
     if (this.watch) return;
@@ -204,6 +319,8 @@ export class MirrorManager {
   stopHealthChecks(): void {
     this.watch?.stop();
     this.watch = null;
+    if (this.publishWatch) clearInterval(this.publishWatch);
+    this.publishWatch = null;
   }
 
   private target(config: MirrorConfig): ProbeTarget {
@@ -242,6 +359,12 @@ export class MirrorManager {
     if (!config) throw new DepotError('NOT_FOUND', `No mirror with id "${id}".`, { reason: 'no-such-mirror' });
     return config;
   }
+}
+
+async function settled(promise: Promise<unknown>): Promise<boolean> {
+  const marker = Symbol('pending');
+  const winner = await Promise.race([promise.then(() => true, () => true), Promise.resolve(marker)]);
+  return winner !== marker;
 }
 
 function parseMirror(input: unknown): MirrorConfig {

@@ -17,6 +17,7 @@ import {
 } from '../../../shared/domain/registry';
 import { AttemptTimer } from './attempt-timer';
 import { readPackageIdentity } from './package-identity';
+import { assertAnswerFor } from './answer-identity';
 import { errorFromResponse, isRetryableStatus } from './registry-errors';
 import { downloadResumable, type DownloadOptions, type DownloadResult } from './resumable-download';
 import { backoffDelayMs, cancelledError, sleep, throwIfCancelled } from '../retry/retry-backoff';
@@ -95,8 +96,10 @@ export class RegistryClient {
     return this.requestJson('GET', '/health', registryHealthSchema, 'Health check', options.signal);
   }
 
-  getVersion(name: string, version: string, options: { signal?: AbortSignal } = {}): Promise<PackageVersionMetadata> {
-    return this.requestJson('GET', `/packages/${namePath(name)}/${encodeURIComponent(version)}`, packageVersionMetadataSchema, `${name}@${version}`, options.signal);
+  /** The version's metadata; an answer about another package or version is refused (assertAnswerFor). */
+  async getVersion(name: string, version: string, options: { signal?: AbortSignal } = {}): Promise<PackageVersionMetadata> {
+    const metadata = await this.requestJson('GET', `/packages/${namePath(name)}/${encodeURIComponent(version)}`, packageVersionMetadataSchema, `${name}@${version}`, options.signal);
+    return assertAnswerFor(metadata, { name, version });
   }
 
   listVersions(name: string, options: { signal?: AbortSignal } = {}): Promise<PackageVersionsListing> {
@@ -104,9 +107,10 @@ export class RegistryClient {
   }
 
   /** Newest non-yanked version matching a semver range. */
-  resolve(name: string, range: string, options: { signal?: AbortSignal } = {}): Promise<PackageVersionMetadata> {
+  async resolve(name: string, range: string, options: { signal?: AbortSignal } = {}): Promise<PackageVersionMetadata> {
     const query = new URLSearchParams({ range });
-    return this.requestJson('GET', `/resolve/${namePath(name)}?${query.toString()}`, packageVersionMetadataSchema, `${name}@${range}`, options.signal);
+    const metadata = await this.requestJson('GET', `/resolve/${namePath(name)}?${query.toString()}`, packageVersionMetadataSchema, `${name}@${range}`, options.signal);
+    return assertAnswerFor(metadata, { name, range });
   }
 
   search(query: string, page = 1, perPage = 20, options: { signal?: AbortSignal } = {}): Promise<SearchResult> {
@@ -185,8 +189,13 @@ export class RegistryClient {
 
   /** Downloads one version to `destPath` (see `downloadResumable`). */
   download(name: string, version: string, destPath: string, options: DownloadOptions = {}): Promise<DownloadResult> {
-    const url = this.url(`/packages/${namePath(name)}/${encodeURIComponent(version)}/download`);
+    const { url } = this.downloadRequest(name, version);
     return downloadResumable(this.context, url, destPath, `Downloading ${name}@${version}`, options);
+  }
+
+  /** Where a version's bytes are and the headers to ask with (the mirrors' downloader falls back to the registry with it). */
+  downloadRequest(name: string, version: string): { url: string; headers: Record<string, string> } {
+    return { url: this.url(`/packages/${namePath(name)}/${encodeURIComponent(version)}/download`), headers: this.context.headers() };
   }
 
   private url(pathAndQuery: string): string {

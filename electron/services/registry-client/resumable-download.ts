@@ -188,7 +188,7 @@ async function request(context: TransferContext, url: string, headers: Record<st
   };
 }
 
-async function* readerChunks(body: ReadableStream<Uint8Array> | null): AsyncGenerator<Uint8Array> {
+export async function* readerChunks(body: ReadableStream<Uint8Array> | null): AsyncGenerator<Uint8Array> {
   if (!body) return;
   const reader = body.getReader();
   for (;;) {

@@ -23,11 +23,11 @@ import type { RegistrySignatures, SignatureUploader } from './registry-signature
 import type { PublishEncryption, VersionEncryption } from '../../../shared/domain/encryption';
 import { PackageEncryptor } from '../encryption/package-encryptor';
 import { encryptUpload } from './encrypt-upload';
-import type { VersionChange, VisibilityGate } from './visibility-gate';
-import type { ConsistencyLevel } from '../../../shared/domain/replication';
 import { packageNotFound } from '../access/package-not-found';
 import { BlobsInFlight } from '../blobs/blobs-in-flight';
 import { crashPoint } from '../fs/crash-point';
+import type { VersionChange, VisibilityGate } from './visibility-gate';
+import type { ConsistencyLevel } from '../../../shared/domain/replication';
 
 export interface RegistryServiceOptions {
   repository: RegistryRepository;
@@ -40,14 +40,14 @@ export interface RegistryServiceOptions {
   packageCreated?: (name: string, ownerUserId: string | null) => void;
   /** Encrypts on publish (tests lower its KDF cost). */
   encryptor?: PackageEncryptor;
+  /** Blobs being published, shared with the garbage collector. */
+  inFlight?: BlobsInFlight;
   /** Holds a new version invisible until replication's consistency level is met (see visibility-gate.ts). */
   visibilityGate?: VisibilityGate;
   /** Where bytes come from when the blob store cannot open them (replication: the nearest healthy replica). */
   readFallback?: (digestHex: string, range: ByteRange | undefined) => Promise<Readable | null>;
   /** Told after a version's yank state or signatures change (replication replays it to replicas). */
   versionChanged?: (name: string, version: string, change: VersionChange) => void;
-  /** Blobs being published, shared with the garbage collector. */
-  inFlight?: BlobsInFlight;
 }
 
 export function assertPackageName(name: string): void {
@@ -242,6 +242,7 @@ export class RegistryService {
       stored = await this.options.blobs.storeFile(blob.digestHex, blob.tempPath, blob.size, signal);
       crashPoint('publish-after-store');
       if (this.options.visibilityGate) {
+        // Invisible until the consistency level is met: a failed quorum leaves no version behind.
         onProgress?.(0.95, 'Replicating');
         const { name, version: number, description, author, license, tags, dependencies } = fields;
         await this.options.visibilityGate.beforeVisible({ name, version: number, digest, size: blob.size, description, author, license, tags, dependencies, publishedAt, publishedBy: publisher }, { consistency });

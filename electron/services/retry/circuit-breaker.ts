@@ -38,6 +38,12 @@ export class CircuitBreaker {
     return true;
   }
 
+  /** Milliseconds until the next call may go (0 when it may now): a caller sleeps this long instead of polling. */
+  retryInMs(): number {
+    if (this.state !== 'open' || this.openedAt === null) return 0;
+    return Math.max(0, this.openedAt + this.options.coolDownMs - this.now());
+  }
+
   succeeded(): void {
     this.failures = 0;
     this.openedAt = null;

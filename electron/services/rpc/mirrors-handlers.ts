@@ -1,7 +1,6 @@
 import type { Core } from '../composition-root';
 import type { RequestHandlers } from './request-router';
 import { writeMirrorsSettings } from '../../../shared/domain/mirrors';
-import { DepotError } from '../../../shared/errors';
 
 type MirrorsChannel = Extract<keyof RequestHandlers, `mirrors.${string}`>;
 
@@ -17,13 +16,9 @@ export function createMirrorsHandlers(core: Omit<Core, 'router'>): Pick<RequestH
       return {};
     },
     'mirrors.check': ({ id }) => core.mirrors.check(id),
-    'mirrors.sync': () => {
-      throw new DepotError('UNAVAILABLE', 'Mirror sync is not built yet in this build.', { reason: 'not-built-yet' });
-    },
+    'mirrors.sync': async ({ ids, prune }) => (await core.mirrors.startSync({ prune, ...(ids ? { ids } : {}) })).record,
     'mirrors.stats': () => core.mirrors.stats(),
-    'mirrors.rank': () => {
-      throw new DepotError('UNAVAILABLE', 'Mirror ranking is not built yet in this build.', { reason: 'not-built-yet' });
-    },
+    'mirrors.rank': (request) => core.mirrors.rank(request),
     'mirrors.section.get': async () => writeMirrorsSettings(await core.mirrors.settings()),
     'mirrors.section.set': async (settings) => writeMirrorsSettings(await core.mirrors.setSettings(settings)),
     'mirrors.history': ({ id, limit }) => core.mirrors.history(id, limit),

@@ -38,3 +38,9 @@ export const useNavigationStore = create<NavigationStore>((set, get) => ({
     set({ jobsPanelOpen: open ?? !get().jobsPanelOpen });
   },
 }));
+
+// Once the token is out of the URL, opening `/#/settings` only changes the hash (no reload): follow it.
+window.addEventListener('hashchange', () => {
+  const screen = screenFromHash();
+  if (useNavigationStore.getState().screen !== screen) useNavigationStore.setState({ screen });
+});

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { createHash, createHmac, createVerify, generateKeyPairSync } from 'node:crypto';
 import { cdnSectionSchema, type PurgeRetry } from '../../../shared/domain/cdn';
-import { CloudflareProvider } from '../../../electron/services/cdn/providers/cloudflare-provider';
+import { CloudflareProvider, signCloudflareTokenUrl } from '../../../electron/services/cdn/providers/cloudflare-provider';
 import { FastlyProvider } from '../../../electron/services/cdn/providers/fastly-provider';
 import { CloudFrontProvider, signCloudFrontUrl } from '../../../electron/services/cdn/providers/cloudfront-provider';
 import { createCdnProvider } from '../../../electron/services/cdn/cdn-provider-factory';
@@ -231,6 +231,16 @@ describe('CloudFront invalidations', () => {
     const raw = Buffer.from(signature.replace(/-/g, '+').replace(/_/g, '=').replace(/~/g, '/'), 'base64');
     expect(createVerify('RSA-SHA1').update(policy).verify(publicKey, raw)).toBe(true);
     expect(createVerify('RSA-SHA1').update(policy.replace('1.0.0', '2.0.0')).verify(publicKey, raw)).toBe(false);
+  });
+});
+
+describe('Cloudflare token authentication', () => {
+  it('appends verify=<time>-<HMAC-SHA256 of path+time> as the WAF rule checks it', () => {
+    const signed = new URL(signCloudflareTokenUrl('https://cdn.example.com/packages/p/1.0.0/p-1.0.0.torshpkg', 'waf-secret', 1_484_063_787));
+    const [time, mac] = signed.searchParams.get('verify')!.split(/-(.*)/s);
+    expect(time).toBe('1484063787');
+    expect(mac).toBe(createHmac('sha256', 'waf-secret').update('/packages/p/1.0.0/p-1.0.0.torshpkg1484063787').digest('base64'));
+    expect(mac).not.toBe(createHmac('sha256', 'other').update('/packages/p/1.0.0/p-1.0.0.torshpkg1484063787').digest('base64'));
   });
 });
 

@@ -1,9 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { runCliProcess, stopAllServing } from '../../support/cli-process';
 import { makeTestPackage } from '../../support/packages';
 import { adminKey, rawExchange, startServeHost, type ServeHost } from './serve-host';
+
+// Real processes on a shared 2-core machine: generous per-test limits (each test still waits for answers, never sleeps for them).
+vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
 
 /**
  * Issue 13 item 7 over real sockets against `serve --idle-timeout 1s`: an upload that keeps moving

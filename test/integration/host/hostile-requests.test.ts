@@ -1,8 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { stopAllServing } from '../../support/cli-process';
 import { seededRandom } from '../../../bench/support/synthetic-registry';
 import { adminKey, rawExchange, startServeHost, type RawAnswer, type ServeHost } from './serve-host';
+
+// Real processes on a shared 2-core machine: generous per-test limits (each test still waits for answers, never sleeps for them).
+vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
 
 /**
  * Issue 13 item 1: hostile requests against a real `torsh-depot serve` child. Every malformed

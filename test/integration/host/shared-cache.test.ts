@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { drainOutput, freePort, ProcessGroup, waitUntil } from '../../../bench/support/processes';
@@ -7,6 +7,9 @@ import { stopAllServing } from '../../support/cli-process';
 import { startS3rver, s3rverCredentials, type RunningServer } from '../../support/object-servers';
 import { makeTempDir } from '../../support/temp-dir';
 import { adminKey, startServeHost, type ServeHost } from './serve-host';
+
+// Real processes on a shared 2-core machine: generous per-test limits (each test still waits for answers, never sleeps for them).
+vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
 
 /**
  * Issue 13 item 3 with real shared caches: nginx as a caching edge in front of `serve` keeps public

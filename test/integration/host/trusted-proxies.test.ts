@@ -1,8 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import http from 'node:http';
 import { runCliProcess, stopAllServing } from '../../support/cli-process';
 import { procStatusKiB } from '../../../bench/support/processes';
 import { adminKey, startServeHost, type ServeHost } from './serve-host';
+
+// Real processes on a shared 2-core machine: generous per-test limits (each test still waits for answers, never sleeps for them).
+vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
 
 /**
  * Issue 13 item 9 against `serve --trusted-proxy 127.0.0.2/32`: X-Forwarded-For counts only from the

@@ -1,4 +1,5 @@
-import { createReadStream, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createReadStream, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Core } from '../../../electron/services/composition-root';
@@ -159,9 +160,40 @@ describe('mirrors through the contract', () => {
     expect(byId.get('unsigned')!.consecutiveFailures).toBe(1);
   });
 
-  it('sync and rank say plainly that they are not built in this build', async () => {
-    const { core } = newTestCore(cleanups);
-    const rank = await call(core, 'mirrors.rank', { name: 'resnet', version: '1.0.0' });
-    expect(rank.ok === false && rank.error).toMatchObject({ code: 'UNAVAILABLE', reason: 'not-built-yet' });
+  it('mirrors.sync runs a job that writes each sync_to target and signs with the keyring key; mirrors.rank orders the set for a version', async () => {
+    const { core, work } = newTestCore(cleanups);
+    await publish(core, work, 'resnet', '1.0.0');
+    const target = path.join(work, 'synced');
+    await ok(core, 'mirrors.add', { mirror: { id: 'folder', url: 'http://127.0.0.1:9/', sync_to: pathToFileURL(target).href } });
+    const noKey = await call(core, 'mirrors.sync', {});
+    expect(noKey.ok === false && noKey.error).toMatchObject({ code: 'VALIDATION_FAILED', reason: 'no-signing-key' });
+    const key = await core.keyring.generate('mirrors');
+    const job = await ok<{ id: string }>(core, 'mirrors.sync', {});
+    let record = await ok<{ status: string; result: unknown; error: unknown }>(core, 'jobs.get', { id: job.id });
+    for (let i = 0; i < 200 && (record.status === 'queued' || record.status === 'running'); i += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      record = await ok(core, 'jobs.get', { id: job.id });
+    }
+    expect(record.error).toBeNull();
+    expect(record.status).toBe('succeeded');
+    expect(record.result).toMatchObject([{ copied: 1, versions: 1, serial: 1 }]);
+    const index = JSON.parse(readFileSync(path.join(target, 'index.json'), 'utf8')) as MirrorIndex;
+    expect(index.key_id).toBe(key.keyId);
+    expect(index.versions.map((entry) => entry.path)).toEqual(['packages/resnet/1.0.0/resnet-1.0.0.torshpkg']);
+
+    // Served by nginx, the synced folder ranks first for a version it holds, and is skipped for one it lacks.
+    const nginx = await served(target);
+    await ok(core, 'mirrors.update', { id: 'folder', changes: { url: nginx.url } });
+    await ok(core, 'mirrors.add', { mirror: { id: 'empty', url: 'http://127.0.0.1:9/', priority: 0 } });
+    core.registryEndpoint.set('http://127.0.0.1:7878');
+    const ranking = await ok<Array<{ id: string; place: number | null; eligible: boolean; reason: string }>>(core, 'mirrors.rank', { name: 'resnet', version: '1.0.0', strategy: 'priority' });
+    expect(ranking.map((entry) => [entry.id, entry.place, entry.eligible])).toEqual([
+      ['folder', 1, true],
+      ['origin', 2, true],
+      ['empty', null, false],
+    ]);
+    expect(ranking.find((entry) => entry.id === 'empty')!.reason).toMatch(/could not be reached|index/);
+    const missing = await ok<Array<{ id: string; eligible: boolean; reason: string }>>(core, 'mirrors.rank', { name: 'resnet', version: '9.9.9' });
+    expect(missing.find((entry) => entry.id === 'folder')).toMatchObject({ eligible: false });
   });
 });

@@ -5,20 +5,13 @@ import path from 'node:path';
 import { startServe, type ServingHost } from '../../support/cli-process';
 import { makeTempDir } from '../../support/temp-dir';
 import { makeTestPackage } from '../../support/packages';
+import { partialUploadBytes } from '../hardening/serve-test-host';
 
 const adminKey = 'crash-test-admin-key-0123456789';
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
-
-function partialUploadBytes(dataDir: string): number {
-  const tmp = path.join(dataDir, 'tmp');
-  if (!existsSync(tmp)) return 0;
-  return readdirSync(tmp)
-    .filter((name) => name.endsWith('.part'))
-    .reduce((sum, name) => sum + statSync(path.join(tmp, name)).size, 0);
-}
 
 /** Streams the file slowly so the host can be killed while the upload is half way. */
 function startSlowUpload(url: string, file: string): http.ClientRequest {

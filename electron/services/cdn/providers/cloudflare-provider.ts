@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { z } from 'zod';
 import type { PurgeItemResult } from '../../../../shared/domain/cdn';
 import { inBatches, sendPurgeRequest } from '../purge-http-client';
@@ -114,4 +115,15 @@ export class CloudflareProvider implements CdnProvider {
   private headers(): Record<string, string> {
     return { Authorization: `Bearer ${this.config.apiToken}`, 'Content-Type': 'application/json' };
   }
+}
+
+/**
+ * A URL for Cloudflare token authentication: `verify=<unix seconds>-<base64 HMAC-SHA256(secret,
+ * path + seconds)>`, which a WAF rule checks with `is_timed_hmac_valid_v0(secret, …, ttl, …)`.
+ */
+export function signCloudflareTokenUrl(resource: string, secret: string, issuedAtSeconds: number): string {
+  const url = new URL(resource);
+  const mac = createHmac('sha256', secret).update(`${url.pathname}${issuedAtSeconds}`).digest('base64');
+  url.searchParams.set('verify', `${issuedAtSeconds}-${mac}`);
+  return url.toString();
 }

@@ -139,7 +139,7 @@ function isZlibError(error: unknown): boolean {
   return typeof code === 'string' && code.startsWith('Z_');
 }
 
-async function startsWithLocalHeader(filePath: string): Promise<boolean> {
+export async function startsWithLocalHeader(filePath: string): Promise<boolean> {
   const handle = await fsp.open(filePath, 'r');
   try {
     const head = Buffer.alloc(4);
