@@ -2,8 +2,16 @@ import { exitCodes, UsageError, type CliIo } from '../cli-io';
 import { ReplicationClient } from '../../services/registry-client/replication-client';
 import { formatBytes, parseCommandArgs, registryClientFrom, registryOptions, registryOptionsHelp } from './command-options';
 import { columns, printResult } from './access-command-support';
+import path from 'node:path';
+import { replicationSectionSchema } from '../../../shared/domain/replication';
+import { createCore } from '../../services/composition-root';
+import { createConsoleLogger } from '../../services/logger';
+import { ReplicaNode, storageForNode } from '../../services/replication/replica-node';
+import { rebuildFromReplica } from '../../services/replication/replica-rebuild';
+import { replicationSectionOf } from '../depot-config';
 
 export const replicationUsage = `Usage: torsh-depot replication <status|nodes|rules|queue|retry|verify|placement> [ARGS] --registry URL [--api-key KEY] [--json]
+       torsh-depot replication rebuild --from NODE --config depot.yaml --data-dir DIR [--json]
 
 Shows and steers a registry's replication (its replication: section in depot.yaml).
   status                     replication factor, level, queue depth, alerts and each node's lag
@@ -15,11 +23,14 @@ Shows and steers a registry's replication (its replication: section in depot.yam
                              anti-entropy: checks every confirmed copy (size and recorded digest;
                              --deep re-hashes the bytes) and repairs missing, corrupt or stale ones
   placement NAME VERSION     which nodes hold NAME@VERSION
+  rebuild --from NODE --config depot.yaml --data-dir DIR
+                             a new registry in the empty data folder DIR from one replica: every
+                             version's bytes (digest checked), yank state, signatures, visibility
 ${registryOptionsHelp}
   --json             print the raw result as JSON
 Reading needs ViewStats; retry and verify need ManageInfrastructure.`;
 
-const actions = ['status', 'nodes', 'rules', 'queue', 'retry', 'verify', 'placement'] as const;
+const actions = ['status', 'nodes', 'rules', 'queue', 'retry', 'verify', 'placement', 'rebuild'] as const;
 
 function lag(ms: number | null): string {
   return ms === null ? '-' : ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
@@ -30,6 +41,7 @@ export async function replicationCommand(args: string[], io: CliIo): Promise<num
   if (action === undefined || !(actions as readonly string[]).includes(action)) {
     throw new UsageError(action === undefined ? `missing the action (${actions.join(', ')})` : `unknown action "${action}" (${actions.join(', ')})`);
   }
+  if (action === 'rebuild') return rebuild(rest, io);
   const count = action === 'placement' ? 2 : 0;
   const { values, positionals } = parseCommandArgs(
     rest,
@@ -110,4 +122,26 @@ export async function replicationCommand(args: string[], io: CliIo): Promise<num
     }
   }
   return exitCodes.ok;
+}
+
+/** Runs locally (not over HTTP): the registry being rebuilt does not exist yet. */
+async function rebuild(args: string[], io: CliIo): Promise<number> {
+  const { values } = parseCommandArgs(args, { from: { type: 'string' }, config: { type: 'string' }, 'data-dir': { type: 'string' }, json: { type: 'boolean' } }, { min: 0, max: 0, names: '' });
+  if (values.from === undefined || values.config === undefined || values['data-dir'] === undefined) throw new UsageError('rebuild needs --from NODE, --config depot.yaml and --data-dir DIR');
+  const input = replicationSectionOf(values.config);
+  if (input === undefined) throw new UsageError(`--config ${values.config} has no replication: section`);
+  const config = replicationSectionSchema.parse(input).nodes.find((node) => node.id === values.from);
+  if (!config) throw new UsageError(`--from: no node "${values.from}" in ${values.config}`);
+  const logger = createConsoleLogger('torsh-depot', io.stderr);
+  const core = createCore({ dataDir: path.resolve(values['data-dir']), shell: 'headless', logger });
+  try {
+    const report = await rebuildFromReplica({ node: new ReplicaNode(config, storageForNode(config, io.env)), registry: core.registry, access: core.access, tmpDir: core.tmpDir, logger });
+    printResult(io, values.json, report, () => [
+      `rebuilt ${report.versions} version(s) from ${report.node} (${report.yanked} yanked, ${report.signatures} signature(s))`,
+      ...report.failed.map((failure) => `  not restored: ${failure.name}@${failure.version}: ${failure.error}`),
+    ]);
+    return report.failed.length > 0 ? exitCodes.failure : exitCodes.ok;
+  } finally {
+    await core.close();
+  }
 }

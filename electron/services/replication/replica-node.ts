@@ -86,10 +86,10 @@ export class ReplicaNode {
     const existing = await storage.head(key);
     if (!(existing && existing.size === record.size && existing.metadata?.sha256 === hex)) {
       const body = await source.open(hex);
-      await storage.put(key, body, { contentType: 'application/x-torshpkg', metadata: { sha256: hex }, ...(signal ? { signal } : {}) });
-      const written = await storage.head(key);
-      if (!written || written.size !== record.size || written.metadata?.sha256 !== hex) {
-        throw new DepotError('DIGEST_MISMATCH', `${this.id}: ${key} reads back as ${written ? `${written.size} bytes` : 'missing'} after the write (expected ${record.size}).`);
+      // What the store reports right after the write (backends head the object they just wrote).
+      const written = await storage.put(key, body, { contentType: 'application/x-torshpkg', metadata: { sha256: hex }, ...(signal ? { signal } : {}) });
+      if (written.size !== record.size || written.metadata?.sha256 !== hex) {
+        throw new DepotError('DIGEST_MISMATCH', `${this.id}: ${key} reads back as ${written.size} bytes after the write (expected ${record.size}).`);
       }
     }
     await this.writeRecord(record, signal);
@@ -105,9 +105,9 @@ export class ReplicaNode {
     }
     const text = `${JSON.stringify(record, null, 2)}\n`;
     const metaKey = replicaKeys.meta(record.name, record.version);
-    await storage.put(metaKey, Readable.from([Buffer.from(text)]), { contentType: 'application/json', metadata: { sha256: sha256Hex(text) }, ...(signal ? { signal } : {}) });
-    const readBack = await readAll(await storage.get(metaKey));
-    if (sha256Hex(readBack) !== sha256Hex(text)) throw new DepotError('DIGEST_MISMATCH', `${this.id}: ${metaKey} reads back different from what was written.`);
+    const digest = sha256Hex(text);
+    const written = await storage.put(metaKey, Readable.from([Buffer.from(text)]), { contentType: 'application/json', metadata: { sha256: digest }, ...(signal ? { signal } : {}) });
+    if (written.size !== Buffer.byteLength(text) || written.metadata?.sha256 !== digest) throw new DepotError('DIGEST_MISMATCH', `${this.id}: ${metaKey} reads back different from what was written.`);
   }
 
   async readRecord(name: string, version: string): Promise<ReplicaMetaRecord | null> {

@@ -427,6 +427,32 @@ export class ReplicationService implements VisibilityGate {
     return { replicationFactor: section.replication_factor, consistency: section.consistency, nodes, queueDepth: nodes.reduce((sum, node) => sum + node.queueDepth, 0), alerts };
   }
 
+  /** One confirmed copy: checked, and (with `repair`) rewritten when missing, corrupt or stale. */
+  private async verifyCopy(node: ReplicaNode, expected: { name: string; version: string; digest: string; size: number; recordJson: string }, deep: boolean, repair: boolean): Promise<VerifyFinding | null> {
+    const record = replicaMetaRecordSchema.parse(JSON.parse(expected.recordJson) as unknown);
+    let problem: VerifyFinding['problem'] | null = null;
+    try {
+      const found = await node.check(expected.name, expected.version, expected.digest, expected.size, deep);
+      if (found.blob !== 'ok') problem = found.blob;
+      else if (!found.record) problem = 'record-missing';
+      else if (JSON.stringify(found.record.version_vector) !== JSON.stringify(record.version_vector) || found.record.digest !== record.digest) problem = 'record-stale';
+    } catch (error) {
+      return { nodeId: node.id, name: expected.name, version: expected.version, problem: 'unreachable', repaired: false, error: error instanceof Error ? error.message : String(error) };
+    }
+    if (problem === null) return null;
+    const finding: VerifyFinding = { nodeId: node.id, name: expected.name, version: expected.version, problem, repaired: false, error: null };
+    if (repair) {
+      try {
+        if (problem === 'missing' || problem === 'corrupt') await node.deleteBlob(expected.digest);
+        await node.writeVersion(record, this.options.source);
+        finding.repaired = true;
+      } catch (error) {
+        finding.error = error instanceof Error ? error.message : String(error);
+      }
+    }
+    return finding;
+  }
+
   /**
    * Anti-entropy: compares what each node holds with what it confirmed (blob by size and recorded
    * digest, or by re-hashing with `deep`; the metadata record by its version vector) and rewrites
@@ -436,35 +462,26 @@ export class ReplicationService implements VisibilityGate {
     const deep = options.deep ?? false;
     const findings: VerifyFinding[] = [];
     let checked = 0;
-    for (const node of this.nodes.values()) {
-      if (options.nodeId !== undefined && node.id !== options.nodeId) continue;
-      for (const expected of await this.queue.confirmedPuts(node.id)) {
-        checked += 1;
-        const record = replicaMetaRecordSchema.parse(JSON.parse(expected.recordJson) as unknown);
-        let problem: VerifyFinding['problem'] | null = null;
-        try {
-          const found = await node.check(expected.name, expected.version, expected.digest, expected.size, deep);
-          if (found.blob !== 'ok') problem = found.blob;
-          else if (!found.record) problem = 'record-missing';
-          else if (JSON.stringify(found.record.version_vector) !== JSON.stringify(record.version_vector) || found.record.digest !== record.digest) problem = 'record-stale';
-        } catch (error) {
-          findings.push({ nodeId: node.id, name: expected.name, version: expected.version, problem: 'unreachable', repaired: false, error: error instanceof Error ? error.message : String(error) });
-          continue;
-        }
-        if (problem === null) continue;
-        const finding: VerifyFinding = { nodeId: node.id, name: expected.name, version: expected.version, problem, repaired: false, error: null };
-        if (options.repair ?? true) {
-          try {
-            if (problem === 'missing' || problem === 'corrupt') await node.deleteBlob(expected.digest);
-            await node.writeVersion(record, this.options.source);
-            finding.repaired = true;
-          } catch (error) {
-            finding.error = error instanceof Error ? error.message : String(error);
+    const nodes = [...this.nodes.values()].filter((node) => options.nodeId === undefined || node.id === options.nodeId);
+    // Nodes in parallel, each with at most its max_transfers checks in flight.
+    await Promise.all(
+      nodes.map(async (node) => {
+        const expected = await this.queue.confirmedPuts(node.id);
+        let next = 0;
+        const lane = async (): Promise<void> => {
+          while (next < expected.length) {
+            const item = expected[next++];
+            if (!item) break;
+            checked += 1;
+            const finding = await this.verifyCopy(node, item, deep, options.repair ?? true);
+            if (finding) findings.push(finding);
           }
-        }
-        findings.push(finding);
-      }
-    }
+        };
+        await Promise.all(Array.from({ length: node.config.max_transfers }, lane));
+      }),
+    );
+    const order = [...this.nodes.keys()];
+    findings.sort((a, b) => order.indexOf(a.nodeId) - order.indexOf(b.nodeId) || a.name.localeCompare(b.name) || a.version.localeCompare(b.version));
     if (findings.length > 0) this.options.logger.warn(`replication verify: ${findings.length} problem(s), ${findings.filter((finding) => finding.repaired).length} repaired`);
     return { deep, checked, findings };
   }

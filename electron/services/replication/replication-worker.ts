@@ -1,4 +1,4 @@
-import { EventEmitter } from 'node:events';
+import { EventEmitter, setMaxListeners } from 'node:events';
 import { replicaMetaRecordSchema } from '../../../shared/domain/replication';
 import type { Logger } from '../logger';
 import { backoffDelayMs } from '../retry/retry-backoff';
@@ -41,6 +41,8 @@ export class ReplicationWorker extends EventEmitter<{ settled: [TaskSettled] }> 
   constructor(private readonly options: ReplicationWorkerOptions) {
     super();
     this.now = options.now ?? Date.now;
+    // Every copy in flight listens for the stop: many per node, by design.
+    setMaxListeners(0, this.abort.signal);
   }
 
   async start(): Promise<void> {

@@ -1,11 +1,10 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { replicaKeys } from '../../../shared/domain/replication';
 import { makeTestPackage } from '../../support/packages';
-import { makeTempDir } from '../../support/temp-dir';
 import {
   killRegion,
   newReplicatingCore,
@@ -14,26 +13,14 @@ import {
   regionStorage,
   restartRegion,
   sectionFor,
-  startRegions,
   text,
   type Region,
+  useRegions,
 } from './replication-support';
 
-let three: Region[] = [];
-let scratch: { dir: string; cleanup: () => void };
-const cleanups: Array<() => unknown> = [];
-
-beforeAll(async () => {
-  scratch = makeTempDir('torsh-replication-pkgs-');
-  three = await startRegions();
-}, 120_000);
-afterAll(async () => {
-  await Promise.all(three.map((region) => region.server.stop()));
-  scratch?.cleanup();
-});
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const world = useRegions('torsh-replication-pkgs-');
+const three = world.three;
+const cleanups = world.cleanups;
 
 /** What a call throws (null when it returns). */
 function lookUp(call: () => unknown): unknown {
@@ -63,7 +50,7 @@ describe('consistency levels with three s3rver regions, RF 3', () => {
     if (!replication) throw new Error('replication not built');
     for (const level of ['eventual', 'quorum', 'strong', 'causal'] as const) {
       const name = `levels-${level}`;
-      const file = await makeTestPackage(scratch.dir, { name, version: '1.0.0', files: { 'models/weights.pt': 300_000 } });
+      const file = await makeTestPackage(world.scratch, { name, version: '1.0.0', files: { 'models/weights.pt': 300_000 } });
       const result = await publishFile(core, file, level);
       expect(result.created).toBe(true);
       // Visible as soon as the publish returns.
@@ -94,11 +81,11 @@ describe('consistency levels with three s3rver regions, RF 3', () => {
     const down = three[2] as Region;
     await killRegion(down);
     try {
-      const quorumFile = await makeTestPackage(scratch.dir, { name: 'down-quorum', version: '1.0.0' });
+      const quorumFile = await makeTestPackage(world.scratch, { name: 'down-quorum', version: '1.0.0' });
       const quorum = await publishFile(core, quorumFile, 'quorum');
       expect(core.registry.getVersion('down-quorum', '1.0.0').digest).toBe(quorum.digest);
 
-      const strongFile = await makeTestPackage(scratch.dir, { name: 'down-strong', version: '1.0.0' });
+      const strongFile = await makeTestPackage(world.scratch, { name: 'down-strong', version: '1.0.0' });
       const failure = await publishFile(core, strongFile, 'strong').then(
         () => null,
         (error: unknown) => error,
@@ -135,7 +122,7 @@ describe('consistency levels with three s3rver regions, RF 3', () => {
     expect(report.checked).toBe(3);
 
     // With every region back, the strong publish succeeds.
-    const again = await makeTestPackage(scratch.dir, { name: 'down-strong', version: '1.0.0' });
+    const again = await makeTestPackage(world.scratch, { name: 'down-strong', version: '1.0.0' });
     await expect(publishFile(core, again, 'strong')).resolves.toMatchObject({ created: true });
   }, 120_000);
 
@@ -143,7 +130,7 @@ describe('consistency levels with three s3rver regions, RF 3', () => {
     const { core } = newReplicatingCore(cleanups, sectionFor(three));
     const replication = core.replication;
     if (!replication) throw new Error('replication not built');
-    const file = await makeTestPackage(scratch.dir, { name: 'entropy', version: '2.0.0', files: { 'models/weights.pt': 100_000 } });
+    const file = await makeTestPackage(world.scratch, { name: 'entropy', version: '2.0.0', files: { 'models/weights.pt': 100_000 } });
     const published = await publishFile(core, file, 'strong');
     const hex = published.digest.slice('sha256:'.length);
     const eu = three[1] as Region;
@@ -179,7 +166,7 @@ describe('consistency levels with three s3rver regions, RF 3', () => {
     await killRegion(ap);
     let published;
     try {
-      const file = await makeTestPackage(scratch.dir, { name: 'causal', version: '1.0.0' });
+      const file = await makeTestPackage(world.scratch, { name: 'causal', version: '1.0.0' });
       published = await publishFile(core, file);
       core.registry.setYanked('causal', '1.0.0', true);
       await expect.poll(async () => Object.fromEntries((await replication.placement('causal', '1.0.0')).nodes.map((node) => [node.nodeId, node.state])), { timeout: 30_000, interval: 100 }).toEqual({ us: 'done', eu: 'done', ap: 'held' });
@@ -212,7 +199,7 @@ describe('consistency levels with three s3rver regions, RF 3', () => {
     const { core, dataDir } = newReplicatingCore(cleanups, sectionFor(three, { region: 'europe-west1' }));
     const replication = core.replication;
     if (!replication) throw new Error('replication not built');
-    const file = await makeTestPackage(scratch.dir, { name: 'failover', version: '1.0.0', files: { 'models/weights.pt': 200_000 } });
+    const file = await makeTestPackage(world.scratch, { name: 'failover', version: '1.0.0', files: { 'models/weights.pt': 200_000 } });
     const published = await publishFile(core, file, 'strong');
     const hex = published.digest.slice('sha256:'.length);
     const local = path.join(dataDir, 'blobs', 'sha256', hex);

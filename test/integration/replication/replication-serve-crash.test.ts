@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -7,25 +7,13 @@ import { replicaKeys } from '../../../shared/domain/replication';
 import { runCliProcess, startServe, stopAllServing, type ServingHost } from '../../support/cli-process';
 import { makeTestPackage } from '../../support/packages';
 import { makeTempDir } from '../../support/temp-dir';
-import { killRegion, readRecord, regionStorage, restartRegion, sectionFor, startRegions, text, type Region } from './replication-support';
+import { killRegion, readRecord, regionStorage, restartRegion, sectionFor, text, useRegions, type Region } from './replication-support';
 
 const adminKey = 'replication-crash-admin-key-0123';
-let three: Region[] = [];
-let scratch: { dir: string; cleanup: () => void };
-const cleanups: Array<() => unknown> = [];
-
-beforeAll(async () => {
-  scratch = makeTempDir('torsh-replication-serve-');
-  three = await startRegions();
-}, 120_000);
-afterAll(async () => {
-  await stopAllServing();
-  await Promise.all(three.map((region) => region.server.stop()));
-  scratch?.cleanup();
-});
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const world = useRegions('torsh-replication-serve-');
+const three = world.three;
+const cleanups = world.cleanups;
+afterAll(() => stopAllServing());
 
 function depotYaml(dir: string): string {
   const file = path.join(dir, 'depot.yaml');
@@ -45,13 +33,13 @@ describe('serve with a replication: section', () => {
   it('kill -9 of serve with 100 copies pending: after restart every copy lands, each with the bytes it should have', async () => {
     const data = makeTempDir('torsh-replication-data-');
     cleanups.push(data.cleanup);
-    const config = depotYaml(scratch.dir);
+    const config = depotYaml(world.scratch);
     const first = await serve(data.dir, config);
     const ap = three[2] as Region;
     await killRegion(ap);
     const digests = new Map<string, string>();
     try {
-      const files = await Promise.all(Array.from({ length: 100 }, (_, index) => makeTestPackage(scratch.dir, { name: `crash-${index}`, version: '1.0.0', files: { 'models/weights.pt': 2048 } })));
+      const files = await Promise.all(Array.from({ length: 100 }, (_, index) => makeTestPackage(world.scratch, { name: `crash-${index}`, version: '1.0.0', files: { 'models/weights.pt': 2048 } })));
       for (let start = 0; start < files.length; start += 10) {
         await Promise.all(
           files.slice(start, start + 10).map(async (file, offset) => {
@@ -90,23 +78,23 @@ describe('serve with a replication: section', () => {
     // The CLI sees the same state, and anti-entropy has nothing left to do.
     const env = { ...process.env, TORSH_DEPOT_API_KEY: adminKey };
     const registry = new URL(second.host.url).origin;
-    const verify = await runCliProcess(['replication', 'verify', '--registry', registry, '--json'], env);
+    const verify = await runCliProcess(['replication', 'verify', '--registry', registry, '--timeout', '300', '--json'], env, 300_000);
     expect(verify.code).toBe(0);
     expect(JSON.parse(verify.stdout)).toMatchObject({ checked: 300, findings: [] });
     const placement = await runCliProcess(['replication', 'placement', 'crash-7', '1.0.0', '--registry', registry], env);
     expect(placement.stdout.split('\n').filter((line) => line.includes(': done')).length).toBe(3);
     const nodes = await runCliProcess(['replication', 'nodes', '--registry', registry], env);
     expect(nodes.stdout).toMatch(/^ap\s+asia-east1\s+healthy/m);
-  }, 480_000);
+  }, 780_000);
 
   it('publish --consistency strong through the CLI fails naming the node that is down, and the version stays invisible', async () => {
     const data = makeTempDir('torsh-replication-data-');
     cleanups.push(data.cleanup);
-    const { host, api } = await serve(data.dir, depotYaml(scratch.dir));
+    const { host, api } = await serve(data.dir, depotYaml(world.scratch));
     const eu = three[1] as Region;
     await killRegion(eu);
     try {
-      const file = await makeTestPackage(scratch.dir, { name: 'cli-strong', version: '1.0.0' });
+      const file = await makeTestPackage(world.scratch, { name: 'cli-strong', version: '1.0.0' });
       const env = { ...process.env, TORSH_DEPOT_API_KEY: adminKey };
       const registry = new URL(host.url).origin;
       const bad = await runCliProcess(['publish', file, '--registry', registry, '--consistency', 'sometimes'], env);

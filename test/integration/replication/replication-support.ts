@@ -1,3 +1,4 @@
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { createCore, type Core } from '../../../electron/services/composition-root';
@@ -105,4 +106,26 @@ export function newReplicatingCore(cleanups: Array<() => unknown>, replication: 
 export async function publishFile(core: Core, file: string, consistency?: ConsistencyLevel): Promise<PublishResult> {
   const upload = await receiveUpload(createReadStream(file), { tmpDir: core.tmpDir, maxBytes: 1024 ** 3 });
   return core.registry.publishUpload(upload, { publisher: 'test', ...(consistency ? { consistency } : {}) });
+}
+
+/**
+ * Three regions and a scratch folder for a test file (started once, stopped after its last test),
+ * and cleanups run after each test, last in first out.
+ */
+export function useRegions(scratchPrefix: string): { three: Region[]; scratch: string; cleanups: Array<() => unknown> } {
+  const world = { three: [] as Region[], scratch: '', cleanups: [] as Array<() => unknown> };
+  let folder: { dir: string; cleanup: () => void } | null = null;
+  beforeAll(async () => {
+    folder = makeTempDir(scratchPrefix);
+    world.scratch = folder.dir;
+    world.three.push(...(await startRegions()));
+  }, 120_000);
+  afterAll(async () => {
+    await Promise.all(world.three.map((region) => region.server.stop()));
+    folder?.cleanup();
+  });
+  afterEach(async () => {
+    for (const cleanup of world.cleanups.splice(0).reverse()) await cleanup();
+  });
+  return world;
 }

@@ -1,0 +1,75 @@
+import { DepotError } from '../../../shared/errors';
+import type { ReplicaMetaRecord } from '../../../shared/domain/replication';
+import type { AccessControl } from '../access/access-control';
+import type { Logger } from '../logger';
+import type { RegistryService } from '../registry/registry-service';
+import { receiveUpload } from '../registry/upload-receiver';
+import type { ReplicaNode } from './replica-node';
+
+export interface RebuildReport {
+  node: string;
+  versions: number;
+  yanked: number;
+  signatures: number;
+  failed: Array<{ name: string; version: string; error: string }>;
+}
+
+/** Every `meta/<name>/<version>.json` on a node, page by page. */
+async function* recordsOn(node: ReplicaNode): AsyncGenerator<{ name: string; version: string }> {
+  const storage = await node.storage;
+  let cursor: string | undefined;
+  do {
+    const page = await storage.list('meta/', { limit: 1000, ...(cursor ? { cursor } : {}) });
+    for (const object of page.objects) {
+      const match = /^meta\/(.+)\/([^/]+)\.json$/.exec(object.key);
+      if (match?.[1] !== undefined && match[2] !== undefined) yield { name: match[1], version: match[2] };
+    }
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
+}
+
+/**
+ * Rebuilds a registry from one replica (`replication rebuild --from NODE --data-dir DIR`): each
+ * record's blob is published again through the normal publish path (validated, digest checked),
+ * then its yank, signatures and visibility are applied. The registry must be empty.
+ */
+export async function rebuildFromReplica(options: { node: ReplicaNode; registry: RegistryService; access: AccessControl; tmpDir: string; logger: Logger }): Promise<RebuildReport> {
+  const { node, registry, access } = options;
+  if (registry.listVersionRows(0, 1).total > 0) throw new DepotError('CONFLICT', 'rebuild needs an empty registry: the data folder already holds versions.', { reason: 'not-empty' });
+  const report: RebuildReport = { node: node.id, versions: 0, yanked: 0, signatures: 0, failed: [] };
+  const pending: ReplicaMetaRecord[] = [];
+  for await (const entry of recordsOn(node)) {
+    const record = await node.readRecord(entry.name, entry.version);
+    if (record) pending.push(record);
+    else report.failed.push({ ...entry, error: 'the metadata record does not parse' });
+  }
+  for (const record of pending) {
+    try {
+      const upload = await receiveUpload(await node.open(record.digest), { tmpDir: options.tmpDir, maxBytes: Number.MAX_SAFE_INTEGER, name: 'rebuild' });
+      if (`sha256:${upload.digestHex}` !== record.digest) throw new DepotError('DIGEST_MISMATCH', `the copy reads as sha256:${upload.digestHex}, not ${record.digest}`);
+      const metadata = { description: record.manifest.description, author: record.manifest.author, license: record.manifest.license, tags: record.manifest.tags };
+      try {
+        await registry.publishUpload(upload, { name: record.name, version: record.version, metadata, publisher: record.published_by });
+      } catch (error) {
+        // The registry cannot read an encrypted version: it goes back as the ciphertext it was.
+        if (!(error instanceof DepotError) || error.code !== 'INVALID_PACKAGE') throw error;
+        const again = await receiveUpload(await node.open(record.digest), { tmpDir: options.tmpDir, maxBytes: Number.MAX_SAFE_INTEGER, name: 'rebuild' });
+        await registry.publishSealedUpload(again, { name: record.name, version: record.version, metadata, dependencies: record.manifest.dependencies, publisher: record.published_by });
+      }
+      report.versions += 1;
+      if (record.yanked) {
+        registry.setYanked(record.name, record.version, true);
+        report.yanked += 1;
+      }
+      for (const signature of record.signatures) {
+        await registry.putSignature(record.name, record.version, signature, record.published_by, { id: null, mayReplaceAny: true });
+        report.signatures += 1;
+      }
+      access.setPackageAccess(access.localContext(), record.name, { visibility: record.visibility });
+    } catch (error) {
+      report.failed.push({ name: record.name, version: record.version, error: error instanceof Error ? error.message : String(error) });
+      options.logger.warn(`rebuild: ${record.name}@${record.version} not restored: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  return report;
+}
