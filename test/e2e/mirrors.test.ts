@@ -1,10 +1,8 @@
-import { createReadStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createReadStream, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { parse as parseYaml } from 'yaml';
-import { mirrorsSectionSchema } from '../../shared/domain/mirrors';
 import { createCore } from '../../electron/services/composition-root';
 import { silentLogger } from '../../electron/services/logger';
 import { receiveUpload } from '../../electron/services/registry/upload-receiver';
@@ -46,14 +44,13 @@ beforeAll(async () => {
 `,
   );
 
-  // The host's state before it starts: a signing key (mirror indexes are signed with it), one package,
-  // and the file's mirrors section as the host keeps it (serve --config reads only replication: so far).
+  // The host's state before it starts: a signing key (mirror indexes are signed with it) and one package.
+  // The mirror set comes only from depot.yaml, through serve --config.
   const core = createCore({ dataDir, shell: 'headless', logger: silentLogger });
   try {
     await core.keyring.generate('mirror index');
     const file = await makeTestPackage(work, { name: 'resnet', version: '1.0.0', files: { 'models/weights.bin': 64 * 1024 } });
     await core.registry.publishUpload(await receiveUpload(createReadStream(file), { tmpDir: core.tmpDir, maxBytes: 1 << 30 }), { publisher: 'e2e' });
-    await core.mirrors.replaceSection(mirrorsSectionSchema.parse((parseYaml(readFileSync(config, 'utf8')) as { mirrors: unknown }).mirrors));
   } finally {
     await core.close();
   }
