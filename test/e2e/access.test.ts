@@ -84,8 +84,8 @@ describe('Access screen in Chromium', () => {
     await expect.poll(() => danaKey.textContent()).toContain('revoked');
     expect(await whoamiStatus(key)).toBe(401);
 
-    // Packages: internal by default (anonymous is refused); make it public.
-    expect((await fetch(`${api}/packages/vision/otter/1.0.0`)).status).toBe(401);
+    // Packages: internal by default (anonymous callers see it as absent: 404, like a missing one); make it public.
+    expect((await fetch(`${api}/packages/vision/otter/1.0.0`)).status).toBe(404);
     await openTab(page, 'access-tab-packages');
     await page.getByLabel('Visibility of vision/otter').selectOption('public');
     await expect.poll(async () => (await fetch(`${api}/packages/vision/otter/1.0.0`)).status).toBe(200);

@@ -151,7 +151,7 @@ describe('kill -9 at crash points', () => {
     expect((await host.call('GET', '/whoami', 'an-admin-key-from-release-10')).body).toMatchObject({ user: { name: 'admin' } });
     await host.stop();
     const migrated = openDatabase(database, migrations);
-    expect(migrated.prepare('SELECT MAX(version) AS version FROM schema_migrations').get()).toEqual({ version: migrations.length });
+    expect(migrated.prepare('SELECT MAX(version) AS version FROM schema_migrations').get()).toEqual({ version: migrations.at(-1)?.version });
     expect(migrated.prepare(`SELECT from_admin_env FROM api_keys WHERE id = 'old-env'`).get()).toEqual({ from_admin_env: 1 });
     migrated.close();
   }, 90_000);
