@@ -155,8 +155,11 @@ describe('Mirrors screen in Chromium', () => {
     expect(await page.evaluate(() => document.activeElement?.tagName)).toBe('SELECT');
 
     await page.screenshot({ path: screenshotPath('mirrors') });
-    mkdirSync(path.join(projectRoot, 'docs', 'images'), { recursive: true });
-    await page.screenshot({ path: path.join(projectRoot, 'docs', 'images', 'mirrors-screen.png'), fullPage: true });
+    // The README's picture is refreshed on demand only, so a test run leaves the checkout clean.
+    if (process.env.TORSH_DEPOT_DOCS_SCREENSHOTS === '1') {
+      mkdirSync(path.join(projectRoot, 'docs', 'images'), { recursive: true });
+      await page.screenshot({ path: path.join(projectRoot, 'docs', 'images', 'mirrors-screen.png'), fullPage: true });
+    }
     expect(pageErrors).toEqual([]);
     await page.close();
   });
