@@ -20,9 +20,9 @@ import { defaultDataDir } from './default-data-dir';
 import { visibilitySchema, type Visibility } from '../../shared/domain/access';
 import { parseBlobStoreUrl } from '../services/storage/blob-store-url';
 import type { StorageLocation } from '../services/storage/storage-factory';
-import { parse as parseYaml } from 'yaml';
 import { createReplicationRoutes } from '../host/replication-routes';
-import { replicationSectionSchema, type ReplicationSectionInput } from '../../shared/domain/replication';
+import type { ReplicationSectionInput } from '../../shared/domain/replication';
+import { replicationSectionOf } from './depot-config';
 
 export const serveUsage = `Usage: torsh-depot serve [--host 127.0.0.1] [--port 7878] [--data-dir DIR]
 
@@ -144,21 +144,6 @@ export function parseServeArgs(args: string[], env: NodeJS.ProcessEnv): ServeOpt
     ...(values.config !== undefined ? { configFile: path.resolve(values.config) } : {}),
     ...(values['presigned-downloads'] === true ? { presignedDownloads: true as const } : {}),
   };
-}
-
-/** The `replication:` section of a depot.yaml, validated now so a typo stops start-up with its path. */
-function replicationSectionOf(file: string): ReplicationSectionInput | undefined {
-  let document: unknown;
-  try {
-    document = parseYaml(readFileSync(file, 'utf8')) as unknown;
-  } catch (error) {
-    throw new UsageError(`--config ${file}: ${(error as Error).message}`);
-  }
-  const section = typeof document === 'object' && document !== null ? (document as Record<string, unknown>).replication : undefined;
-  if (section === undefined) return undefined;
-  const checked = replicationSectionSchema.safeParse(section);
-  if (!checked.success) throw new UsageError(`--config ${file}: ${checked.error.issues.map((issue) => `replication.${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
-  return section as ReplicationSectionInput;
 }
 
 /** The built UI sits next to the bundled CLI (dist/renderer beside dist/cli.cjs). */
