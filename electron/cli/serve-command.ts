@@ -261,6 +261,7 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
   // What a crash or a lost publish race left behind, older than the grace period.
   core.startBlobGc({ dry_run: false, grace_seconds: defaultBlobGcGraceSeconds }).done.catch((error: unknown) => logger.warn(`garbage collection failed: ${(error as Error).message}`));
   core.mirrors.startHealthChecks();
+  core.cdn.startHealthChecks();
   io.stdout.write(`listening on ${host.url}?token=${host.token}\n`);
 
   const signal = await io.stopSignal;

@@ -56,6 +56,7 @@ import { SqliteMirrorRepository } from './mirrors/mirror-repository';
 import { Prober } from './probes/prober';
 import { SqliteProbeRepository } from './probes/probe-repository';
 import { RegistryChanges } from './registry/registry-changes';
+import { createCdnService, cdnEdgeProbeKind, type CdnService } from './cdn/cdn-wiring';
 
 export interface ShellDialogs {
   chooseFolder(title: string): Promise<string | null>;
@@ -135,6 +136,8 @@ export interface Core {
   readonly registryChanges: RegistryChanges;
   /** Mirrors: the set, its settings, health checks, traffic counters. Shells start the checks. */
   readonly mirrors: MirrorManager;
+  /** CDN: the configured section, edge probes, purges, origin uploads, best edge, routing, statistics. */
+  readonly cdn: CdnService;
   startDataFolderCheck(sizeMiB: number): JobHandle<DataFolderCheckResult>;
   /** Removes blobs no version references (a job; shells run it at start-up, the Storage screen and `gc` on demand). */
   startBlobGc(request: BlobGcRequest): JobHandle<BlobGcResult>;
@@ -270,6 +273,7 @@ export function createCore(options: CoreOptions): Core {
     logger,
     // Mirror health in /metrics; the healthy count is the alert engine's `mirrors_healthy`.
     onChecked: ({ target, health }) => {
+      if (target.kind === cdnEdgeProbeKind) cdn.metrics.setEdgeHealth(target.id, { up: health.status === 'unknown' ? null : health.status !== 'unhealthy', latencySeconds: health.latencyMs === null ? null : health.latencyMs / 1000 });
       if (target.kind !== mirrorProbeKind) return;
       metrics.collector.setMirrorHealth(target.id, {
         up: health.status === 'unknown' ? null : health.status !== 'unhealthy',
@@ -309,6 +313,9 @@ export function createCore(options: CoreOptions): Core {
     },
   });
 
+  // Built after the prober it probes with; the prober's callback only runs once checks start.
+  const cdn = createCdnService({ db, prober, probes: probeRepository, jobs, logger, prometheus: metrics.collector.prometheus, storage, registry, access, mirrors, registryUrl: () => registryUrl });
+
   let registryUrl: string | null = null;
   const registryEndpoint = { url: () => registryUrl, set: (url: string | null) => void (registryUrl = url) };
   let closed = false;
@@ -342,6 +349,7 @@ export function createCore(options: CoreOptions): Core {
     prober,
     registryChanges,
     mirrors,
+    cdn,
     startDataFolderCheck: (sizeMiB: number) =>
       jobs.start('data-folder-check', `Data folder check (${sizeMiB} MiB)`, { sizeMiB }, (context) => runDataFolderCheck(db, tmpDir, sizeMiB, context)),
     startBlobGc: (request: BlobGcRequest) =>
@@ -350,6 +358,7 @@ export function createCore(options: CoreOptions): Core {
       if (closed) return;
       closed = true;
       mirrors.stopHealthChecks();
+      cdn.close();
       await prober.close();
       await jobs.shutdown();
       await replication?.stop();
