@@ -7,6 +7,7 @@ import { adminKeyMigration } from '../access/admin-key-migration';
 import { mirrorsMigration } from '../mirrors/mirrors-migration';
 import { replicationMigration } from '../replication/replication-migration';
 import { cdnStatsMigration } from '../cdn/cdn-stats-migration';
+import { replicationSettingsMigration } from '../replication/replication-settings-migration';
 
 /** Every migration of the product, in order. Capabilities append theirs. */
 export const migrations: readonly Migration[] = [
@@ -302,6 +303,7 @@ export const migrations: readonly Migration[] = [
   mirrorsMigration,
   replicationMigration,
   cdnStatsMigration,
+  replicationSettingsMigration,
 ];
 
 interface SummarySourceRow {

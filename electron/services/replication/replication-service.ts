@@ -10,6 +10,11 @@ import {
   placeReplicas,
   replicaMetaRecordSchema,
   replicationNodeKind,
+  replicationSectionSchema,
+  writeReplicationSection,
+  type ReplicationNodeChange,
+  type ReplicationRuleChange,
+  type ReplicationSectionInput,
   requiredAcks,
   tickClock,
   type ConsistencyLevel,
@@ -25,12 +30,15 @@ import type { Logger } from '../logger';
 import { ReplicaNode, storageForNode, type ReplicaSource } from './replica-node';
 import { SqliteReplicationQueue, type NewReplicationTask, type ReplicationQueue } from './replication-queue';
 import { ReplicationWorker, type TaskSettled } from './replication-worker';
+import { SqliteReplicationSettings, type ReplicationSettingsRepository } from './replication-settings-repository';
 import type { ByteRange, StorageBackend } from '../storage/storage-backend';
 import type { VersionChange, VisibilityCandidate, VisibilityGate } from '../registry/visibility-gate';
 
 export interface ReplicationServiceOptions {
   db: Database;
-  section: ReplicationSection;
+  /** A section to put in force (and store); without it, the stored section is used. */
+  section?: ReplicationSection;
+  settings?: ReplicationSettingsRepository;
   source: ReplicaSource;
   logger: Logger;
   /** This registry's id in version vectors and clocks. */
@@ -50,6 +58,22 @@ export interface ReplicationServiceOptions {
 
 const lagSamples = 1000;
 
+/** A list with `item` put in place of the entry with its key (or appended), or with `remove`'s entry taken out. */
+function upsertOrRemove<Item>(list: readonly Item[], keyOf: (item: Item) => string, item: Item | undefined, remove: string | undefined, what: string): Item[] {
+  const key = item ? keyOf(item) : remove;
+  const kept = list.filter((entry) => keyOf(entry) !== key);
+  if (item) {
+    const at = list.findIndex((entry) => keyOf(entry) === key);
+    kept.splice(at === -1 ? kept.length : at, 0, item);
+  } else if (kept.length === list.length) {
+    throw new DepotError('NOT_FOUND', `No replication ${what} ${key ?? ''}.`);
+  }
+  return kept;
+}
+
+/** No nodes: nothing replicates until a section arrives (depot.yaml, or nodes added over HTTP). */
+const emptySection: ReplicationSection = replicationSectionSchema.parse({});
+
 function percentile(values: readonly number[], fraction: number): number | null {
   if (values.length === 0) return null;
   const sorted = [...values].sort((a, b) => a - b);
@@ -63,7 +87,11 @@ function percentile(values: readonly number[], fraction: number): number | null 
  */
 export class ReplicationService implements VisibilityGate {
   readonly queue: ReplicationQueue;
-  readonly nodes: ReadonlyMap<string, ReplicaNode>;
+  /** Resolves once the section (handed in or stored) is in force. */
+  readonly ready: Promise<void>;
+  private readonly nodeMap = new Map<string, ReplicaNode>();
+  private readonly settings: ReplicationSettingsRepository;
+  private current: ReplicationSection;
   private readonly worker: ReplicationWorker;
   private readonly now: () => number;
   private readonly alerts = new Map<string, ReplicationStatus['alerts'][number]>();
@@ -73,26 +101,89 @@ export class ReplicationService implements VisibilityGate {
   constructor(private readonly options: ReplicationServiceOptions) {
     this.now = options.now ?? Date.now;
     this.queue = options.queue ?? new SqliteReplicationQueue(options.db);
-    const nodes = new Map<string, ReplicaNode>();
-    for (const config of options.section.nodes) {
-      nodes.set(config.id, new ReplicaNode(config, options.storageFor ? Promise.resolve(options.storageFor(config.id)) : storageForNode(config, options.env)));
-    }
-    this.nodes = nodes;
+    this.settings = options.settings ?? new SqliteReplicationSettings(options.db);
+    this.current = emptySection;
     this.worker = new ReplicationWorker({
       queue: this.queue,
-      nodes,
+      nodes: this.nodeMap,
       source: options.source,
       logger: options.logger,
-      backoff: { baseMs: options.section.hints.base_backoff, maxMs: options.section.hints.max_backoff },
+      backoff: () => ({ baseMs: this.current.hints.base_backoff, maxMs: this.current.hints.max_backoff }),
       now: this.now,
     });
+    // A section handed in (createCore's option) replaces the stored one; otherwise the stored one is used.
+    this.ready = options.section ? this.putInForce(options.section) : this.loadStored();
+    this.ready.catch(() => undefined);
+  }
+
+  get nodes(): ReadonlyMap<string, ReplicaNode> {
+    return this.nodeMap;
   }
 
   get section(): ReplicationSection {
-    return this.options.section;
+    return this.current;
+  }
+
+  /** The stored section (nodes and rules changed over HTTP or by an earlier --config). */
+  private async loadStored(): Promise<void> {
+    const stored = await this.settings.load();
+    if (stored === null) return;
+    const parsed = replicationSectionSchema.safeParse(stored);
+    if (!parsed.success) throw new DepotError('VALIDATION_FAILED', `the stored replication section is not valid: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
+    await this.install(parsed.data);
+  }
+
+  /** The whole section (a `replication:` section of depot.yaml): validated, stored, in force at once. */
+  async replaceSection(section: ReplicationSection): Promise<void> {
+    await this.ready;
+    await this.putInForce(section);
+  }
+
+  private async putInForce(section: ReplicationSection): Promise<void> {
+    const written = writeReplicationSection(section);
+    const parsed = replicationSectionSchema.safeParse(written);
+    if (!parsed.success) throw new DepotError('VALIDATION_FAILED', `replication: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`, { reason: 'bad-section' });
+    await this.install(parsed.data);
+    await this.settings.save(written, new Date(this.now()).toISOString());
+  }
+
+  /** Adds or updates a node (by id) or removes one; the section is checked whole before anything changes. */
+  async changeNode(change: ReplicationNodeChange): Promise<ReplicationSectionInput> {
+    await this.ready;
+    const nodes = upsertOrRemove(this.current.nodes, (node) => node.id, change.node, change.remove, 'node');
+    await this.putInForce({ ...this.current, nodes });
+    return writeReplicationSection(this.current);
+  }
+
+  /** Adds or updates a rule (by name) or removes one. */
+  async changeRule(change: ReplicationRuleChange): Promise<ReplicationSectionInput> {
+    await this.ready;
+    const rules = upsertOrRemove(this.current.rules, (rule) => rule.name, change.rule, change.remove, 'rule');
+    await this.putInForce({ ...this.current, rules });
+    return writeReplicationSection(this.current);
+  }
+
+  /** Puts a section in force: unchanged nodes keep their connection; a removed node's waiting copies are dropped. */
+  private async install(section: ReplicationSection): Promise<void> {
+    const next = new Map<string, ReplicaNode>();
+    for (const config of section.nodes) {
+      const existing = this.nodeMap.get(config.id);
+      if (existing && JSON.stringify(existing.config) === JSON.stringify(config)) next.set(config.id, existing);
+      else next.set(config.id, new ReplicaNode(config, this.options.storageFor ? Promise.resolve(this.options.storageFor(config.id)) : storageForNode(config, this.options.env)));
+    }
+    const removed = [...this.nodeMap.keys()].filter((id) => !next.has(id));
+    this.current = section;
+    this.nodeMap.clear();
+    for (const [id, node] of next) this.nodeMap.set(id, node);
+    for (const id of removed) {
+      const dropped = await this.queue.dropPending(id);
+      if (dropped > 0) this.options.logger.warn(`replication: node ${id} removed; its ${dropped} waiting cop${dropped === 1 ? 'y was' : 'ies were'} dropped`);
+    }
+    this.worker.kick();
   }
 
   async start(): Promise<void> {
+    await this.ready;
     for (const node of this.nodes.values()) {
       await node.storage.catch((error: unknown) => this.options.logger.error(`replication: node ${node.id} cannot be reached`, error));
     }
@@ -142,7 +233,7 @@ export class ReplicationService implements VisibilityGate {
 
   /** The level a publish gets: the flag, else its rule's, else the section's. Null: no rule selects it. */
   levelFor(candidate: { name: string; tags: string[] }, requested: ConsistencyLevel | undefined): ConsistencyLevel | null {
-    const { rules, consistency } = this.options.section;
+    const { rules, consistency } = this.current;
     if (this.nodes.size === 0) return null;
     if (rules.length === 0) return requested ?? consistency;
     const visibility = this.options.packageAccess?.(candidate.name)?.visibility ?? 'internal';
@@ -152,6 +243,7 @@ export class ReplicationService implements VisibilityGate {
   }
 
   async beforeVisible(candidate: VisibilityCandidate, options: { consistency?: ConsistencyLevel | undefined }): Promise<void> {
+    await this.ready;
     const level = this.levelFor(candidate, options.consistency);
     if (level === null) {
       if (options.consistency !== undefined && options.consistency !== 'eventual') {
@@ -159,7 +251,7 @@ export class ReplicationService implements VisibilityGate {
       }
       return;
     }
-    const rf = this.options.section.replication_factor;
+    const rf = this.current.replication_factor;
     const needed = requiredAcks(level, rf);
     const existing = (await this.queue.tasksOf(candidate.name, candidate.version)).filter((task) => task.operation === 'put');
     const placed = existing.length > 0 ? existing.map((task) => task.nodeId) : await this.place(candidate);
@@ -223,7 +315,7 @@ export class ReplicationService implements VisibilityGate {
         usedBytes: counters.get(node.id)?.placedBytes ?? 0,
         enabled: node.config.enabled,
       })),
-      this.options.section.replication_factor,
+      this.current.replication_factor,
       candidate.size,
     );
     for (const skipped of result.skipped.filter((entry) => entry.reason === 'full')) {
@@ -232,7 +324,7 @@ export class ReplicationService implements VisibilityGate {
       this.options.logger.warn(`replication: ${message}`);
     }
     if (result.shortBy > 0) {
-      this.alerts.set('under-replicated', { kind: 'under-replicated', nodeId: null, message: `${candidate.name}@${candidate.version} has ${result.nodes.length} of ${this.options.section.replication_factor} replicas: not enough nodes with room` });
+      this.alerts.set('under-replicated', { kind: 'under-replicated', nodeId: null, message: `${candidate.name}@${candidate.version} has ${result.nodes.length} of ${this.current.replication_factor} replicas: not enough nodes with room` });
     }
     return result.nodes;
   }
@@ -240,7 +332,7 @@ export class ReplicationService implements VisibilityGate {
   private waitForPuts(candidate: VisibilityCandidate, placed: string[], needed: number, level: ConsistencyLevel): { done: Promise<void> } {
     const confirmed = new Set<string>();
     const errors = new Map<string, string>();
-    const timeoutMs = this.options.section.ack_timeout;
+    const timeoutMs = this.current.ack_timeout;
     let unsubscribe = (): void => undefined;
     let timer: NodeJS.Timeout | null = null;
     const done = new Promise<void>((resolve, reject) => {
@@ -336,7 +428,7 @@ export class ReplicationService implements VisibilityGate {
   async openReplica(digest: string, range?: ByteRange): Promise<{ nodeId: string; stream: Readable } | null> {
     const holders = new Set(await this.queue.holdersOf(digest));
     const counters = new Map((await this.queue.counters(0)).map((row) => [row.nodeId, row]));
-    const here = this.options.section.region;
+    const here = this.current.region;
     const distance = (region: string): number => (here === undefined ? 0 : (regionDistanceKm(here, region) ?? Number.POSITIVE_INFINITY));
     const candidates = [...this.nodes.values()]
       .filter((node) => holders.has(node.id))
@@ -394,7 +486,7 @@ export class ReplicationService implements VisibilityGate {
   }
 
   async status(): Promise<ReplicationStatus> {
-    const section = this.options.section;
+    const section = this.current;
     const counters = new Map((await this.queue.counters(lagSamples)).map((row) => [row.nodeId, row]));
     const alerts = [...this.alerts.values()];
     const nodes = [...this.nodes.values()].map((node) => {
