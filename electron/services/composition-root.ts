@@ -187,7 +187,7 @@ export function createCore(options: CoreOptions): Core {
   const encryptor = new PackageEncryptor(options.encryptorTuning);
   let replication: ReplicationService;
   try {
-    replication = createReplication(db, options.replication, { blobs, access, logger, tmpDir, metrics: () => metrics.collector });
+    replication = createReplication(db, options.replication, { blobs, access, logger, tmpDir, jobs, metrics: () => metrics.collector });
   } catch (error) {
     db.close();
     lock.release();
@@ -368,7 +368,7 @@ export function createCore(options: CoreOptions): Core {
 function createReplication(
   db: Database,
   input: ReplicationSectionInput | undefined,
-  { blobs, access, logger, tmpDir, metrics }: { blobs: BlobStore; access: AccessControl; logger: Logger; tmpDir: string; metrics: () => MetricsService['collector'] },
+  { blobs, access, logger, tmpDir, jobs, metrics }: { blobs: BlobStore; access: AccessControl; logger: Logger; tmpDir: string; jobs: JobRunner; metrics: () => MetricsService['collector'] },
 ): ReplicationService {
   const parsed = input === undefined ? null : replicationSectionSchema.safeParse(input);
   if (parsed && !parsed.success) throw new Error(`replication: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
@@ -378,6 +378,7 @@ function createReplication(
     source: { open: (digestHex) => blobs.open(digestHex) },
     logger,
     registryId: replicationRegistryId(db),
+    jobs,
     // The collector is built after the registry; gauges are only set once the queue runs.
     metrics: {
       setReplicationLag: (target, seconds) => metrics().setReplicationLag(target, seconds),

@@ -464,5 +464,5 @@ export const verifyFindingSchema = z.object({
 export type VerifyFinding = z.infer<typeof verifyFindingSchema>;
 
 /** What `replication verify [--deep]` (anti-entropy) found and repaired. */
-export const verifyReportSchema = z.object({ deep: z.boolean(), checked: z.number().int(), findings: z.array(verifyFindingSchema) });
+export const verifyReportSchema = z.object({ deep: z.boolean(), checked: z.number().int(), findings: z.array(verifyFindingSchema), jobId: z.string().nullable().optional() });
 export type VerifyReport = z.infer<typeof verifyReportSchema>;

@@ -23,13 +23,14 @@ import {
   type ReplicationSection,
   type ReplicationStatus,
   type ReplicationTask,
-  type VerifyFinding,
   type VerifyReport,
 } from '../../../shared/domain/replication';
 import type { Logger } from '../logger';
 import { ReplicaNode, storageForNode, type ReplicaSource } from './replica-node';
 import { SqliteReplicationQueue, type NewReplicationTask, type ReplicationQueue } from './replication-queue';
 import { ReplicationWorker, type TaskSettled } from './replication-worker';
+import { ReplicationAntiEntropy } from './replication-anti-entropy';
+import type { JobRunner } from '../jobs/job-runner';
 import { SqliteReplicationSettings, type ReplicationSettingsRepository } from './replication-settings-repository';
 import type { ByteRange, StorageBackend } from '../storage/storage-backend';
 import type { VersionChange, VisibilityCandidate, VisibilityGate } from '../registry/visibility-gate';
@@ -39,6 +40,8 @@ export interface ReplicationServiceOptions {
   /** A section to put in force (and store); without it, the stored section is used. */
   section?: ReplicationSection;
   settings?: ReplicationSettingsRepository;
+  /** Anti-entropy runs as a job (progress, cancel, history). */
+  jobs?: Pick<JobRunner, 'start'>;
   source: ReplicaSource;
   logger: Logger;
   /** This registry's id in version vectors and clocks. */
@@ -97,11 +100,16 @@ export class ReplicationService implements VisibilityGate {
   private readonly alerts = new Map<string, ReplicationStatus['alerts'][number]>();
   private gaugeTimer: NodeJS.Timeout | null = null;
   private gaugesDue = false;
+  private readonly antiEntropy: ReplicationAntiEntropy;
+  private antiEntropyTimer: NodeJS.Timeout | null = null;
+  private antiEntropyRunning = false;
+  private started = false;
 
   constructor(private readonly options: ReplicationServiceOptions) {
     this.now = options.now ?? Date.now;
     this.queue = options.queue ?? new SqliteReplicationQueue(options.db);
     this.settings = options.settings ?? new SqliteReplicationSettings(options.db);
+    this.antiEntropy = new ReplicationAntiEntropy({ queue: this.queue, source: options.source, logger: options.logger });
     this.current = emptySection;
     this.worker = new ReplicationWorker({
       queue: this.queue,
@@ -172,7 +180,9 @@ export class ReplicationService implements VisibilityGate {
       else next.set(config.id, new ReplicaNode(config, this.options.storageFor ? Promise.resolve(this.options.storageFor(config.id)) : storageForNode(config, this.options.env)));
     }
     const removed = [...this.nodeMap.keys()].filter((id) => !next.has(id));
+    const intervalChanged = section.anti_entropy_interval !== this.current.anti_entropy_interval;
     this.current = section;
+    if (intervalChanged) this.armAntiEntropy();
     this.nodeMap.clear();
     for (const [id, node] of next) this.nodeMap.set(id, node);
     for (const id of removed) {
@@ -184,6 +194,8 @@ export class ReplicationService implements VisibilityGate {
 
   async start(): Promise<void> {
     await this.ready;
+    this.started = true;
+    this.armAntiEntropy();
     for (const node of this.nodes.values()) {
       await node.storage.catch((error: unknown) => this.options.logger.error(`replication: node ${node.id} cannot be reached`, error));
     }
@@ -205,6 +217,8 @@ export class ReplicationService implements VisibilityGate {
   }
 
   async stop(): Promise<void> {
+    this.started = false;
+    this.armAntiEntropy();
     if (this.gaugeTimer) clearInterval(this.gaugeTimer);
     this.gaugeTimer = null;
     await this.worker.stop();
@@ -519,62 +533,39 @@ export class ReplicationService implements VisibilityGate {
     return { replicationFactor: section.replication_factor, consistency: section.consistency, nodes, queueDepth: nodes.reduce((sum, node) => sum + node.queueDepth, 0), alerts };
   }
 
-  /** One confirmed copy: checked, and (with `repair`) rewritten when missing, corrupt or stale. */
-  private async verifyCopy(node: ReplicaNode, expected: { name: string; version: string; digest: string; size: number; recordJson: string }, deep: boolean, repair: boolean): Promise<VerifyFinding | null> {
-    const record = replicaMetaRecordSchema.parse(JSON.parse(expected.recordJson) as unknown);
-    let problem: VerifyFinding['problem'] | null = null;
-    try {
-      const found = await node.check(expected.name, expected.version, expected.digest, expected.size, deep);
-      if (found.blob !== 'ok') problem = found.blob;
-      else if (!found.record) problem = 'record-missing';
-      else if (JSON.stringify(found.record.version_vector) !== JSON.stringify(record.version_vector) || found.record.digest !== record.digest) problem = 'record-stale';
-    } catch (error) {
-      return { nodeId: node.id, name: expected.name, version: expected.version, problem: 'unreachable', repaired: false, error: error instanceof Error ? error.message : String(error) };
-    }
-    if (problem === null) return null;
-    const finding: VerifyFinding = { nodeId: node.id, name: expected.name, version: expected.version, problem, repaired: false, error: null };
-    if (repair) {
-      try {
-        if (problem === 'missing' || problem === 'corrupt') await node.deleteBlob(expected.digest);
-        await node.writeVersion(record, this.options.source);
-        finding.repaired = true;
-      } catch (error) {
-        finding.error = error instanceof Error ? error.message : String(error);
-      }
-    }
-    return finding;
+  /**
+   * Anti-entropy now: hash trees per node (or, with `deep`, every copy re-hashed); what is missing,
+   * corrupt or stale is rewritten. Runs as a job (progress, cancel, kept in the job history) when the
+   * registry has a jobs runner.
+   */
+  async verify(options: { deep?: boolean; nodeId?: string; repair?: boolean } = {}): Promise<VerifyReport & { jobId: string | null }> {
+    await this.ready;
+    const nodes = [...this.nodes.values()].filter((node) => options.nodeId === undefined || node.id === options.nodeId);
+    if (options.nodeId !== undefined && nodes.length === 0) throw new DepotError('NOT_FOUND', `No replication node ${options.nodeId}.`);
+    const request = { ...(options.deep !== undefined ? { deep: options.deep } : {}), ...(options.repair !== undefined ? { repair: options.repair } : {}) };
+    const jobs = this.options.jobs;
+    if (!jobs) return { ...(await this.antiEntropy.verify(nodes, request)), jobId: null };
+    const title = `Replication anti-entropy${options.deep ? ' (deep)' : ''}${options.nodeId !== undefined ? ` on ${options.nodeId}` : ''}`;
+    const handle = jobs.start('replication-anti-entropy', title, { deep: options.deep ?? false, node: options.nodeId ?? null }, (context) =>
+      this.antiEntropy.verify(nodes, { ...request, signal: context.signal, onProgress: (fraction, message) => context.reportProgress(fraction, message) }),
+    );
+    return { ...(await handle.done), jobId: handle.record.id };
   }
 
-  /**
-   * Anti-entropy: compares what each node holds with what it confirmed (blob by size and recorded
-   * digest, or by re-hashing with `deep`; the metadata record by its version vector) and rewrites
-   * what is missing, corrupt or stale.
-   */
-  async verify(options: { deep?: boolean; nodeId?: string; repair?: boolean } = {}): Promise<VerifyReport> {
-    const deep = options.deep ?? false;
-    const findings: VerifyFinding[] = [];
-    let checked = 0;
-    const nodes = [...this.nodes.values()].filter((node) => options.nodeId === undefined || node.id === options.nodeId);
-    // Nodes in parallel, each with at most its max_transfers checks in flight.
-    await Promise.all(
-      nodes.map(async (node) => {
-        const expected = await this.queue.confirmedPuts(node.id);
-        let next = 0;
-        const lane = async (): Promise<void> => {
-          while (next < expected.length) {
-            const item = expected[next++];
-            if (!item) break;
-            checked += 1;
-            const finding = await this.verifyCopy(node, item, deep, options.repair ?? true);
-            if (finding) findings.push(finding);
-          }
-        };
-        await Promise.all(Array.from({ length: node.config.max_transfers }, lane));
-      }),
-    );
-    const order = [...this.nodes.keys()];
-    findings.sort((a, b) => order.indexOf(a.nodeId) - order.indexOf(b.nodeId) || a.name.localeCompare(b.name) || a.version.localeCompare(b.version));
-    if (findings.length > 0) this.options.logger.warn(`replication verify: ${findings.length} problem(s), ${findings.filter((finding) => finding.repaired).length} repaired`);
-    return { deep, checked, findings };
+  /** The periodic pass (`anti_entropy_interval`): one at a time, only while there are nodes. */
+  private armAntiEntropy(): void {
+    if (this.antiEntropyTimer) clearInterval(this.antiEntropyTimer);
+    this.antiEntropyTimer = null;
+    if (!this.started) return;
+    this.antiEntropyTimer = setInterval(() => {
+      if (this.antiEntropyRunning || this.nodeMap.size === 0) return;
+      this.antiEntropyRunning = true;
+      void this.verify()
+        .catch((error: unknown) => this.options.logger.warn(`replication: anti-entropy failed: ${(error as Error).message}`))
+        .finally(() => {
+          this.antiEntropyRunning = false;
+        });
+    }, this.current.anti_entropy_interval);
+    this.antiEntropyTimer.unref();
   }
 }
