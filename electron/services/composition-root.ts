@@ -126,8 +126,8 @@ export interface Core {
   readonly dialogs: ShellDialogs | null;
   /** Monitoring: the collector every service records through, time series, reports, alert rules. */
   readonly metrics: MetricsService;
-  /** Copies of each version on replication nodes; null when no `replication:` section is configured. */
-  readonly replication: ReplicationService | null;
+  /** Copies of each version on replication nodes (none until a section or nodes are configured). */
+  readonly replication: ReplicationService;
   /** Scratch space inside the data folder for temp files; emptied at every start. */
   readonly tmpDir: string;
   /** The one health machinery (mirrors now; CDN edges and replication nodes use it too). */
@@ -188,9 +188,9 @@ export function createCore(options: CoreOptions): Core {
   const access = new AccessControl({ repository: new AccessRepository(db), ...(options.failedAuthLimit ? { limiter: new FailedAuthLimiter(options.failedAuthLimit) } : {}) });
   access.ensureLocalUser();
   const encryptor = new PackageEncryptor(options.encryptorTuning);
-  let replication: ReplicationService | null = null;
+  let replication: ReplicationService;
   try {
-    replication = options.replication ? createReplication(db, options.replication, { blobs, access, logger, tmpDir, metrics: () => metrics.collector }) : null;
+    replication = createReplication(db, options.replication, { blobs, access, logger, tmpDir, jobs, metrics: () => metrics.collector });
   } catch (error) {
     db.close();
     lock.release();
@@ -206,9 +206,9 @@ export function createCore(options: CoreOptions): Core {
     signatures: new RegistrySignatures(db, blobs, trust),
     packageCreated: (name, owner) => access.initializePackage(name, owner),
     encryptor,
-    ...(replication
-      ? { visibilityGate: replication, versionChanged: replication.versionChanged.bind(replication), readFallback: replication.readFallback.bind(replication) }
-      : {}),
+    visibilityGate: replication,
+    versionChanged: replication.versionChanged.bind(replication),
+    readFallback: replication.readFallback.bind(replication),
   });
   // `metrics` is built below; decisions only happen once requests arrive, after it exists.
   const authorizer = new RegistryAuthorizer(access, (permission, subject, outcome) => metrics.collector.recordAccess(permission, subject, outcome));
@@ -255,7 +255,7 @@ export function createCore(options: CoreOptions): Core {
   });
   metrics.collector.setGaugeSource('cache_bytes', () => cache.stats().bytes);
   void metrics.runRetention();
-  void replication?.start().catch((error: unknown) => logger.error('replication: the queue could not start', error));
+  void replication.start().catch((error: unknown) => logger.error('replication: the queue could not start', error));
   const startedAt = Date.now();
   const health = new HealthService({
     version: appVersion,
@@ -361,7 +361,7 @@ export function createCore(options: CoreOptions): Core {
       cdn.close();
       await prober.close();
       await jobs.shutdown();
-      await replication?.stop();
+      await replication.stop();
       await staging.discardAll();
       await stagedFolders.discardAll();
       await preparedDownloads.discardAll();
@@ -376,17 +376,18 @@ export function createCore(options: CoreOptions): Core {
 
 function createReplication(
   db: Database,
-  input: ReplicationSectionInput,
-  { blobs, access, logger, tmpDir, metrics }: { blobs: BlobStore; access: AccessControl; logger: Logger; tmpDir: string; metrics: () => MetricsService['collector'] },
+  input: ReplicationSectionInput | undefined,
+  { blobs, access, logger, tmpDir, jobs, metrics }: { blobs: BlobStore; access: AccessControl; logger: Logger; tmpDir: string; jobs: JobRunner; metrics: () => MetricsService['collector'] },
 ): ReplicationService {
-  const parsed = replicationSectionSchema.safeParse(input);
-  if (!parsed.success) throw new Error(`replication: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
+  const parsed = input === undefined ? null : replicationSectionSchema.safeParse(input);
+  if (parsed && !parsed.success) throw new Error(`replication: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
   return new ReplicationService({
     db,
-    section: parsed.data,
+    ...(parsed ? { section: parsed.data } : {}),
     source: { open: (digestHex) => blobs.open(digestHex) },
     logger,
     registryId: replicationRegistryId(db),
+    jobs,
     // The collector is built after the registry; gauges are only set once the queue runs.
     metrics: {
       setReplicationLag: (target, seconds) => metrics().setReplicationLag(target, seconds),

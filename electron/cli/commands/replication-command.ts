@@ -3,12 +3,12 @@ import { ReplicationClient } from '../../services/registry-client/replication-cl
 import { formatBytes, parseCommandArgs, registryClientFrom, registryOptions, registryOptionsHelp } from './command-options';
 import { columns, printResult } from './access-command-support';
 import path from 'node:path';
-import { replicationSectionSchema } from '../../../shared/domain/replication';
 import { createCore } from '../../services/composition-root';
 import { createConsoleLogger } from '../../services/logger';
 import { ReplicaNode, storageForNode } from '../../services/replication/replica-node';
 import { rebuildFromReplica } from '../../services/replication/replica-rebuild';
-import { replicationSectionOf } from '../depot-config';
+import type { ReplicationSection } from '../../../shared/domain/replication';
+import { ConfigFileError, loadDepotConfig } from '../../services/config/depot-config-file';
 
 export const replicationUsage = `Usage: torsh-depot replication <status|nodes|rules|queue|retry|verify|placement> [ARGS] --registry URL [--api-key KEY] [--json]
        torsh-depot replication rebuild --from NODE --config depot.yaml --data-dir DIR [--json]
@@ -128,9 +128,15 @@ export async function replicationCommand(args: string[], io: CliIo): Promise<num
 async function rebuild(args: string[], io: CliIo): Promise<number> {
   const { values } = parseCommandArgs(args, { from: { type: 'string' }, config: { type: 'string' }, 'data-dir': { type: 'string' }, json: { type: 'boolean' } }, { min: 0, max: 0, names: '' });
   if (values.from === undefined || values.config === undefined || values['data-dir'] === undefined) throw new UsageError('rebuild needs --from NODE, --config depot.yaml and --data-dir DIR');
-  const input = replicationSectionOf(values.config);
-  if (input === undefined) throw new UsageError(`--config ${values.config} has no replication: section`);
-  const config = replicationSectionSchema.parse(input).nodes.find((node) => node.id === values.from);
+  let section: ReplicationSection | undefined;
+  try {
+    section = (await loadDepotConfig(values.config, { env: io.env })).config.replication;
+  } catch (error) {
+    if (error instanceof ConfigFileError) throw new UsageError(`--config ${error.message}`);
+    throw error;
+  }
+  if (!section) throw new UsageError(`--config ${values.config} has no replication: section`);
+  const config = section.nodes.find((node) => node.id === values.from);
   if (!config) throw new UsageError(`--from: no node "${values.from}" in ${values.config}`);
   const logger = createConsoleLogger('torsh-depot', io.stderr);
   const core = createCore({ dataDir: path.resolve(values['data-dir']), shell: 'headless', logger });

@@ -6,6 +6,7 @@ import type { ByteRange, StorageBackend } from '../storage/storage-backend';
 import { parseBlobStoreUrl } from '../storage/blob-store-url';
 import { createStorageBackend } from '../storage/storage-factory';
 import { resolveSecretReference } from '../secrets/secret-reference';
+import { ReplicaHashTree } from './replica-hash-tree';
 
 /** Where a node's bytes come from: the registry's own blob store. */
 export interface ReplicaSource {
@@ -46,6 +47,11 @@ async function readAll(stream: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of stream) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string));
   return Buffer.concat(chunks);
+}
+
+/** A metadata record exactly as a node stores it (anti-entropy compares its size and MD5). */
+export function recordText(record: ReplicaMetaRecord): string {
+  return `${JSON.stringify(record, null, 2)}\n`;
 }
 
 /** What a node holds of one version, as read back from it. */
@@ -103,7 +109,7 @@ export class ReplicaNode {
     if (signature !== undefined) {
       await storage.put(replicaKeys.signature(hex), Readable.from([Buffer.from(signature)]), { contentType: 'text/plain', ...(signal ? { signal } : {}) });
     }
-    const text = `${JSON.stringify(record, null, 2)}\n`;
+    const text = recordText(record);
     const metaKey = replicaKeys.meta(record.name, record.version);
     const digest = sha256Hex(text);
     const written = await storage.put(metaKey, Readable.from([Buffer.from(text)]), { contentType: 'application/json', metadata: { sha256: digest }, ...(signal ? { signal } : {}) });
@@ -138,6 +144,30 @@ export class ReplicaNode {
       if (!(error instanceof SyntaxError)) throw error;
     }
     return { blob, record };
+  }
+
+  /**
+   * The node's hash tree over the keys anti-entropy expects there (others are not its business), from
+   * listings (1,000 keys a request) instead of a request per object. With `md5`, records carry the
+   * store's ETag (an S3 single-part ETag is the MD5 of the bytes), so a stale record shows too.
+   */
+  async listTree(expected: ReadonlySet<string>, md5: boolean, signal?: AbortSignal): Promise<ReplicaHashTree> {
+    const storage = await this.backend;
+    const tree = new ReplicaHashTree();
+    for (const prefix of ['blobs/sha256/', 'meta/']) {
+      let cursor: string | undefined;
+      do {
+        signal?.throwIfAborted();
+        const page = await storage.list(prefix, { limit: 1000, ...(cursor ? { cursor } : {}) });
+        for (const object of page.objects) {
+          if (!expected.has(object.key)) continue;
+          const etag = object.etag ?? null;
+          tree.add({ key: object.key, size: object.size, md5: md5 && prefix === 'meta/' && etag !== null && /^[0-9a-f]{32}$/.test(etag) ? etag : null });
+        }
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor);
+    }
+    return tree;
   }
 
   /** Opens a version's bytes on this node (read failover, rebuild). */

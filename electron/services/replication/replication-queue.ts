@@ -63,6 +63,8 @@ export interface ReplicationQueue {
   confirmedPuts(nodeId: string): Promise<Array<{ name: string; version: string; digest: string; size: number; recordJson: string; changeSeq: number }>>;
   /** Drops every task of a version (a publish that failed its level); returns the nodes that had confirmed a copy. */
   forget(name: string, version: string): Promise<string[]>;
+  /** Drops the copies still owed to a node that was removed; returns how many. */
+  dropPending(nodeId: string): Promise<number>;
   /** Nodes that confirmed a copy of these bytes. */
   holdersOf(digest: string): Promise<string[]>;
   /** The newest record queued for a version (its latest change). */
@@ -259,6 +261,10 @@ export class SqliteReplicationQueue implements ReplicationQueue {
       return nodes;
     })();
     return Promise.resolve(confirmed);
+  }
+
+  async dropPending(nodeId: string): Promise<number> {
+    return Promise.resolve(this.db.prepare(`DELETE FROM replication_tasks WHERE node_id = ? AND state <> 'done'`).run(nodeId).changes);
   }
 
   async holdersOf(digest: string): Promise<string[]> {
