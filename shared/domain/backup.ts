@@ -34,7 +34,12 @@ export const backupRepositorySchema = z
     /** Write-only mode: data sealed to these age recipients. */
     recipients: z.array(z.string().regex(/^age1[0-9a-z]+$/)).default([]),
     chunker: z.object({ min: sizeSchema, avg: sizeSchema, max: sizeSchema }).optional(),
-    compression: z.object({ codec: z.enum(['brotli', 'none']).default('brotli'), level: z.number().int().min(0).max(11).default(3) }).default({ codec: 'brotli', level: 3 }),
+    compression: z
+      .object({ codec: z.enum(['zstd', 'brotli', 'none']).default('zstd'), level: z.number().int().min(0).max(19).default(3) })
+      .strict()
+      .refine((value) => value.codec !== 'brotli' || value.level <= 11, 'brotli quality is 0–11')
+      .refine((value) => value.codec !== 'zstd' || value.level >= 1, 'zstd level is 1–19')
+      .default({ codec: 'zstd', level: 3 }),
     /** What a scheduled run backs up: the whole registry, or versions matching a name glob. */
     source: z.union([z.object({ kind: z.literal('registry') }).strict(), z.object({ kind: z.literal('packages'), glob: z.string().min(1), visibility: z.enum(['public', 'private', 'any']).default('any') }).strict()]).default({ kind: 'registry' }),
     schedule: cronSchema.optional(),

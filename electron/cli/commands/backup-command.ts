@@ -2,6 +2,7 @@ import { promises as fsp } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { BackupRepository } from '../../services/backup/backup-repository';
+import { defaultCompression } from '../../services/backup/chunk-codec';
 import { runBackup, type BackupProgress } from '../../services/backup/backup-runner';
 import { collectPaths, snapshotRegistry, snapshotVersion } from '../../services/backup/backup-sources';
 import { backupStrategies, type BackupStrategy, type Snapshot } from '../../services/backup/repository-format';
@@ -28,7 +29,7 @@ Every subcommand takes:
   --identity FILE          age identity to read a write-only repository's data
   --json                   print the result as JSON
 Subcommands:
-  init [--recipient age1…]… [--compression brotli|none] [--level N] [--chunk-min/--chunk-avg/--chunk-max BYTES]
+  init [--recipient age1…]… [--compression zstd|brotli|none] [--level N] [--chunk-min/--chunk-avg/--chunk-max BYTES]
   run (--path P… | --data-dir DIR [--version NAME@VERSION]) [--strategy full|incremental|differential] [--tag T]… [--note TEXT]
   snapshots                          list snapshots (oldest first)
   diff ID ID                         files added, removed and changed between two snapshots
@@ -151,13 +152,13 @@ export async function backupCommand(args: string[], io: CliIo): Promise<number> 
       const chunkAvg = wholeNumber(values['chunk-avg'], '--chunk-avg');
       const chunkMax = wholeNumber(values['chunk-max'], '--chunk-max');
       const chunker = chunkMin !== undefined || chunkAvg !== undefined || chunkMax !== undefined ? { minSize: chunkMin ?? 524288, avgSize: chunkAvg ?? 1048576, maxSize: chunkMax ?? 8388608 } : undefined;
-      const codec = values.compression ?? 'brotli';
-      if (codec !== 'brotli' && codec !== 'none') throw new UsageError('--compression must be brotli or none');
+      const codec = values.compression ?? defaultCompression.codec;
+      if (codec !== 'zstd' && codec !== 'brotli' && codec !== 'none') throw new UsageError('--compression must be zstd, brotli or none');
       const repo = await BackupRepository.init(storage, {
         passphrase: await passphraseFrom(values, io.env),
         ...(values.recipient ? { recipients: values.recipient } : {}),
         ...(chunker ? { chunker } : {}),
-        compression: { codec, level: wholeNumber(values.level, '--level') ?? 3 },
+        compression: { codec, level: wholeNumber(values.level, '--level') ?? (codec === 'none' ? 0 : defaultCompression.level) },
       });
       print(io, json, { id: repo.config.id, writeOnly: repo.writeOnly, config: repo.config }, `Created backup repository ${repo.config.id} in ${storage.description}${repo.writeOnly ? ' (write-only: data sealed to the recipients)' : ''}.`);
       return exitCodes.ok;

@@ -12,7 +12,7 @@ export const repositoryConfigSchema = z.object({
   id: z.string().regex(/^[0-9a-f]{32}$/),
   created: z.string(),
   chunker: z.object({ algorithm: z.literal('fastcdc-2020'), minSize: z.number().int(), avgSize: z.number().int(), maxSize: z.number().int() }),
-  compression: z.object({ codec: z.enum(['none', 'brotli']), level: z.number().int().min(0).max(11) }),
+  compression: z.object({ codec: z.enum(['none', 'brotli', 'zstd']), level: z.number().int().min(0).max(22) }),
   packSize: z.number().int().min(1024 * 1024).max(512 * 1024 * 1024),
   /** Write-only repositories: chunk data is sealed to these age X25519 recipients. */
   recipients: z.array(z.string()).nullable(),
