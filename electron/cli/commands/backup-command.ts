@@ -6,7 +6,9 @@ import { defaultCompression } from '../../services/backup/chunk-codec';
 import { runBackup, type BackupProgress } from '../../services/backup/backup-runner';
 import { collectPaths, snapshotRegistry, snapshotVersion } from '../../services/backup/backup-sources';
 import { backupStrategies, type BackupStrategy, type Snapshot } from '../../services/backup/repository-format';
-import { removeLocks, withLock } from '../../services/backup/repository-lock';
+import { removeLocks } from '../../services/backup/repository-lock';
+import { diffSnapshots, releaseRecoveryPointSnapshot, repositoryStats, retentionGroupsView, summarizeSnapshot } from '../../services/backup/snapshot-views';
+import type { SnapshotSummary } from '../../../shared/domain/backup';
 import { runForget, runPrune } from '../../services/backup/prune-runner';
 import { runRestore } from '../../services/backup/restore-runner';
 import { recoveryPointTag, type RetentionPolicy } from '../../services/backup/retention-policy';
@@ -117,9 +119,8 @@ function print(io: CliIo, json: boolean, data: unknown, text: string): void {
   io.stdout.write(json ? `${JSON.stringify(data, null, 2)}\n` : `${text}\n`);
 }
 
-function summary(snapshot: Snapshot): Record<string, unknown> {
-  const { files, ...rest } = snapshot;
-  return { ...rest, fileCount: files.length };
+function summary(snapshot: Snapshot): SnapshotSummary {
+  return summarizeSnapshot(snapshot);
 }
 
 function snapshotLine(snapshot: Snapshot): string {
@@ -182,15 +183,8 @@ export async function backupCommand(args: string[], io: CliIo): Promise<number> 
       const repo = await openRepository(values, io.env);
       const a = await repo.findSnapshot(first);
       const b = await repo.findSnapshot(second);
-      const before = new Map(a.files.map((file) => [file.path, file]));
-      const after = new Map(b.files.map((file) => [file.path, file]));
-      const added = [...after.keys()].filter((name) => !before.has(name));
-      const removed = [...before.keys()].filter((name) => !after.has(name));
-      const changed = [...after.keys()].filter((name) => before.has(name) && before.get(name)?.sha256 !== after.get(name)?.sha256);
-      const chunksA = new Set(a.files.flatMap((file) => file.chunks));
-      const newChunks = new Set(b.files.flatMap((file) => file.chunks).filter((id) => !chunksA.has(id)));
-      const result = { from: a.id, to: b.id, added, removed, changed, newChunks: newChunks.size };
-      print(io, json, result, [...added.map((name) => `+ ${name}`), ...removed.map((name) => `- ${name}`), ...changed.map((name) => `M ${name}`), `${newChunks.size} chunks in ${b.id.slice(0, 12)} are not in ${a.id.slice(0, 12)}`].join('\n'));
+      const result = diffSnapshots(a, b);
+      print(io, json, result, [...result.added.map((name) => `+ ${name}`), ...result.removed.map((name) => `- ${name}`), ...result.changed.map((name) => `M ${name}`), `${result.newChunks} chunks in ${b.id.slice(0, 12)} are not in ${a.id.slice(0, 12)}`].join('\n'));
       return exitCodes.ok;
     }
     case 'verify': {
@@ -231,11 +225,7 @@ export async function backupCommand(args: string[], io: CliIo): Promise<number> 
       const dryRun = values['dry-run'] === true;
       const groups = await runForget(repo, { policy, dryRun });
       const prune = values.prune === true && !dryRun ? await runPrune(repo, { signal }) : null;
-      const data = groups.map(({ group, decision }) => ({
-        group,
-        keep: decision.keep.map(({ snapshot, reasons }) => ({ id: snapshot.id, time: snapshot.time, reasons })),
-        remove: decision.remove.map(({ snapshot, reasons }) => ({ id: snapshot.id, time: snapshot.time, reasons })),
-      }));
+      const data = retentionGroupsView(groups);
       const lines = data.flatMap((group) => [
         `${group.group}: keep ${group.keep.length}, ${dryRun ? 'would remove' : 'removed'} ${group.remove.length}`,
         ...group.keep.map((entry) => `  keep    ${entry.id.slice(0, 12)} ${entry.time}  ${entry.reasons.join(', ')}`),
@@ -258,14 +248,8 @@ export async function backupCommand(args: string[], io: CliIo): Promise<number> 
       return exitCodes.ok;
     }
     case 'stats': {
-      const repo = await openRepository(values, io.env);
-      const snapshots = await repo.listSnapshots();
-      const index = await repo.loadIndex();
-      const stored = [...index.packs.values()].reduce((sum, pack) => sum + pack.size, 0);
-      const logical = snapshots.reduce((sum, snapshot) => sum + snapshot.stats.logicalBytes, 0);
-      const unique = [...index.chunks.values()].reduce((sum, chunk) => sum + chunk.rawLength, 0);
-      const stats = { snapshots: snapshots.length, logicalBytes: logical, uniqueBytes: unique, storedBytes: stored, chunks: index.chunks.size, packs: index.packs.size, dedupRatio: stored > 0 ? logical / stored : null };
-      print(io, json, stats, `${stats.snapshots} snapshots: ${formatBytes(logical)} logical, ${formatBytes(unique)} unique, ${formatBytes(stored)} stored in ${stats.packs} packs (ratio ${stats.dedupRatio?.toFixed(2) ?? '–'}×).`);
+      const stats = await repositoryStats(await openRepository(values, io.env));
+      print(io, json, stats, `${stats.snapshots} snapshots: ${formatBytes(stats.logicalBytes)} logical, ${formatBytes(stats.uniqueBytes)} unique, ${formatBytes(stats.storedBytes)} stored in ${stats.packs} packs (ratio ${stats.dedupRatio?.toFixed(2) ?? '–'}×).`);
       return exitCodes.ok;
     }
     default:
@@ -318,15 +302,7 @@ async function recoveryPointCommand(rest: string[], values: Values, io: CliIo, j
   }
   if (action === 'release') {
     if (!argument) throw new UsageError('recovery-point release needs an id');
-    const released = await withLock(repo.storage, 'exclusive', 'release recovery point', async () => {
-      const snapshot = await repo.findSnapshot(argument);
-      if (!snapshot.tags.includes(recoveryPointTag)) throw new UsageError(`${argument} is not a recovery point`);
-      const { id, ...content } = snapshot;
-      // Snapshots are immutable objects: write the untagged copy first, then delete the tagged one.
-      const copy = await repo.saveSnapshot({ ...content, tags: content.tags.filter((tag) => tag !== recoveryPointTag) });
-      await repo.deleteSnapshot(id);
-      return copy;
-    });
+    const released = await releaseRecoveryPointSnapshot(repo, argument);
     print(io, json, summary(released), `Released: the snapshot is now ${released.id.slice(0, 12)}, subject to retention like any other.`);
     return exitCodes.ok;
   }

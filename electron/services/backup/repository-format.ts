@@ -47,7 +47,7 @@ export const snapshotSchema = z.object({
   /** The snapshot this one was compared with (file metadata reused): none for a full backup. */
   parent: z.string().nullable(),
   /** What was backed up: `files` (paths), `registry` (a whole data folder), `version` (name@version). */
-  source: z.object({ kind: z.enum(['files', 'registry', 'version']), label: z.string() }),
+  source: z.object({ kind: z.enum(['files', 'registry', 'version', 'set']), label: z.string() }),
   tags: z.array(z.string()),
   note: z.string().nullable(),
   files: z.array(snapshotFileSchema),

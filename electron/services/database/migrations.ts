@@ -7,6 +7,7 @@ import { adminKeyMigration } from '../access/admin-key-migration';
 import { mirrorsMigration } from '../mirrors/mirrors-migration';
 import { replicationMigration } from '../replication/replication-migration';
 import { cdnStatsMigration } from '../cdn/cdn-stats-migration';
+import { backupMigration } from '../backup/backup-migration';
 
 /** Every migration of the product, in order. Capabilities append theirs. */
 export const migrations: readonly Migration[] = [
@@ -301,6 +302,7 @@ export const migrations: readonly Migration[] = [
   adminKeyMigration,
   mirrorsMigration,
   replicationMigration,
+  backupMigration,
   cdnStatsMigration,
 ];
 
