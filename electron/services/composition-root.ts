@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, promises as fsp, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { Database } from 'better-sqlite3';
 import type { DataFolderCheckResult } from '../../shared/domain/jobs';
@@ -57,6 +57,10 @@ import { Prober } from './probes/prober';
 import { SqliteProbeRepository } from './probes/probe-repository';
 import { RegistryChanges } from './registry/registry-changes';
 import { createCdnService, cdnEdgeProbeKind, type CdnService } from './cdn/cdn-wiring';
+import { BackupService } from './backup/backup-service';
+import { SqliteBackupStateRepository } from './backup/backup-state-repository';
+import { CronScheduler, SqliteScheduleStateStore } from './jobs/cron-scheduler';
+import { resolveSecretReference } from './secrets/secret-reference';
 
 export interface ShellDialogs {
   chooseFolder(title: string): Promise<string | null>;
@@ -138,6 +142,10 @@ export interface Core {
   readonly mirrors: MirrorManager;
   /** CDN: the configured section, edge probes, purges, origin uploads, best edge, routing, statistics. */
   readonly cdn: CdnService;
+  /** Cron schedules that survive restarts (backups and verifies now; replication rules later). */
+  readonly scheduler: CronScheduler;
+  /** Backup repositories, backup/verify/prune/restore jobs, schedules, recovery points. */
+  readonly backups: BackupService;
   startDataFolderCheck(sizeMiB: number): JobHandle<DataFolderCheckResult>;
   /** Removes blobs no version references (a job; shells run it at start-up, the Storage screen and `gc` on demand). */
   startBlobGc(request: BlobGcRequest): JobHandle<BlobGcResult>;
@@ -315,6 +323,29 @@ export function createCore(options: CoreOptions): Core {
 
   // Built after the prober it probes with; the prober's callback only runs once checks start.
   const cdn = createCdnService({ db, prober, probes: probeRepository, jobs, logger, prometheus: metrics.collector.prometheus, storage, registry, access, mirrors, registryUrl: () => registryUrl });
+  const scheduler = new CronScheduler({ store: new SqliteScheduleStateStore(db), logger });
+  const backups = new BackupService({
+    state: new SqliteBackupStateRepository(db),
+    jobs,
+    scheduler,
+    dataDir,
+    tmpDir,
+    logger,
+    openStorage: async (url, id) => {
+      const location = parseBlobStoreUrl(url, process.env);
+      if (location.config.kind === 'local') await fsp.mkdir(location.config.path, { recursive: true });
+      return storage.open(location, `backup-${id}`);
+    },
+    resolveSecret: (reference) => resolveSecretReference(reference, { env: process.env }),
+    registry,
+    access,
+    notify: (notification) => events.emit('notification', notification),
+    recordError: (operation, target, code) => metrics.collector.recordError(operation, target, code),
+  });
+  void backups
+    .reschedule()
+    .then(() => scheduler.start())
+    .catch((error: unknown) => logger.error('backup: the schedules could not start', error));
 
   let registryUrl: string | null = null;
   const registryEndpoint = { url: () => registryUrl, set: (url: string | null) => void (registryUrl = url) };
@@ -350,6 +381,8 @@ export function createCore(options: CoreOptions): Core {
     registryChanges,
     mirrors,
     cdn,
+    scheduler,
+    backups,
     startDataFolderCheck: (sizeMiB: number) =>
       jobs.start('data-folder-check', `Data folder check (${sizeMiB} MiB)`, { sizeMiB }, (context) => runDataFolderCheck(db, tmpDir, sizeMiB, context)),
     startBlobGc: (request: BlobGcRequest) =>
@@ -359,6 +392,7 @@ export function createCore(options: CoreOptions): Core {
       closed = true;
       mirrors.stopHealthChecks();
       cdn.close();
+      await scheduler.stop();
       await prober.close();
       await jobs.shutdown();
       await replication.stop();

@@ -9,6 +9,7 @@ import { replicationMigration } from '../replication/replication-migration';
 import { cdnStatsMigration } from '../cdn/cdn-stats-migration';
 import { cdnConfigMigration } from '../cdn/cdn-config-migration';
 import { replicationSettingsMigration } from '../replication/replication-settings-migration';
+import { backupMigration } from '../backup/backup-migration';
 
 /** Every migration of the product, in order. Capabilities append theirs. */
 export const migrations: readonly Migration[] = [
@@ -303,6 +304,7 @@ export const migrations: readonly Migration[] = [
   adminKeyMigration,
   mirrorsMigration,
   replicationMigration,
+  backupMigration,
   cdnStatsMigration,
   replicationSettingsMigration,
   cdnConfigMigration,
