@@ -140,7 +140,7 @@ export const cidrRegionSchema = z
 export const geoSchema = z
   .object({
     cidr_regions: z.array(cidrRegionSchema).max(10_000).default([]),
-    /** A MaxMind GeoLite2-City.mmdb file (accepted; its reader is not built yet, docs/cdn.md). */
+    /** A MaxMind GeoLite2 City or Country `.mmdb` file (relative to the config file): client IP → coordinates or continent, after the CIDR table. */
     maxmind_db: z.string().min(1).max(4096).optional(),
   })
   .strict();

@@ -14,6 +14,7 @@ import {
   type PurgeReport,
 } from '../../../shared/domain/cdn';
 import type { JobRecord } from '../../../shared/domain/jobs';
+import type { FailoverConfig } from '../../../shared/domain/mirrors';
 import { DepotError } from '../../../shared/errors';
 import type { JobRunner } from '../jobs/job-runner';
 import type { Logger } from '../logger';
@@ -33,6 +34,8 @@ import { rankEdges } from './edge-selector';
 import { openGeoIpDatabase } from './geoip-database';
 import type { CdnProvider } from './providers/cdn-provider';
 import { decideRoute, edgeObjectPath, type RouteDecision } from './route-decision';
+import { downloadViaEdges, type EdgeDownloadResult } from './cdn-download';
+import type { DownloadSource, ExpectedBlob, MirrorDownloadEvent, MultiSourceOptions } from '../mirrors/download/download-types';
 
 export interface CdnServiceOptions {
   repository: CdnConfigRepository;
@@ -52,6 +55,8 @@ export interface CdnServiceOptions {
   registryUrl: () => string | null;
   /** The best mirror's URL of a version, for the fallback when no edge is eligible. */
   mirrorUrl?: (name: string, version: string, region: string | null) => Promise<string | null>;
+  /** The mirrors' failover settings (retries, stall timeout, minimum rate): edge downloads use the same downloader. */
+  failover?: () => Promise<FailoverConfig>;
   /** Where relative paths (secret files, the MaxMind file) of a section set without a file start. */
   baseDir: string;
   clock?: () => number;
@@ -308,10 +313,40 @@ export class CdnService {
   /** Counts one transfer through an edge (hit/miss from its headers) in the statistics, the metrics and its throughput. */
   async recordTransfer(transfer: EdgeTransfer): Promise<CacheOutcome> {
     const outcome = cacheOutcomeOf(transfer.headers);
+    await this.recordOutcome(transfer, outcome);
+    return outcome;
+  }
+
+  private async recordOutcome(transfer: Omit<EdgeTransfer, 'headers'>, outcome: CacheOutcome): Promise<void> {
     await this.options.stats.record({ at: new Date(this.now()), edgeId: transfer.edgeId, name: transfer.name, version: transfer.version, outcome, bytes: transfer.bytes });
     this.options.metrics.recordTransfer(transfer.edgeId, outcome, transfer.bytes);
     if (transfer.durationMs !== undefined && transfer.durationMs > 0) await this.monitor.recordTransfer(transfer.edgeId, transfer.bytes, transfer.durationMs);
-    return outcome;
+  }
+
+  /**
+   * Downloads a version through the best edges for this client with the mirrors' failover downloader
+   * (the next edge resumes with Range when one dies), the registry last; digest verified; each edge
+   * used is counted in the statistics with its cache verdict.
+   */
+  async download(
+    request: { name: string; version: string; expected: ExpectedBlob; destPath: string; clientIp?: string | null; region?: string | null; registry?: DownloadSource },
+    options: { signal?: AbortSignal; onEvent?: (event: MirrorDownloadEvent) => void; onResponse?: MultiSourceOptions['onResponse'] } = {},
+  ): Promise<EdgeDownloadResult> {
+    const section = await this.require();
+    const answer = await this.bestUrl(request);
+    const result = await downloadViaEdges(request.destPath, {
+      section,
+      answer,
+      expected: request.expected,
+      ...(this.options.failover ? { failover: await this.options.failover() } : {}),
+      ...(request.registry ? { registry: request.registry } : {}),
+      ...options,
+    });
+    for (const usage of result.mirrors) {
+      if (usage.bytes === 0 || !section.edges.some((edge) => edge.id === usage.id)) continue;
+      await this.recordOutcome({ edgeId: usage.id, name: request.name, version: request.version, bytes: usage.bytes, durationMs: result.durationMs }, result.outcomes.get(usage.id) ?? 'unknown');
+    }
+    return result;
   }
 
   /** Our statistics over a range, with the provider's analytics next to them when configured. */

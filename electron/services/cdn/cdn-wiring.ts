@@ -50,6 +50,7 @@ export function createCdnService(deps: {
       const best = (await deps.mirrors.rank({ name, version, ...(region ? { region } : {}) })).find((entry) => entry.eligible);
       return best ? mirrorFileUrl(best.url, mirrorBlobPath(name, version)).href : null;
     },
+    failover: async () => (await deps.mirrors.settings()).failover,
     baseDir: process.cwd(),
   });
 }
