@@ -145,6 +145,7 @@ async function rebuild(args: string[], io: CliIo): Promise<number> {
     printResult(io, values.json, report, () => [
       `rebuilt ${report.versions} version(s) from ${report.node} (${report.yanked} yanked, ${report.signatures} signature(s))`,
       ...report.failed.map((failure) => `  not restored: ${failure.name}@${failure.version}: ${failure.error}`),
+      ...report.uncommitted.map((entry) => `  skipped: ${entry.name}@${entry.version}: a strong write without its commit marker (it never completed)`),
     ]);
     return report.failed.length > 0 ? exitCodes.failure : exitCodes.ok;
   } finally {

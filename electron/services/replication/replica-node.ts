@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { DepotError } from '../../../shared/errors';
-import { replicaKeys, replicaMetaRecordSchema, replicationNodeKind, type ReplicaMetaRecord, type ReplicationNodeConfig } from '../../../shared/domain/replication';
+import { replicaCommitMarkerSchema, replicaKeys, replicaMetaRecordSchema, replicationNodeKind, type ReplicaCommitMarker, type ReplicaMetaRecord, type ReplicationNodeConfig } from '../../../shared/domain/replication';
 import type { ByteRange, StorageBackend } from '../storage/storage-backend';
 import { parseBlobStoreUrl } from '../storage/blob-store-url';
 import { createStorageBackend } from '../storage/storage-factory';
@@ -176,7 +176,23 @@ export class ReplicaNode {
   }
 
   async deleteRecord(name: string, version: string): Promise<void> {
-    await (await this.backend).delete(replicaKeys.meta(name, version));
+    const storage = await this.backend;
+    await storage.delete(replicaKeys.commit(name, version));
+    await storage.delete(replicaKeys.meta(name, version));
+  }
+
+  /** A strong write's commit marker, written once every replica confirmed. */
+  async writeMarker(marker: ReplicaCommitMarker, signal?: AbortSignal): Promise<void> {
+    const text = `${JSON.stringify(marker)}\n`;
+    await (await this.backend).put(replicaKeys.commit(marker.name, marker.version), Readable.from([Buffer.from(text)]), { contentType: 'application/json', ...(signal ? { signal } : {}) });
+  }
+
+  async readMarker(name: string, version: string): Promise<ReplicaCommitMarker | null> {
+    const storage = await this.backend;
+    const key = replicaKeys.commit(name, version);
+    if (!(await storage.head(key))) return null;
+    const parsed = replicaCommitMarkerSchema.safeParse(JSON.parse((await readAll(await storage.get(key))).toString('utf8')) as unknown);
+    return parsed.success ? parsed.data : null;
   }
 
   /** Drops a bad copy so the next write replaces it instead of trusting its size and recorded digest. */

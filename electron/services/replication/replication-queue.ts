@@ -65,6 +65,12 @@ export interface ReplicationQueue {
   forget(name: string, version: string): Promise<string[]>;
   /** Drops the copies still owed to a node that was removed; returns how many. */
   dropPending(nodeId: string): Promise<number>;
+  /** A strong write reached every replica and its commit markers are written. */
+  markCommitted(commit: { name: string; version: string; digest: string; level: string; nodes: string[] }, nowMs: number): Promise<void>;
+  /** True when the version was written at strong consistency and its commit is not recorded. */
+  awaitsCommit(name: string, version: string): Promise<boolean>;
+  /** Versions with copies queued before this time. */
+  versionsQueuedBefore(ms: number): Promise<Array<{ name: string; version: string }>>;
   /** Nodes that confirmed a copy of these bytes. */
   holdersOf(digest: string): Promise<string[]>;
   /** The newest record queued for a version (its latest change). */
@@ -103,6 +109,7 @@ export class SqliteReplicationQueue implements ReplicationQueue {
   private readonly insert: Statement;
   private readonly dueCandidates: Statement;
   private readonly claim: Statement;
+  private readonly awaitsCommitStmt: Statement;
 
   constructor(private readonly db: Database) {
     this.insert = db.prepare(`INSERT OR IGNORE INTO replication_tasks
@@ -116,6 +123,10 @@ export class SqliteReplicationQueue implements ReplicationQueue {
           WHERE d.package_name = t.package_name AND d.version = t.version AND d.node_id = t.node_id
             AND d.change_seq < t.change_seq AND d.state <> 'done')
       ORDER BY t.id LIMIT ?`);
+    this.awaitsCommitStmt = db.prepare(`SELECT 1 FROM replication_tasks t
+      WHERE t.package_name = ? AND t.version = ? AND t.change_seq = 0 AND json_extract(t.record_json, '$.consistency') = 'strong'
+        AND NOT EXISTS (SELECT 1 FROM replication_commits c WHERE c.package_name = t.package_name AND c.version = t.version)
+      LIMIT 1`);
     this.claim = db.prepare(`UPDATE replication_tasks SET state = 'running', attempts = attempts + 1 WHERE id = ? AND state = 'pending'`);
   }
 
@@ -258,6 +269,7 @@ export class SqliteReplicationQueue implements ReplicationQueue {
     const confirmed = this.db.transaction(() => {
       const nodes = (this.db.prepare(`SELECT DISTINCT node_id FROM replication_tasks WHERE package_name = ? AND version = ? AND state = 'done'`).all(name, version) as Array<{ node_id: string }>).map((row) => row.node_id);
       this.db.prepare('DELETE FROM replication_tasks WHERE package_name = ? AND version = ?').run(name, version);
+      this.db.prepare('DELETE FROM replication_commits WHERE package_name = ? AND version = ?').run(name, version);
       return nodes;
     })();
     return Promise.resolve(confirmed);
@@ -265,6 +277,22 @@ export class SqliteReplicationQueue implements ReplicationQueue {
 
   async dropPending(nodeId: string): Promise<number> {
     return Promise.resolve(this.db.prepare(`DELETE FROM replication_tasks WHERE node_id = ? AND state <> 'done'`).run(nodeId).changes);
+  }
+
+  async markCommitted(commit: { name: string; version: string; digest: string; level: string; nodes: string[] }, nowMs: number): Promise<void> {
+    this.db
+      .prepare('INSERT OR REPLACE INTO replication_commits (package_name, version, digest, level, nodes_json, committed_at) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(commit.name, commit.version, commit.digest, commit.level, JSON.stringify(commit.nodes), nowMs);
+    return Promise.resolve();
+  }
+
+  async awaitsCommit(name: string, version: string): Promise<boolean> {
+    const row = this.awaitsCommitStmt.get(name, version);
+    return Promise.resolve(row !== undefined);
+  }
+
+  async versionsQueuedBefore(ms: number): Promise<Array<{ name: string; version: string }>> {
+    return Promise.resolve(this.db.prepare('SELECT DISTINCT package_name AS name, version FROM replication_tasks WHERE change_seq = 0 AND created_at < ?').all(ms) as Array<{ name: string; version: string }>);
   }
 
   async holdersOf(digest: string): Promise<string[]> {
