@@ -63,7 +63,7 @@ export const replicationNodeConfigSchema = z
     capacity: sizeSchema.optional(),
     credentials: replicationNodeCredentialsSchema.default({}),
     /** Concurrent transfers to this node. */
-    max_transfers: z.number().int().min(1).max(64).default(4),
+    max_transfers: z.number().int().min(1).max(64).default(8),
     enabled: z.boolean().default(true),
   })
   .strict();

@@ -63,6 +63,10 @@ export interface ReplicationQueue {
   confirmedPuts(nodeId: string): Promise<Array<{ name: string; version: string; digest: string; size: number; recordJson: string; changeSeq: number }>>;
   /** Drops every task of a version (a publish that failed its level); returns the nodes that had confirmed a copy. */
   forget(name: string, version: string): Promise<string[]>;
+  /** Bytes of every version placed per node (copied or queued). */
+  placedBytes(): Promise<Map<string, number>>;
+  /** Copies not yet confirmed. */
+  depth(): Promise<number>;
   /** Drops the copies still owed to a node that was removed; returns how many. */
   dropPending(nodeId: string): Promise<number>;
   /** A strong write reached every replica and its commit markers are written. */
@@ -273,6 +277,15 @@ export class SqliteReplicationQueue implements ReplicationQueue {
       return nodes;
     })();
     return Promise.resolve(confirmed);
+  }
+
+  async placedBytes(): Promise<Map<string, number>> {
+    const rows = this.db.prepare(`SELECT node_id AS nodeId, SUM(size) AS bytes FROM replication_tasks WHERE operation = 'put' GROUP BY node_id`).all() as Array<{ nodeId: string; bytes: number }>;
+    return Promise.resolve(new Map(rows.map((row) => [row.nodeId, row.bytes])));
+  }
+
+  async depth(): Promise<number> {
+    return Promise.resolve((this.db.prepare(`SELECT COUNT(*) AS depth FROM replication_tasks WHERE state IN ('pending', 'running')`).get() as { depth: number }).depth);
   }
 
   async dropPending(nodeId: string): Promise<number> {

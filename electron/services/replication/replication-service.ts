@@ -106,6 +106,8 @@ export class ReplicationService implements VisibilityGate {
   private antiEntropyTimer: NodeJS.Timeout | null = null;
   private antiEntropyRunning = false;
   private started = false;
+  /** Bytes placed per node (capacity checks), read once and then kept up to date here. */
+  private placedBytes: Map<string, number> | null = null;
 
   constructor(private readonly options: ReplicationServiceOptions) {
     this.now = options.now ?? Date.now;
@@ -187,6 +189,7 @@ export class ReplicationService implements VisibilityGate {
     if (intervalChanged) this.armAntiEntropy();
     this.nodeMap.clear();
     for (const [id, node] of next) this.nodeMap.set(id, node);
+    this.placedBytes = null;
     for (const id of removed) {
       const dropped = await this.queue.dropPending(id);
       if (dropped > 0) this.options.logger.warn(`replication: node ${id} removed; its ${dropped} waiting cop${dropped === 1 ? 'y was' : 'ies were'} dropped`);
@@ -363,6 +366,7 @@ export class ReplicationService implements VisibilityGate {
    * replica, and no rebuild from one, ever shows a version the registry never made visible.
    */
   private async abandon(candidate: Pick<VisibilityCandidate, 'name' | 'version'>): Promise<void> {
+    this.placedBytes = null;
     const confirmed = await this.queue.forget(candidate.name, candidate.version);
     for (const nodeId of confirmed) {
       try {
@@ -375,14 +379,15 @@ export class ReplicationService implements VisibilityGate {
 
   /** Chooses nodes for a new version; remembers full nodes and shortfalls as alerts. */
   private async place(candidate: VisibilityCandidate): Promise<string[]> {
-    const counters = new Map((await this.queue.counters(0)).map((row) => [row.nodeId, row]));
+    this.placedBytes ??= await this.queue.placedBytes();
+    const placedBytes = this.placedBytes;
     const result = placeReplicas(
       [...this.nodes.values()].map((node) => ({
         id: node.id,
         region: node.config.region,
         priority: node.config.priority,
         capacityBytes: node.config.capacity ?? null,
-        usedBytes: counters.get(node.id)?.placedBytes ?? 0,
+        usedBytes: placedBytes.get(node.id) ?? 0,
         enabled: node.config.enabled,
       })),
       this.current.replication_factor,
@@ -396,6 +401,7 @@ export class ReplicationService implements VisibilityGate {
     if (result.shortBy > 0) {
       this.alerts.set('under-replicated', { kind: 'under-replicated', nodeId: null, message: `${candidate.name}@${candidate.version} has ${result.nodes.length} of ${this.current.replication_factor} replicas: not enough nodes with room` });
     }
+    for (const nodeId of result.nodes) placedBytes.set(nodeId, (placedBytes.get(nodeId) ?? 0) + candidate.size);
     return result.nodes;
   }
 
@@ -547,6 +553,11 @@ export class ReplicationService implements VisibilityGate {
 
   listQueue(options: { nodeId?: string; limit?: number } = {}): Promise<ReplicationTask[]> {
     return this.queue.list({ ...(options.nodeId !== undefined ? { nodeId: options.nodeId } : {}), limit: options.limit ?? 500 });
+  }
+
+  /** Copies not yet confirmed, all nodes (cheap: one indexed count). */
+  queueDepth(): Promise<number> {
+    return this.queue.depth();
   }
 
   async retry(nodeId?: string): Promise<number> {
