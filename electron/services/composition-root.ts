@@ -196,15 +196,15 @@ export function createCore(options: CoreOptions): Core {
   const access = new AccessControl({ repository: new AccessRepository(db), ...(options.failedAuthLimit ? { limiter: new FailedAuthLimiter(options.failedAuthLimit) } : {}) });
   access.ensureLocalUser();
   const encryptor = new PackageEncryptor(options.encryptorTuning);
+  const registryRepository = new RegistryRepository(db);
   let replication: ReplicationService;
   try {
-    replication = createReplication(db, options.replication, { blobs, access, logger, tmpDir, jobs, metrics: () => metrics.collector });
+    replication = createReplication(db, options.replication, { blobs, access, logger, tmpDir, jobs, metrics: () => metrics.collector, registryRepository });
   } catch (error) {
     db.close();
     lock.release();
     throw error;
   }
-  const registryRepository = new RegistryRepository(db);
   const blobsInFlight = new BlobsInFlight();
   const registry = new RegistryService({
     repository: registryRepository,
@@ -411,7 +411,7 @@ export function createCore(options: CoreOptions): Core {
 function createReplication(
   db: Database,
   input: ReplicationSectionInput | undefined,
-  { blobs, access, logger, tmpDir, jobs, metrics }: { blobs: BlobStore; access: AccessControl; logger: Logger; tmpDir: string; jobs: JobRunner; metrics: () => MetricsService['collector'] },
+  { blobs, access, logger, tmpDir, jobs, metrics, registryRepository }: { blobs: BlobStore; access: AccessControl; logger: Logger; tmpDir: string; jobs: JobRunner; metrics: () => MetricsService['collector']; registryRepository: RegistryRepository },
 ): ReplicationService {
   const parsed = input === undefined ? null : replicationSectionSchema.safeParse(input);
   if (parsed && !parsed.success) throw new Error(`replication: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
@@ -422,6 +422,7 @@ function createReplication(
     logger,
     registryId: replicationRegistryId(db),
     jobs,
+    versionExists: (name, version) => registryRepository.findVersion(name, version) !== undefined,
     // The collector is built after the registry; gauges are only set once the queue runs.
     metrics: {
       setReplicationLag: (target, seconds) => metrics().setReplicationLag(target, seconds),

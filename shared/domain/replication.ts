@@ -63,7 +63,7 @@ export const replicationNodeConfigSchema = z
     capacity: sizeSchema.optional(),
     credentials: replicationNodeCredentialsSchema.default({}),
     /** Concurrent transfers to this node. */
-    max_transfers: z.number().int().min(1).max(64).default(4),
+    max_transfers: z.number().int().min(1).max(64).default(8),
     enabled: z.boolean().default(true),
   })
   .strict();
@@ -384,6 +384,8 @@ export const replicaMetaRecordSchema = z.object({
   version_vector: versionVectorSchema,
   /** The registry that accepted the write. */
   origin: z.string(),
+  /** The level the write was made at; a `strong` write counts only once its commit marker is on the replica. */
+  consistency: consistencyLevelSchema.optional(),
 });
 export type ReplicaMetaRecord = z.infer<typeof replicaMetaRecordSchema>;
 
@@ -392,7 +394,21 @@ export const replicaKeys = {
   blob: (digestHex: string): string => `blobs/sha256/${digestHex}`,
   signature: (digestHex: string): string => `blobs/sha256/${digestHex}.minisig`,
   meta: (name: string, version: string): string => `meta/${name}/${version}.json`,
+  /** Written once every replica confirmed a strong write (see replicaCommitMarkerSchema). */
+  commit: (name: string, version: string): string => `commits/${name}/${version}.json`,
 };
+
+/** A strong write's commit marker: every listed node confirmed blob and record before it was written. */
+export const replicaCommitMarkerSchema = z.object({
+  format: z.literal('torsh-replica-commit/1'),
+  name: z.string(),
+  version: z.string(),
+  digest: z.string().regex(/^sha256:[0-9a-f]{64}$/),
+  consistency: consistencyLevelSchema,
+  nodes: z.array(z.string()),
+  committed_at: z.string(),
+});
+export type ReplicaCommitMarker = z.infer<typeof replicaCommitMarkerSchema>;
 
 // ---------------------------------------------------------------------------------------------
 // Views (HTTP, IPC, CLI --json, the screen)

@@ -40,6 +40,8 @@ export interface ReplicationServiceOptions {
   /** A section to put in force (and store); without it, the stored section is used. */
   section?: ReplicationSection;
   settings?: ReplicationSettingsRepository;
+  /** Whether the registry recorded a version (copies of one it did not are dropped at start). */
+  versionExists?: (name: string, version: string) => boolean;
   /** Anti-entropy runs as a job (progress, cancel, history). */
   jobs?: Pick<JobRunner, 'start'>;
   source: ReplicaSource;
@@ -104,6 +106,8 @@ export class ReplicationService implements VisibilityGate {
   private antiEntropyTimer: NodeJS.Timeout | null = null;
   private antiEntropyRunning = false;
   private started = false;
+  /** Bytes placed per node (capacity checks), read once and then kept up to date here. */
+  private placedBytes: Map<string, number> | null = null;
 
   constructor(private readonly options: ReplicationServiceOptions) {
     this.now = options.now ?? Date.now;
@@ -185,6 +189,7 @@ export class ReplicationService implements VisibilityGate {
     if (intervalChanged) this.armAntiEntropy();
     this.nodeMap.clear();
     for (const [id, node] of next) this.nodeMap.set(id, node);
+    this.placedBytes = null;
     for (const id of removed) {
       const dropped = await this.queue.dropPending(id);
       if (dropped > 0) this.options.logger.warn(`replication: node ${id} removed; its ${dropped} waiting cop${dropped === 1 ? 'y was' : 'ies were'} dropped`);
@@ -193,7 +198,9 @@ export class ReplicationService implements VisibilityGate {
   }
 
   async start(): Promise<void> {
+    const startedAt = this.now();
     await this.ready;
+    await this.sweepOrphans(startedAt);
     this.started = true;
     this.armAntiEntropy();
     for (const node of this.nodes.values()) {
@@ -276,7 +283,7 @@ export class ReplicationService implements VisibilityGate {
     }
     const waiter = needed > 0 ? this.waitForPuts(candidate, placed, needed, level) : null;
     if (existing.length === 0) {
-      const record = await this.newRecord(candidate);
+      const record = await this.newRecord(candidate, level);
       const tasks: NewReplicationTask[] = placed.map((nodeId) => ({
         name: candidate.name,
         version: candidate.version,
@@ -295,9 +302,61 @@ export class ReplicationService implements VisibilityGate {
     if (!waiter) return;
     try {
       await waiter.done;
+      if (level === 'strong') await this.commit(candidate, placed, level);
     } catch (error) {
       await this.abandon(candidate);
       throw error;
+    }
+  }
+
+  /**
+   * Strong: once every replica confirmed, the commit marker goes to each of them and then to the
+   * registry's own table; only then may the version become visible. A replica's record without its
+   * marker is a write that never completed (rebuilds skip it; reads through the registry refuse it).
+   */
+  private async commit(candidate: VisibilityCandidate, nodes: readonly string[], level: ConsistencyLevel): Promise<void> {
+    const marker = { format: 'torsh-replica-commit/1' as const, name: candidate.name, version: candidate.version, digest: candidate.digest, consistency: level, nodes: [...nodes], committed_at: this.stamp(null) };
+    const failures: string[] = [];
+    await Promise.all(
+      nodes.map(async (nodeId) => {
+        try {
+          const node = this.nodes.get(nodeId);
+          if (!node) throw new Error('not configured');
+          await node.writeMarker(marker);
+        } catch (error) {
+          failures.push(`${nodeId} (${(error as Error).message})`);
+        }
+      }),
+    );
+    if (failures.length > 0) {
+      throw new DepotError('UNAVAILABLE', `${level} consistency not met for ${candidate.name}@${candidate.version}: every replica confirmed, but the commit marker could not be written on ${failures.join(', ')}. The version is not visible.`, {
+        reason: 'consistency-not-met',
+      });
+    }
+    await this.queue.markCommitted({ name: candidate.name, version: candidate.version, digest: candidate.digest, level, nodes: [...nodes] }, this.now());
+  }
+
+  /**
+   * The registry's read check: a version written at `strong` is served only once its commit marker
+   * is recorded, so a read never returns a version a replica would not.
+   */
+  async beforeRead(name: string, version: string): Promise<void> {
+    if (await this.queue.awaitsCommit(name, version)) {
+      throw new DepotError('UNAVAILABLE', `${name}@${version} was written at strong consistency and its commit marker is missing: it is not served until every replica holds it (run replication verify).`, { reason: 'not-committed' });
+    }
+  }
+
+  /**
+   * Copies queued by a publish that never committed (the process died between the queue and the
+   * registry's record) are dropped at start, with any record they left on a node.
+   */
+  private async sweepOrphans(before: number): Promise<void> {
+    const exists = this.options.versionExists;
+    if (!exists) return;
+    for (const entry of await this.queue.versionsQueuedBefore(before)) {
+      if (exists(entry.name, entry.version)) continue;
+      this.options.logger.warn(`replication: ${entry.name}@${entry.version} was queued by a publish that never committed; its copies are dropped`);
+      await this.abandon(entry);
     }
   }
 
@@ -306,7 +365,8 @@ export class ReplicationService implements VisibilityGate {
    * registry discards the unrecorded blob) and the records already written are removed, so no
    * replica, and no rebuild from one, ever shows a version the registry never made visible.
    */
-  private async abandon(candidate: VisibilityCandidate): Promise<void> {
+  private async abandon(candidate: Pick<VisibilityCandidate, 'name' | 'version'>): Promise<void> {
+    this.placedBytes = null;
     const confirmed = await this.queue.forget(candidate.name, candidate.version);
     for (const nodeId of confirmed) {
       try {
@@ -319,14 +379,15 @@ export class ReplicationService implements VisibilityGate {
 
   /** Chooses nodes for a new version; remembers full nodes and shortfalls as alerts. */
   private async place(candidate: VisibilityCandidate): Promise<string[]> {
-    const counters = new Map((await this.queue.counters(0)).map((row) => [row.nodeId, row]));
+    this.placedBytes ??= await this.queue.placedBytes();
+    const placedBytes = this.placedBytes;
     const result = placeReplicas(
       [...this.nodes.values()].map((node) => ({
         id: node.id,
         region: node.config.region,
         priority: node.config.priority,
         capacityBytes: node.config.capacity ?? null,
-        usedBytes: counters.get(node.id)?.placedBytes ?? 0,
+        usedBytes: placedBytes.get(node.id) ?? 0,
         enabled: node.config.enabled,
       })),
       this.current.replication_factor,
@@ -340,6 +401,7 @@ export class ReplicationService implements VisibilityGate {
     if (result.shortBy > 0) {
       this.alerts.set('under-replicated', { kind: 'under-replicated', nodeId: null, message: `${candidate.name}@${candidate.version} has ${result.nodes.length} of ${this.current.replication_factor} replicas: not enough nodes with room` });
     }
+    for (const nodeId of result.nodes) placedBytes.set(nodeId, (placedBytes.get(nodeId) ?? 0) + candidate.size);
     return result.nodes;
   }
 
@@ -383,7 +445,7 @@ export class ReplicationService implements VisibilityGate {
     return { done };
   }
 
-  private async newRecord(candidate: VisibilityCandidate): Promise<ReplicaMetaRecord> {
+  private async newRecord(candidate: VisibilityCandidate, level: ConsistencyLevel): Promise<ReplicaMetaRecord> {
     const { registryId } = this.options;
     const change = await this.queue.nextChange(candidate.name, registryId, (previous) => this.stamp(previous));
     const access = this.options.packageAccess?.(candidate.name) ?? null;
@@ -403,6 +465,7 @@ export class ReplicationService implements VisibilityGate {
       committed_at: change.hlc,
       version_vector: change.vector,
       origin: registryId,
+      consistency: level,
     };
   }
 
@@ -490,6 +553,11 @@ export class ReplicationService implements VisibilityGate {
 
   listQueue(options: { nodeId?: string; limit?: number } = {}): Promise<ReplicationTask[]> {
     return this.queue.list({ ...(options.nodeId !== undefined ? { nodeId: options.nodeId } : {}), limit: options.limit ?? 500 });
+  }
+
+  /** Copies not yet confirmed, all nodes (cheap: one indexed count). */
+  queueDepth(): Promise<number> {
+    return this.queue.depth();
   }
 
   async retry(nodeId?: string): Promise<number> {

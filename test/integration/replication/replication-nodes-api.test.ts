@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { stringify as toYaml } from 'yaml';
-import { startServe, stopAllServing } from '../../support/cli-process';
+import { runCliProcess, startServe, stopAllServing } from '../../support/cli-process';
 import { makeTestPackage } from '../../support/packages';
 import { makeTempDir } from '../../support/temp-dir';
 import { keyVariable, nodeEndpoint, readRecord, sectionFor, useRegions, type Region } from './replication-support';
@@ -70,6 +70,16 @@ describe('replication nodes and rules: depot.yaml through the one loader, then c
     expect(noInterval.status).toBe(400);
     expect(JSON.stringify(noInterval.json)).toContain('rules.1.interval');
     expect((await call(`${api}/nodes`, { remove: 'eu' })).status).toBe(200);
+
+    // The CLI: the same fields, checked by the registry.
+    const cli = (args: string[]) => runCliProcess(['replication', ...args, '--registry', new URL(api).origin], { ...process.env, TORSH_DEPOT_API_KEY: adminKey });
+    const ruleAdded = await cli(['rules', 'add', 'nightly', '--packages', 'nlp/*', '--label', 'prod', '--consistency', 'eventual']);
+    expect(ruleAdded.stdout).toContain('rule nightly saved; rules: vision, nightly');
+    expect(ruleAdded.code).toBe(0);
+    const refused = await cli(['nodes', 'add', 'zz', '--region', 'atlantis-1', '--endpoint', nodeEndpoint(ap)]);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain('node.region');
+    expect((await cli(['rules', 'remove', 'nightly'])).stdout).toContain('rules: vision');
 
     // Restarted without --config: the stored section is in force, and a publish is placed on its nodes.
     for (const cleanup of cleanups.splice(0).reverse().filter((entry) => entry !== data.cleanup)) await cleanup();
