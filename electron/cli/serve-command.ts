@@ -13,6 +13,7 @@ import { createMetricsRoute } from '../host/metrics-route';
 import { createStorageRoutes } from '../host/storage-routes';
 import { defaultBlobGcGraceSeconds } from '../../shared/domain/storage';
 import { createCoreMirrorsRoutes } from '../host/mirrors-routes';
+import { createCoreBackupRoutes } from '../host/backup-routes';
 import { ConfigFileError, loadDepotConfig, type LoadedDepotConfig } from '../services/config/depot-config-file';
 import { applyDepotConfig } from '../services/config/apply-depot-config';
 import { exitCodes, UsageError, type CliIo } from './cli-io';
@@ -238,7 +239,7 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
       host: options.host,
       port: options.port,
       staticDir,
-      apiRoutes: [createReplicationRoutes({ replication: core.replication, authorizer: core.authorizer }), createStorageRoutes(core), createCoreMirrorsRoutes(core), registryRoutes, metricsRoute],
+      apiRoutes: [createReplicationRoutes({ replication: core.replication, authorizer: core.authorizer }), createStorageRoutes(core), createCoreMirrorsRoutes(core), registryRoutes, metricsRoute, createCoreBackupRoutes(core)],
       sessionRoutes: [createStagingRoutes(core), createExportRoutes(core)],
       trustedProxies: new TrustedProxies(options.trustedProxies),
       idleTimeoutMs: options.idleTimeoutMs,

@@ -3,6 +3,7 @@ import type { Logger } from '../services/logger';
 import { startHttpHost, type RunningHost } from '../host/http-host';
 import { createRegistryRoutes } from '../host/registry-routes';
 import { createCoreMirrorsRoutes } from '../host/mirrors-routes';
+import { createCoreBackupRoutes } from '../host/backup-routes';
 import { createMetricsRoute } from '../host/metrics-route';
 
 export interface EmbeddedRegistry {
@@ -44,6 +45,7 @@ export function createEmbeddedRegistry(core: Core, logger: Logger): EmbeddedRegi
           createCoreMirrorsRoutes(core),
           createRegistryRoutes({ registry: core.registry, authorizer: core.authorizer, tmpDir: core.tmpDir, maxPackageBytes: () => core.settings.get().registry.maxPackageBytes, logger, metrics: core.metrics.collector, presignedDownloads: () => core.settings.get().storage.presignedDownloads }),
           createMetricsRoute({ metrics: core.metrics.collector, authorizer: core.authorizer, requireKey: () => core.settings.get().metrics.requireKeyForEndpoint }),
+          createCoreBackupRoutes(core),
         ],
       });
       runningPort = desktopPort;
