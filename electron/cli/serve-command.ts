@@ -14,6 +14,7 @@ import { createStorageRoutes } from '../host/storage-routes';
 import { defaultBlobGcGraceSeconds } from '../../shared/domain/storage';
 import { createCoreMirrorsRoutes } from '../host/mirrors-routes';
 import { createCoreCdnRoutes } from '../host/cdn-routes';
+import { createCoreBackupRoutes } from '../host/backup-routes';
 import { ConfigFileError, loadDepotConfig, type LoadedDepotConfig } from '../services/config/depot-config-file';
 import { applyDepotConfig } from '../services/config/apply-depot-config';
 import { exitCodes, UsageError, type CliIo } from './cli-io';
@@ -232,7 +233,7 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
       host: options.host,
       port: options.port,
       staticDir,
-      apiRoutes: [createReplicationRoutes({ replication: core.replication, authorizer: core.authorizer }), createStorageRoutes(core), createCoreMirrorsRoutes(core), createCoreCdnRoutes(core), registryRoutes, metricsRoute],
+      apiRoutes: [createReplicationRoutes({ replication: core.replication, authorizer: core.authorizer }), createStorageRoutes(core), createCoreMirrorsRoutes(core), createCoreCdnRoutes(core), registryRoutes, metricsRoute, createCoreBackupRoutes(core)],
       sessionRoutes: [createStagingRoutes(core), createExportRoutes(core)],
       trustedProxies: new TrustedProxies(options.trustedProxies),
       idleTimeoutMs: options.idleTimeoutMs,

@@ -341,23 +341,38 @@ export class BackupService {
   async restoreRecoveryPoint(id: string): Promise<JobHandle<RecoveryRestoreResult>> {
     const point = await this.recoveryPoint(id);
     if (point.releasedAt !== null) throw new DepotError('CONFLICT', `Recovery point ${id} was released on ${point.releasedAt}.`, { reason: 'recovery-point-released' });
-    return this.runJob(point.repositoryId, 'recovery-restore', 'manual', `Restore ${point.package}@${point.version} to recovery point ${id.slice(0, 12)}`, { id }, async (context) => {
-      const repository = await this.open(point.repositoryId);
-      const snapshot = await repository.loadSnapshot(point.snapshotId);
-      const scratch = await fsp.mkdtemp(path.join(this.options.tmpDir, 'recovery-'));
-      try {
-        const base = versionFileBase(point.package, point.version);
-        await runRestore(repository, { snapshot, targetDir: scratch, paths: [`${base}.torshpkg`, `${base}.registry.json`], signal: context.signal, onProgress: (progress) => context.reportProgress(progress.bytesTotal > 0 ? (0.8 * progress.bytesWritten) / progress.bytesTotal : null, 'Reading the recovery point') });
-        const recordFile = JSON.parse(await fsp.readFile(path.join(scratch, `${base}.registry.json`), 'utf8')) as VersionRecordFile;
-        // The package file's SHA-256 was checked against the snapshot by the restore; it must be the version's digest too.
-        const packageSha = snapshot.files.find((file) => file.path === `${base}.torshpkg`)?.sha256;
-        if (`sha256:${packageSha ?? ''}` !== String(recordFile.record.digest)) throw new DepotError('DIGEST_MISMATCH', `The recovery point's package file does not match ${point.package}@${point.version}'s digest.`, { reason: 'digest-mismatch' });
-        const restored = await this.applyVersionRecord(recordFile, path.join(scratch, `${base}.torshpkg`), context);
-        return { result: restored, snapshotId: snapshot.id };
-      } finally {
-        await fsp.rm(scratch, { recursive: true, force: true });
-      }
+    return this.runJob(point.repositoryId, 'recovery-restore', 'manual', `Restore ${point.package}@${point.version} to recovery point ${id.slice(0, 12)}`, { id }, async (context) => ({
+      result: await this.restoreVersionFrom(await this.open(point.repositoryId), point.snapshotId, point.package, point.version, context),
+      snapshotId: point.snapshotId,
+    }));
+  }
+
+  /** Brings one version held by a version or set snapshot back into the live registry (as restoreRecoveryPoint does). */
+  async startVersionRestore(id: string, snapshotId: string, name: string, version: string): Promise<JobHandle<RecoveryRestoreResult>> {
+    return this.runJob(id, 'recovery-restore', 'manual', `Restore ${name}@${version} from snapshot ${snapshotId.slice(0, 12)}`, { snapshot: snapshotId, name, version }, async (context) => {
+      const repository = await this.open(id);
+      const snapshot = await repository.findSnapshot(snapshotId);
+      return { result: await this.restoreVersionFrom(repository, snapshot.id, name, version, context), snapshotId: snapshot.id };
     });
+  }
+
+  private async restoreVersionFrom(repository: BackupRepository, snapshotId: string, name: string, version: string, context: JobContext): Promise<RecoveryRestoreResult> {
+    const snapshot = await repository.loadSnapshot(snapshotId);
+    const base = versionFileBase(name, version);
+    const packageSha = snapshot.files.find((file) => file.path === `${base}.torshpkg`)?.sha256;
+    if (packageSha === undefined || !snapshot.files.some((file) => file.path === `${base}.registry.json`)) {
+      throw new DepotError('NOT_FOUND', `Snapshot ${snapshot.id.slice(0, 12)} does not hold ${name}@${version} (only version and set snapshots do).`, { reason: 'version-not-in-snapshot' });
+    }
+    const scratch = await fsp.mkdtemp(path.join(this.options.tmpDir, 'recovery-'));
+    try {
+      await runRestore(repository, { snapshot, targetDir: scratch, paths: [`${base}.torshpkg`, `${base}.registry.json`], signal: context.signal, onProgress: (progress) => context.reportProgress(progress.bytesTotal > 0 ? (0.8 * progress.bytesWritten) / progress.bytesTotal : null, 'Reading the snapshot') });
+      const recordFile = JSON.parse(await fsp.readFile(path.join(scratch, `${base}.registry.json`), 'utf8')) as VersionRecordFile;
+      // The package file's SHA-256 was checked against the snapshot by the restore; it must be the version's digest too.
+      if (`sha256:${packageSha}` !== String(recordFile.record.digest)) throw new DepotError('DIGEST_MISMATCH', `The snapshot's package file does not match ${name}@${version}'s digest.`, { reason: 'digest-mismatch' });
+      return await this.applyVersionRecord(recordFile, path.join(scratch, `${base}.torshpkg`), context);
+    } finally {
+      await fsp.rm(scratch, { recursive: true, force: true });
+    }
   }
 
   private async applyVersionRecord(entry: VersionRecordFile, packageFile: string, context: JobContext): Promise<RecoveryRestoreResult> {
