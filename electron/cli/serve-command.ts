@@ -14,6 +14,7 @@ import { createStorageRoutes } from '../host/storage-routes';
 import { defaultBlobGcGraceSeconds } from '../../shared/domain/storage';
 import { createCoreMirrorsRoutes } from '../host/mirrors-routes';
 import { createCoreCdnRoutes } from '../host/cdn-routes';
+import { createCoreBackupRoutes } from '../host/backup-routes';
 import { ConfigFileError, loadDepotConfig, type LoadedDepotConfig } from '../services/config/depot-config-file';
 import { applyDepotConfig } from '../services/config/apply-depot-config';
 import { exitCodes, UsageError, type CliIo } from './cli-io';
@@ -22,8 +23,6 @@ import { visibilitySchema, type Visibility } from '../../shared/domain/access';
 import { parseBlobStoreUrl } from '../services/storage/blob-store-url';
 import type { StorageLocation } from '../services/storage/storage-factory';
 import { createReplicationRoutes } from '../host/replication-routes';
-import type { ReplicationSectionInput } from '../../shared/domain/replication';
-import { replicationSectionOf } from './depot-config';
 
 export const serveUsage = `Usage: torsh-depot serve [--host 127.0.0.1] [--port 7878] [--data-dir DIR]
 
@@ -75,8 +74,6 @@ export interface ServeOptions {
   /** --trusted-proxy, normalized (`10.0.0.0/8`); empty: X-Forwarded-For is ignored. */
   trustedProxies: string[];
   idleTimeoutMs: number;
-  /** The `replication:` section of --config, checked. */
-  replication?: ReplicationSectionInput;
 }
 
 export function parseServeArgs(args: string[], env: NodeJS.ProcessEnv): ServeOptions {
@@ -131,11 +128,9 @@ export function parseServeArgs(args: string[], env: NodeJS.ProcessEnv): ServeOpt
   const idleText = values['idle-timeout'];
   const idleTimeoutMs = idleText === undefined ? defaultIdleTimeoutMs : parseDurationMs(idleText);
   if (idleTimeoutMs === null || idleTimeoutMs < 100) throw new UsageError(`--idle-timeout must be a duration of at least 100ms (e.g. 30s, 5m), got "${idleText ?? ''}"`);
-  const replication = values.config === undefined ? undefined : replicationSectionOf(values.config);
   return {
     host,
     port: Number(portText),
-    ...(replication ? { replication } : {}),
     trustedProxies: [...trustedProxies.cidrs],
     idleTimeoutMs,
     dataDir: path.resolve(dataDir),
@@ -175,7 +170,6 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
       shell: 'headless',
       logger,
       ...(options.blobStore ? { blobStoreLocation: options.blobStore } : {}),
-      ...(options.replication ? { replication: options.replication } : {}),
     });
   } catch (error) {
     io.stderr.write(`torsh-depot: cannot open data folder ${options.dataDir}: ${(error as Error).message}\n`);
@@ -212,8 +206,7 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
   if (options.defaultVisibility) core.access.configureDefaultVisibility(options.defaultVisibility);
   if (depotConfig) {
     try {
-      // replication: is taken by createCore above.
-      const applied = await applyDepotConfig(core, depotConfig.config, depotConfig.baseDir, options.replication ? ['replication'] : []);
+      const applied = await applyDepotConfig(core, depotConfig.config, depotConfig.baseDir);
       if (applied.applied.length > 0) logger.info(`config ${depotConfig.file}: ${applied.applied.join(', ')} applied`);
       if (applied.notApplied.length > 0) logger.warn(`config ${depotConfig.file}: ${applied.notApplied.join(', ')} validated, but no service of this build takes it yet`);
     } catch (error) {
@@ -241,7 +234,7 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
       host: options.host,
       port: options.port,
       staticDir,
-      apiRoutes: [createReplicationRoutes({ replication: core.replication, authorizer: core.authorizer }), createStorageRoutes(core), createCoreMirrorsRoutes(core), createCoreCdnRoutes(core), registryRoutes, metricsRoute],
+      apiRoutes: [createReplicationRoutes({ replication: core.replication, authorizer: core.authorizer }), createStorageRoutes(core), createCoreMirrorsRoutes(core), createCoreCdnRoutes(core), registryRoutes, metricsRoute, createCoreBackupRoutes(core)],
       sessionRoutes: [createStagingRoutes(core), createExportRoutes(core)],
       trustedProxies: new TrustedProxies(options.trustedProxies),
       idleTimeoutMs: options.idleTimeoutMs,

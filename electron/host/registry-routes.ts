@@ -188,7 +188,7 @@ export function createRegistryRoutes(options: RegistryRouteOptions): ApiRouteHan
     };
     request.on('close', onClose);
     try {
-      const upload = await receiveUpload(request, { tmpDir: options.tmpDir, maxBytes: limit, signal: aborted.signal, name: 'publish' });
+      const upload = await receiveUpload(request, { tmpDir: options.tmpDir, maxBytes: limit, signal: aborted.signal, name: 'publish', syncInBackground: true });
       const ownerUserId = principal.kind === 'user' ? principal.user.id : null;
       // Checked again inside the transaction that records the version: access may change during a long upload.
       const authorize = (): void => authorizer.authorize(principalOf(request), 'publish', name);

@@ -6,7 +6,7 @@ import type { Core } from '../composition-root';
 import { isInlineKey } from '../mirrors/mirror-trust';
 import { stringifyDepotConfig } from './depot-config-file';
 
-type SectionApplier<Name extends DepotConfigSectionName> = (core: Pick<Core, 'mirrors' | 'cdn'>, section: NonNullable<DepotConfig[Name]>, baseDir: string) => Promise<void>;
+type SectionApplier<Name extends DepotConfigSectionName> = (core: Pick<Core, 'mirrors' | 'cdn' | 'replication' | 'backups'>, section: NonNullable<DepotConfig[Name]>, baseDir: string) => Promise<void>;
 
 /** Each capability's way of taking its section; capabilities add theirs here as they are built. */
 const appliers: { [Name in DepotConfigSectionName]?: SectionApplier<Name> } = {
@@ -18,6 +18,14 @@ const appliers: { [Name in DepotConfigSectionName]?: SectionApplier<Name> } = {
   cdn: async (core, section, baseDir) => {
     await core.cdn.replaceSection(writeCdnSection(section), baseDir);
   },
+  replication: (core, section) => core.replication.replaceSection(section),
+  backup: (core, section, baseDir) => {
+    // `file:` secrets named in the file are relative to the file too.
+    const absolute = (reference: string): string => (reference.startsWith('file:') ? `file:${path.resolve(baseDir, reference.slice('file:'.length))}` : reference);
+    return core.backups.replaceSection({
+      repositories: section.repositories.map((repository) => ({ ...repository, passphrase: absolute(repository.passphrase), ...(repository.identity ? { identity: absolute(repository.identity) } : {}) })),
+    });
+  },
 };
 
 export interface AppliedConfig {
@@ -28,7 +36,7 @@ export interface AppliedConfig {
 }
 
 /** Hands every present section to its owner; a section absent from the file leaves that capability as it is. */
-export async function applyDepotConfig(core: Pick<Core, 'mirrors' | 'cdn'>, config: DepotConfig, baseDir: string, takenElsewhere: readonly DepotConfigSectionName[] = []): Promise<AppliedConfig> {
+export async function applyDepotConfig(core: Pick<Core, 'mirrors' | 'cdn' | 'replication' | 'backups'>, config: DepotConfig, baseDir: string, takenElsewhere: readonly DepotConfigSectionName[] = []): Promise<AppliedConfig> {
   const result: AppliedConfig = { applied: [], notApplied: [] };
   for (const name of Object.keys(config) as DepotConfigSectionName[]) {
     const section = config[name];

@@ -8,6 +8,8 @@ import { mirrorsMigration } from '../mirrors/mirrors-migration';
 import { replicationMigration } from '../replication/replication-migration';
 import { cdnStatsMigration } from '../cdn/cdn-stats-migration';
 import { cdnConfigMigration } from '../cdn/cdn-config-migration';
+import { replicationSettingsMigration } from '../replication/replication-settings-migration';
+import { backupMigration } from '../backup/backup-migration';
 
 /** Every migration of the product, in order. Capabilities append theirs. */
 export const migrations: readonly Migration[] = [
@@ -302,7 +304,9 @@ export const migrations: readonly Migration[] = [
   adminKeyMigration,
   mirrorsMigration,
   replicationMigration,
+  backupMigration,
   cdnStatsMigration,
+  replicationSettingsMigration,
   cdnConfigMigration,
 ];
 
