@@ -15,6 +15,8 @@ export const permissions = [
   'ManageInfrastructure',
   /** Add, change, remove, check and sync mirrors (viewing them needs ViewStats). */
   'ManageMirrors',
+  /** Receive replicas as a registry peer (`PUT /api/v1/replication/replica/…`). */
+  'Replicate',
 ] as const;
 export const permissionSchema = z.enum(permissions);
 export type Permission = z.infer<typeof permissionSchema>;
