@@ -11,7 +11,7 @@ import path from 'node:path';
 import { ensureBigPackage, type BigPackage } from './support/big-package';
 import { ProcessGroup, procStatusKiB } from './support/processes';
 import { envNumber, log, writeRows, type BenchRow } from './support/report';
-import { projectRoot, startNginx, startServe, startServeWithPackage, type RunningServer } from './support/servers';
+import { httpStatus, projectRoot, startNginx, startServe, startServeWithPackage, type RunningServer } from './support/servers';
 import { compare, comparisonRows, shell, type Side } from './support/versus';
 
 const sizeMiB = envNumber('BENCH_SIZE_MIB', 1024);
@@ -67,6 +67,9 @@ async function publish(group: ProcessGroup, dir: string, pkg: BigPackage): Promi
         rmSync(dataDir, { recursive: true, force: true });
         mkdirSync(dataDir);
         serve = await startServe(group, dataDir, { TORSH_DEPOT_ADMIN_KEY: adminKey });
+        // Let its start-up jobs (data folder checks, blob GC) finish before the timed upload.
+        await httpStatus(`${serve.origin}/api/v1/health`);
+        await new Promise((resolve) => setTimeout(resolve, 1000));
         ours.args = [...put, '-H', `Authorization: Bearer ${adminKey}`, '-o', answer, `${serve.origin}/api/v1/packages/${pkg.name}/${pkg.version}`];
       },
       check: () => {
