@@ -80,7 +80,7 @@ async function main(): Promise<void> {
         id: `n${index}`,
         region: regions[index],
         endpoint: `s3://${bucket}/ours?endpoint=${endpoint}&path_style=true&part_size_mib=16&concurrency=4`,
-        max_transfers: 4,
+        max_transfers: 8,
         credentials: { access_key_id: '${BENCH_REPLICA_KEY}', secret_access_key: '${BENCH_REPLICA_KEY}' },
       })),
     });
@@ -90,7 +90,7 @@ async function main(): Promise<void> {
     await service.start();
     const replication = service;
     const drained = async (): Promise<void> => {
-      while ((await replication.status()).queueDepth > 0) await new Promise((resolve) => setTimeout(resolve, 20));
+      while ((await replication.queueDepth()) > 0) await new Promise((resolve) => setTimeout(resolve, 50));
     };
     const rows: BenchRow[] = [];
 

@@ -13,6 +13,8 @@ import { createMetricsRoute } from '../host/metrics-route';
 import { createStorageRoutes } from '../host/storage-routes';
 import { defaultBlobGcGraceSeconds } from '../../shared/domain/storage';
 import { createCoreMirrorsRoutes } from '../host/mirrors-routes';
+import { createCoreCdnRoutes } from '../host/cdn-routes';
+import { createCoreBackupRoutes } from '../host/backup-routes';
 import { ConfigFileError, loadDepotConfig, type LoadedDepotConfig } from '../services/config/depot-config-file';
 import { applyDepotConfig } from '../services/config/apply-depot-config';
 import { exitCodes, UsageError, type CliIo } from './cli-io';
@@ -21,8 +23,6 @@ import { visibilitySchema, type Visibility } from '../../shared/domain/access';
 import { parseBlobStoreUrl } from '../services/storage/blob-store-url';
 import type { StorageLocation } from '../services/storage/storage-factory';
 import { createReplicationRoutes } from '../host/replication-routes';
-import type { ReplicationSectionInput } from '../../shared/domain/replication';
-import { replicationSectionOf } from './depot-config';
 
 export const serveUsage = `Usage: torsh-depot serve [--host 127.0.0.1] [--port 7878] [--data-dir DIR]
 
@@ -73,8 +73,6 @@ export interface ServeOptions {
   /** --trusted-proxy, normalized (`10.0.0.0/8`); empty: X-Forwarded-For is ignored. */
   trustedProxies: string[];
   idleTimeoutMs: number;
-  /** The `replication:` section of --config, checked. */
-  replication?: ReplicationSectionInput;
 }
 
 export function parseServeArgs(args: string[], env: NodeJS.ProcessEnv): ServeOptions {
@@ -129,11 +127,9 @@ export function parseServeArgs(args: string[], env: NodeJS.ProcessEnv): ServeOpt
   const idleText = values['idle-timeout'];
   const idleTimeoutMs = idleText === undefined ? defaultIdleTimeoutMs : parseDurationMs(idleText);
   if (idleTimeoutMs === null || idleTimeoutMs < 100) throw new UsageError(`--idle-timeout must be a duration of at least 100ms (e.g. 30s, 5m), got "${idleText ?? ''}"`);
-  const replication = values.config === undefined ? undefined : replicationSectionOf(values.config);
   return {
     host,
     port: Number(portText),
-    ...(replication ? { replication } : {}),
     trustedProxies: [...trustedProxies.cidrs],
     idleTimeoutMs,
     dataDir: path.resolve(dataDir),
@@ -173,7 +169,6 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
       shell: 'headless',
       logger,
       ...(options.blobStore ? { blobStoreLocation: options.blobStore } : {}),
-      ...(options.replication ? { replication: options.replication } : {}),
     });
   } catch (error) {
     io.stderr.write(`torsh-depot: cannot open data folder ${options.dataDir}: ${(error as Error).message}\n`);
@@ -210,8 +205,7 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
   if (options.defaultVisibility) core.access.configureDefaultVisibility(options.defaultVisibility);
   if (depotConfig) {
     try {
-      // replication: is taken by createCore above.
-      const applied = await applyDepotConfig(core, depotConfig.config, depotConfig.baseDir, options.replication ? ['replication'] : []);
+      const applied = await applyDepotConfig(core, depotConfig.config, depotConfig.baseDir);
       if (applied.applied.length > 0) logger.info(`config ${depotConfig.file}: ${applied.applied.join(', ')} applied`);
       if (applied.notApplied.length > 0) logger.warn(`config ${depotConfig.file}: ${applied.notApplied.join(', ')} validated, but no service of this build takes it yet`);
     } catch (error) {
@@ -229,6 +223,7 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
     logger,
     metrics: core.metrics.collector,
     presignedDownloads: () => options.presignedDownloads === true || core.settings.get().storage.presignedDownloads,
+    route: (request) => core.cdn.route(request),
   });
   const metricsRoute = createMetricsRoute({ metrics: core.metrics.collector, authorizer: core.authorizer, requireKey: () => core.settings.get().metrics.requireKeyForEndpoint });
   let host: RunningHost;
@@ -238,7 +233,7 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
       host: options.host,
       port: options.port,
       staticDir,
-      apiRoutes: [createReplicationRoutes({ replication: core.replication, authorizer: core.authorizer }), createStorageRoutes(core), createCoreMirrorsRoutes(core), registryRoutes, metricsRoute],
+      apiRoutes: [createReplicationRoutes({ replication: core.replication, authorizer: core.authorizer }), createStorageRoutes(core), createCoreMirrorsRoutes(core), createCoreCdnRoutes(core), registryRoutes, metricsRoute, createCoreBackupRoutes(core)],
       sessionRoutes: [createStagingRoutes(core), createExportRoutes(core)],
       trustedProxies: new TrustedProxies(options.trustedProxies),
       idleTimeoutMs: options.idleTimeoutMs,
@@ -261,6 +256,7 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
   // What a crash or a lost publish race left behind, older than the grace period.
   core.startBlobGc({ dry_run: false, grace_seconds: defaultBlobGcGraceSeconds }).done.catch((error: unknown) => logger.warn(`garbage collection failed: ${(error as Error).message}`));
   core.mirrors.startHealthChecks();
+  core.cdn.startHealthChecks();
   io.stdout.write(`listening on ${host.url}?token=${host.token}\n`);
 
   const signal = await io.stopSignal;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DepotError } from '../../shared/errors';
-import { replicationNodeIdSchema } from '../../shared/domain/replication';
+import { replicationNodeChangeSchema, replicationNodeIdSchema, replicationRuleChangeSchema, writeReplicationSection } from '../../shared/domain/replication';
 import type { ReplicationService } from '../services/replication/replication-service';
 import type { RegistryAuthorizer } from '../services/registry/registry-authorizer';
 import { clientAddressOf, type ApiRouteHandler } from './http-host';
@@ -8,8 +8,7 @@ import { requireMethod, sendError, sendJson } from './http-json';
 import { readJsonBody } from './json-body';
 
 export interface ReplicationRoutesOptions {
-  /** Null when no `replication:` section is configured: every route answers 404 saying so. */
-  replication: ReplicationService | null;
+  replication: ReplicationService;
   authorizer: RegistryAuthorizer;
 }
 
@@ -20,7 +19,7 @@ const prefix = '/api/v1/replication';
 /**
  * `/api/v1/replication/…`: status (nodes, lag, queue depth, alerts), nodes, rules, the queue and its
  * retry, per-version placement, and anti-entropy verify. Reading needs `ViewStats`; changing
- * anything needs `ManageInfrastructure`; a version's placement needs `ViewMetadata` on its package.
+ * anything (nodes and rules added, updated or removed; retry; verify) needs `ManageInfrastructure`; a version's placement needs `ViewMetadata` on its package.
  */
 export function createReplicationRoutes(options: ReplicationRoutesOptions): ApiRouteHandler {
   const { authorizer } = options;
@@ -30,7 +29,6 @@ export function createReplicationRoutes(options: ReplicationRoutesOptions): ApiR
       const method = request.method ?? 'GET';
       const principal = authorizer.authenticate(request.headers.authorization, clientAddressOf(request));
       const replication = options.replication;
-      if (!replication) throw new DepotError('NOT_FOUND', 'Replication is not configured on this registry (no replication: section in depot.yaml).', { reason: 'replication-off' });
       const rest = url.pathname.slice(prefix.length);
       const placement = /^\/placement\/(.+)\/([^/]+)$/.exec(rest);
       if (placement?.[1] !== undefined && placement[2] !== undefined) {
@@ -47,15 +45,23 @@ export function createReplicationRoutes(options: ReplicationRoutesOptions): ApiR
           sendJson(response, 200, await replication.status());
           return true;
         case '/nodes':
-          requireMethod(method, ['GET']);
+          requireMethod(method, ['GET', 'POST']);
+          if (method === 'POST') {
+            authorizer.authorize(principal, 'ManageInfrastructure');
+            const section = await replication.changeNode(await readJsonBody(request, replicationNodeChangeSchema));
+            sendJson(response, 200, { nodes: section.nodes });
+            return true;
+          }
           authorizer.authorize(principal, 'ViewStats');
           sendJson(response, 200, { nodes: (await replication.status()).nodes });
           return true;
-        case '/rules':
-          requireMethod(method, ['GET']);
-          authorizer.authorize(principal, 'ViewStats');
-          sendJson(response, 200, { rules: replication.section.rules, consistency: replication.section.consistency, replication_factor: replication.section.replication_factor });
+        case '/rules': {
+          requireMethod(method, ['GET', 'POST']);
+          authorizer.authorize(principal, method === 'POST' ? 'ManageInfrastructure' : 'ViewStats');
+          const section = method === 'POST' ? await replication.changeRule(await readJsonBody(request, replicationRuleChangeSchema)) : writeReplicationSection(replication.section);
+          sendJson(response, 200, { rules: section.rules, consistency: section.consistency, replication_factor: section.replication_factor });
           return true;
+        }
         case '/queue': {
           requireMethod(method, ['GET']);
           authorizer.authorize(principal, 'ViewStats');

@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, promises as fsp, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { Database } from 'better-sqlite3';
 import type { DataFolderCheckResult } from '../../shared/domain/jobs';
@@ -56,6 +56,11 @@ import { SqliteMirrorRepository } from './mirrors/mirror-repository';
 import { Prober } from './probes/prober';
 import { SqliteProbeRepository } from './probes/probe-repository';
 import { RegistryChanges } from './registry/registry-changes';
+import { createCdnService, cdnEdgeProbeKind, type CdnService } from './cdn/cdn-wiring';
+import { BackupService } from './backup/backup-service';
+import { SqliteBackupStateRepository } from './backup/backup-state-repository';
+import { CronScheduler, SqliteScheduleStateStore } from './jobs/cron-scheduler';
+import { resolveSecretReference } from './secrets/secret-reference';
 
 export interface ShellDialogs {
   chooseFolder(title: string): Promise<string | null>;
@@ -125,8 +130,8 @@ export interface Core {
   readonly dialogs: ShellDialogs | null;
   /** Monitoring: the collector every service records through, time series, reports, alert rules. */
   readonly metrics: MetricsService;
-  /** Copies of each version on replication nodes; null when no `replication:` section is configured. */
-  readonly replication: ReplicationService | null;
+  /** Copies of each version on replication nodes (none until a section or nodes are configured). */
+  readonly replication: ReplicationService;
   /** Scratch space inside the data folder for temp files; emptied at every start. */
   readonly tmpDir: string;
   /** The one health machinery (mirrors now; CDN edges and replication nodes use it too). */
@@ -135,6 +140,12 @@ export interface Core {
   readonly registryChanges: RegistryChanges;
   /** Mirrors: the set, its settings, health checks, traffic counters. Shells start the checks. */
   readonly mirrors: MirrorManager;
+  /** CDN: the configured section, edge probes, purges, origin uploads, best edge, routing, statistics. */
+  readonly cdn: CdnService;
+  /** Cron schedules that survive restarts (backups and verifies now; replication rules later). */
+  readonly scheduler: CronScheduler;
+  /** Backup repositories, backup/verify/prune/restore jobs, schedules, recovery points. */
+  readonly backups: BackupService;
   startDataFolderCheck(sizeMiB: number): JobHandle<DataFolderCheckResult>;
   /** Removes blobs no version references (a job; shells run it at start-up, the Storage screen and `gc` on demand). */
   startBlobGc(request: BlobGcRequest): JobHandle<BlobGcResult>;
@@ -185,15 +196,15 @@ export function createCore(options: CoreOptions): Core {
   const access = new AccessControl({ repository: new AccessRepository(db), ...(options.failedAuthLimit ? { limiter: new FailedAuthLimiter(options.failedAuthLimit) } : {}) });
   access.ensureLocalUser();
   const encryptor = new PackageEncryptor(options.encryptorTuning);
-  let replication: ReplicationService | null = null;
+  const registryRepository = new RegistryRepository(db);
+  let replication: ReplicationService;
   try {
-    replication = options.replication ? createReplication(db, options.replication, { blobs, access, logger, tmpDir, metrics: () => metrics.collector }) : null;
+    replication = createReplication(db, options.replication, { blobs, access, logger, tmpDir, jobs, metrics: () => metrics.collector, registryRepository });
   } catch (error) {
     db.close();
     lock.release();
     throw error;
   }
-  const registryRepository = new RegistryRepository(db);
   const blobsInFlight = new BlobsInFlight();
   const registry = new RegistryService({
     repository: registryRepository,
@@ -203,9 +214,9 @@ export function createCore(options: CoreOptions): Core {
     signatures: new RegistrySignatures(db, blobs, trust),
     packageCreated: (name, owner) => access.initializePackage(name, owner),
     encryptor,
-    ...(replication
-      ? { visibilityGate: replication, versionChanged: replication.versionChanged.bind(replication), readFallback: replication.readFallback.bind(replication) }
-      : {}),
+    visibilityGate: replication,
+    versionChanged: replication.versionChanged.bind(replication),
+    readFallback: replication.readFallback.bind(replication),
   });
   // `metrics` is built below; decisions only happen once requests arrive, after it exists.
   const authorizer = new RegistryAuthorizer(access, (permission, subject, outcome) => metrics.collector.recordAccess(permission, subject, outcome));
@@ -252,7 +263,7 @@ export function createCore(options: CoreOptions): Core {
   });
   metrics.collector.setGaugeSource('cache_bytes', () => cache.stats().bytes);
   void metrics.runRetention();
-  void replication?.start().catch((error: unknown) => logger.error('replication: the queue could not start', error));
+  void replication.start().catch((error: unknown) => logger.error('replication: the queue could not start', error));
   const startedAt = Date.now();
   const health = new HealthService({
     version: appVersion,
@@ -270,6 +281,7 @@ export function createCore(options: CoreOptions): Core {
     logger,
     // Mirror health in /metrics; the healthy count is the alert engine's `mirrors_healthy`.
     onChecked: ({ target, health }) => {
+      if (target.kind === cdnEdgeProbeKind) cdn.metrics.setEdgeHealth(target.id, { up: health.status === 'unknown' ? null : health.status !== 'unhealthy', latencySeconds: health.latencyMs === null ? null : health.latencyMs / 1000 });
       if (target.kind !== mirrorProbeKind) return;
       metrics.collector.setMirrorHealth(target.id, {
         up: health.status === 'unknown' ? null : health.status !== 'unhealthy',
@@ -309,6 +321,32 @@ export function createCore(options: CoreOptions): Core {
     },
   });
 
+  // Built after the prober it probes with; the prober's callback only runs once checks start.
+  const cdn = createCdnService({ db, prober, probes: probeRepository, jobs, logger, prometheus: metrics.collector.prometheus, storage, registry, access, mirrors, registryUrl: () => registryUrl });
+  const scheduler = new CronScheduler({ store: new SqliteScheduleStateStore(db), logger });
+  const backups = new BackupService({
+    state: new SqliteBackupStateRepository(db),
+    jobs,
+    scheduler,
+    dataDir,
+    tmpDir,
+    logger,
+    openStorage: async (url, id) => {
+      const location = parseBlobStoreUrl(url, process.env);
+      if (location.config.kind === 'local') await fsp.mkdir(location.config.path, { recursive: true });
+      return storage.open(location, `backup-${id}`);
+    },
+    resolveSecret: (reference) => resolveSecretReference(reference, { env: process.env }),
+    registry,
+    access,
+    notify: (notification) => events.emit('notification', notification),
+    recordError: (operation, target, code) => metrics.collector.recordError(operation, target, code),
+  });
+  void backups
+    .reschedule()
+    .then(() => scheduler.start())
+    .catch((error: unknown) => logger.error('backup: the schedules could not start', error));
+
   let registryUrl: string | null = null;
   const registryEndpoint = { url: () => registryUrl, set: (url: string | null) => void (registryUrl = url) };
   let closed = false;
@@ -342,6 +380,9 @@ export function createCore(options: CoreOptions): Core {
     prober,
     registryChanges,
     mirrors,
+    cdn,
+    scheduler,
+    backups,
     startDataFolderCheck: (sizeMiB: number) =>
       jobs.start('data-folder-check', `Data folder check (${sizeMiB} MiB)`, { sizeMiB }, (context) => runDataFolderCheck(db, tmpDir, sizeMiB, context)),
     startBlobGc: (request: BlobGcRequest) =>
@@ -350,9 +391,11 @@ export function createCore(options: CoreOptions): Core {
       if (closed) return;
       closed = true;
       mirrors.stopHealthChecks();
+      cdn.close();
+      await scheduler.stop();
       await prober.close();
       await jobs.shutdown();
-      await replication?.stop();
+      await replication.stop();
       await staging.discardAll();
       await stagedFolders.discardAll();
       await preparedDownloads.discardAll();
@@ -367,17 +410,19 @@ export function createCore(options: CoreOptions): Core {
 
 function createReplication(
   db: Database,
-  input: ReplicationSectionInput,
-  { blobs, access, logger, tmpDir, metrics }: { blobs: BlobStore; access: AccessControl; logger: Logger; tmpDir: string; metrics: () => MetricsService['collector'] },
+  input: ReplicationSectionInput | undefined,
+  { blobs, access, logger, tmpDir, jobs, metrics, registryRepository }: { blobs: BlobStore; access: AccessControl; logger: Logger; tmpDir: string; jobs: JobRunner; metrics: () => MetricsService['collector']; registryRepository: RegistryRepository },
 ): ReplicationService {
-  const parsed = replicationSectionSchema.safeParse(input);
-  if (!parsed.success) throw new Error(`replication: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
+  const parsed = input === undefined ? null : replicationSectionSchema.safeParse(input);
+  if (parsed && !parsed.success) throw new Error(`replication: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
   return new ReplicationService({
     db,
-    section: parsed.data,
+    ...(parsed ? { section: parsed.data } : {}),
     source: { open: (digestHex) => blobs.open(digestHex) },
     logger,
     registryId: replicationRegistryId(db),
+    jobs,
+    versionExists: (name, version) => registryRepository.findVersion(name, version) !== undefined,
     // The collector is built after the registry; gauges are only set once the queue runs.
     metrics: {
       setReplicationLag: (target, seconds) => metrics().setReplicationLag(target, seconds),

@@ -15,6 +15,8 @@ export const permissions = [
   'ManageInfrastructure',
   /** Add, change, remove, check and sync mirrors (viewing them needs ViewStats). */
   'ManageMirrors',
+  /** Backup repositories, runs, verify, restore, retention, prune and recovery points. */
+  'ManageBackups',
 ] as const;
 export const permissionSchema = z.enum(permissions);
 export type Permission = z.infer<typeof permissionSchema>;

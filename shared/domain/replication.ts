@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { durationSchema, secretReferenceSchema, sizeSchema } from './config-values';
+import { durationSchema, formatDuration, formatSize, secretReferenceSchema, sizeSchema } from './config-values';
 import { visibilitySchema, visibilities, type Visibility } from './access';
 import { isKnownRegion } from './regions';
 
@@ -63,7 +63,7 @@ export const replicationNodeConfigSchema = z
     capacity: sizeSchema.optional(),
     credentials: replicationNodeCredentialsSchema.default({}),
     /** Concurrent transfers to this node. */
-    max_transfers: z.number().int().min(1).max(64).default(4),
+    max_transfers: z.number().int().min(1).max(64).default(8),
     enabled: z.boolean().default(true),
   })
   .strict();
@@ -147,6 +147,49 @@ export const replicationSectionSchema = z
   });
 export type ReplicationSection = z.infer<typeof replicationSectionSchema>;
 export type ReplicationSectionInput = z.input<typeof replicationSectionSchema>;
+
+/**
+ * The section as a person writes it (`30s`, `64GiB`): what is stored, what `GET …/nodes|rules`
+ * answers and what an export writes, so a value read and sent back is never re-scaled (a bare
+ * number in a duration field means seconds).
+ */
+export function writeReplicationSection(section: ReplicationSection): ReplicationSectionInput {
+  return {
+    replication_factor: section.replication_factor,
+    consistency: section.consistency,
+    conflict_policy: section.conflict_policy,
+    ...(section.primary_region !== undefined ? { primary_region: section.primary_region } : {}),
+    ...(section.region !== undefined ? { region: section.region } : {}),
+    nodes: section.nodes.map(writeReplicationNode),
+    rules: section.rules.map(writeReplicationRule),
+    hints: { base_backoff: formatDuration(section.hints.base_backoff), max_backoff: formatDuration(section.hints.max_backoff), alert_over: section.hints.alert_over },
+    ack_timeout: formatDuration(section.ack_timeout),
+    anti_entropy_interval: formatDuration(section.anti_entropy_interval),
+    alerts: { lag_over: formatDuration(section.alerts.lag_over), hints_over: section.alerts.hints_over },
+  };
+}
+
+export function writeReplicationNode(node: ReplicationNodeConfig): ReplicationNodeConfigInput {
+  return { ...node, credentials: { ...node.credentials }, ...(node.capacity !== undefined ? { capacity: formatSize(node.capacity) } : {}) };
+}
+
+export function writeReplicationRule(rule: ReplicationRule): ReplicationRuleInput {
+  return { ...rule, labels: [...rule.labels], ...(rule.interval !== undefined ? { interval: formatDuration(rule.interval) } : {}) };
+}
+
+/** `POST /api/v1/replication/nodes`: add or update a node (by id), or remove one. */
+export const replicationNodeChangeSchema = z
+  .object({ node: replicationNodeConfigSchema.optional(), remove: replicationNodeIdSchema.optional() })
+  .strict()
+  .refine((change) => (change.node === undefined) !== (change.remove === undefined), 'send either node (to add or update) or remove (a node id)');
+export type ReplicationNodeChange = z.infer<typeof replicationNodeChangeSchema>;
+
+/** `POST /api/v1/replication/rules`: add or update a rule (by name), or remove one. */
+export const replicationRuleChangeSchema = z
+  .object({ rule: replicationRuleSchema.optional(), remove: z.string().min(1).max(63).optional() })
+  .strict()
+  .refine((change) => (change.rule === undefined) !== (change.remove === undefined), 'send either rule (to add or update) or remove (a rule name)');
+export type ReplicationRuleChange = z.infer<typeof replicationRuleChangeSchema>;
 
 /** Acknowledgements a level needs before a version becomes visible (eventual and causal: the local commit only). */
 export function requiredAcks(level: ConsistencyLevel, replicationFactor: number): number {
@@ -341,6 +384,8 @@ export const replicaMetaRecordSchema = z.object({
   version_vector: versionVectorSchema,
   /** The registry that accepted the write. */
   origin: z.string(),
+  /** The level the write was made at; a `strong` write counts only once its commit marker is on the replica. */
+  consistency: consistencyLevelSchema.optional(),
 });
 export type ReplicaMetaRecord = z.infer<typeof replicaMetaRecordSchema>;
 
@@ -349,7 +394,21 @@ export const replicaKeys = {
   blob: (digestHex: string): string => `blobs/sha256/${digestHex}`,
   signature: (digestHex: string): string => `blobs/sha256/${digestHex}.minisig`,
   meta: (name: string, version: string): string => `meta/${name}/${version}.json`,
+  /** Written once every replica confirmed a strong write (see replicaCommitMarkerSchema). */
+  commit: (name: string, version: string): string => `commits/${name}/${version}.json`,
 };
+
+/** A strong write's commit marker: every listed node confirmed blob and record before it was written. */
+export const replicaCommitMarkerSchema = z.object({
+  format: z.literal('torsh-replica-commit/1'),
+  name: z.string(),
+  version: z.string(),
+  digest: z.string().regex(/^sha256:[0-9a-f]{64}$/),
+  consistency: consistencyLevelSchema,
+  nodes: z.array(z.string()),
+  committed_at: z.string(),
+});
+export type ReplicaCommitMarker = z.infer<typeof replicaCommitMarkerSchema>;
 
 // ---------------------------------------------------------------------------------------------
 // Views (HTTP, IPC, CLI --json, the screen)
@@ -421,5 +480,5 @@ export const verifyFindingSchema = z.object({
 export type VerifyFinding = z.infer<typeof verifyFindingSchema>;
 
 /** What `replication verify [--deep]` (anti-entropy) found and repaired. */
-export const verifyReportSchema = z.object({ deep: z.boolean(), checked: z.number().int(), findings: z.array(verifyFindingSchema) });
+export const verifyReportSchema = z.object({ deep: z.boolean(), checked: z.number().int(), findings: z.array(verifyFindingSchema), jobId: z.string().nullable().optional() });
 export type VerifyReport = z.infer<typeof verifyReportSchema>;

@@ -14,7 +14,7 @@ const screens = [
   ['mirrors', 'Mirrors', false],
   ['cdn', 'CDN', true],
   ['replication', 'Replication', true],
-  ['backups', 'Backups', true],
+  ['backups', 'Backups', false],
   ['access', 'Access', false],
   ['metrics', 'Metrics', false],
   ['settings', 'Settings', false],

@@ -3,12 +3,12 @@ import { ReplicationClient } from '../../services/registry-client/replication-cl
 import { formatBytes, parseCommandArgs, registryClientFrom, registryOptions, registryOptionsHelp } from './command-options';
 import { columns, printResult } from './access-command-support';
 import path from 'node:path';
-import { replicationSectionSchema } from '../../../shared/domain/replication';
 import { createCore } from '../../services/composition-root';
 import { createConsoleLogger } from '../../services/logger';
 import { ReplicaNode, storageForNode } from '../../services/replication/replica-node';
 import { rebuildFromReplica } from '../../services/replication/replica-rebuild';
-import { replicationSectionOf } from '../depot-config';
+import type { ReplicationSection } from '../../../shared/domain/replication';
+import { ConfigFileError, loadDepotConfig } from '../../services/config/depot-config-file';
 
 export const replicationUsage = `Usage: torsh-depot replication <status|nodes|rules|queue|retry|verify|placement> [ARGS] --registry URL [--api-key KEY] [--json]
        torsh-depot replication rebuild --from NODE --config depot.yaml --data-dir DIR [--json]
@@ -16,7 +16,15 @@ export const replicationUsage = `Usage: torsh-depot replication <status|nodes|ru
 Shows and steers a registry's replication (its replication: section in depot.yaml).
   status                     replication factor, level, queue depth, alerts and each node's lag
   nodes                      each node: region, status, used/capacity, hints, lag avg/p95
+  nodes add ID --region R --endpoint URL [--priority N] [--capacity SIZE] [--max-transfers N]
+            [--credential NAME=REF]...
+                             adds the node, or updates the node with that id (REF: \${ENV} or file:PATH)
+  nodes remove ID            removes a node (its waiting copies are dropped)
   rules                      which packages replicate, when and at which consistency level
+  rules add NAME [--packages GLOB] [--visibility any|public|internal|private] [--label L]...
+            [--consistency LEVEL]
+                             adds the rule, or updates the rule with that name
+  rules remove NAME          removes a rule
   queue [--node ID]          copies waiting (hints for a node that is down), oldest first
   retry [--node ID]          makes waiting copies due now instead of at their next backoff
   verify [--deep] [--node ID]
@@ -28,7 +36,7 @@ Shows and steers a registry's replication (its replication: section in depot.yam
                              version's bytes (digest checked), yank state, signatures, visibility
 ${registryOptionsHelp}
   --json             print the raw result as JSON
-Reading needs ViewStats; retry and verify need ManageInfrastructure.`;
+Reading needs ViewStats; changing nodes or rules, retry and verify need ManageInfrastructure.`;
 
 const actions = ['status', 'nodes', 'rules', 'queue', 'retry', 'verify', 'placement', 'rebuild'] as const;
 
@@ -42,6 +50,7 @@ export async function replicationCommand(args: string[], io: CliIo): Promise<num
     throw new UsageError(action === undefined ? `missing the action (${actions.join(', ')})` : `unknown action "${action}" (${actions.join(', ')})`);
   }
   if (action === 'rebuild') return rebuild(rest, io);
+  if ((action === 'nodes' || action === 'rules') && (rest[0] === 'add' || rest[0] === 'remove')) return change(action, rest[0], rest.slice(1), io);
   const count = action === 'placement' ? 2 : 0;
   const { values, positionals } = parseCommandArgs(
     rest,
@@ -124,13 +133,87 @@ export async function replicationCommand(args: string[], io: CliIo): Promise<num
   return exitCodes.ok;
 }
 
+function wholeNumber(flag: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^\d{1,6}$/.test(text)) throw new UsageError(`--${flag} must be a whole number, got "${text}"`);
+  return Number(text);
+}
+
+/** `nodes add|remove`, `rules add|remove`: the same fields as depot.yaml, checked by the registry. */
+async function change(what: 'nodes' | 'rules', verb: 'add' | 'remove', args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseCommandArgs(
+    args,
+    {
+      ...registryOptions,
+      json: { type: 'boolean' },
+      region: { type: 'string' },
+      endpoint: { type: 'string' },
+      priority: { type: 'string' },
+      capacity: { type: 'string' },
+      'max-transfers': { type: 'string' },
+      credential: { type: 'string', multiple: true },
+      packages: { type: 'string' },
+      visibility: { type: 'string' },
+      label: { type: 'string', multiple: true },
+      consistency: { type: 'string' },
+    },
+    { min: 1, max: 1, names: what === 'nodes' ? 'the node id' : 'the rule name' },
+  );
+  const [id] = positionals as [string];
+  const client = new ReplicationClient(registryClientFrom(values, io.env));
+  let list: Array<Record<string, unknown>>;
+  if (verb === 'remove') {
+    list = what === 'nodes' ? await client.changeNodes({ remove: id }) : await client.changeRules({ remove: id });
+  } else if (what === 'nodes') {
+    if (values.region === undefined || values.endpoint === undefined) throw new UsageError('nodes add needs --region and --endpoint');
+    const credentials: Record<string, string> = {};
+    for (const entry of values.credential ?? []) {
+      const at = entry.indexOf('=');
+      if (at < 1) throw new UsageError(`--credential must be NAME=REF (e.g. access_key_id=\${KEY_ID}), got "${entry}"`);
+      credentials[entry.slice(0, at)] = entry.slice(at + 1);
+    }
+    const priority = wholeNumber('priority', values.priority);
+    const maxTransfers = wholeNumber('max-transfers', values['max-transfers']);
+    list = await client.changeNodes({
+      node: {
+        id,
+        region: values.region,
+        endpoint: values.endpoint,
+        credentials,
+        ...(priority !== undefined ? { priority } : {}),
+        ...(values.capacity !== undefined ? { capacity: values.capacity } : {}),
+        ...(maxTransfers !== undefined ? { max_transfers: maxTransfers } : {}),
+      },
+    });
+  } else {
+    list = await client.changeRules({
+      rule: {
+        name: id,
+        ...(values.packages !== undefined ? { packages: values.packages } : {}),
+        ...(values.visibility !== undefined ? { visibility: values.visibility } : {}),
+        ...(values.label !== undefined ? { labels: values.label } : {}),
+        ...(values.consistency !== undefined ? { consistency: values.consistency } : {}),
+      },
+    });
+  }
+  const key = what === 'nodes' ? 'id' : 'name';
+  printResult(io, values.json, list, () => [`${what === 'nodes' ? 'node' : 'rule'} ${id} ${verb === 'add' ? 'saved' : 'removed'}; ${what}: ${list.map((entry) => String(entry[key])).join(', ') || 'none'}`]);
+  return exitCodes.ok;
+}
+
 /** Runs locally (not over HTTP): the registry being rebuilt does not exist yet. */
 async function rebuild(args: string[], io: CliIo): Promise<number> {
   const { values } = parseCommandArgs(args, { from: { type: 'string' }, config: { type: 'string' }, 'data-dir': { type: 'string' }, json: { type: 'boolean' } }, { min: 0, max: 0, names: '' });
   if (values.from === undefined || values.config === undefined || values['data-dir'] === undefined) throw new UsageError('rebuild needs --from NODE, --config depot.yaml and --data-dir DIR');
-  const input = replicationSectionOf(values.config);
-  if (input === undefined) throw new UsageError(`--config ${values.config} has no replication: section`);
-  const config = replicationSectionSchema.parse(input).nodes.find((node) => node.id === values.from);
+  let section: ReplicationSection | undefined;
+  try {
+    section = (await loadDepotConfig(values.config, { env: io.env })).config.replication;
+  } catch (error) {
+    if (error instanceof ConfigFileError) throw new UsageError(`--config ${error.message}`);
+    throw error;
+  }
+  if (!section) throw new UsageError(`--config ${values.config} has no replication: section`);
+  const config = section.nodes.find((node) => node.id === values.from);
   if (!config) throw new UsageError(`--from: no node "${values.from}" in ${values.config}`);
   const logger = createConsoleLogger('torsh-depot', io.stderr);
   const core = createCore({ dataDir: path.resolve(values['data-dir']), shell: 'headless', logger });
@@ -139,6 +222,7 @@ async function rebuild(args: string[], io: CliIo): Promise<number> {
     printResult(io, values.json, report, () => [
       `rebuilt ${report.versions} version(s) from ${report.node} (${report.yanked} yanked, ${report.signatures} signature(s))`,
       ...report.failed.map((failure) => `  not restored: ${failure.name}@${failure.version}: ${failure.error}`),
+      ...report.uncommitted.map((entry) => `  skipped: ${entry.name}@${entry.version}: a strong write without its commit marker (it never completed)`),
     ]);
     return report.failed.length > 0 ? exitCodes.failure : exitCodes.ok;
   } finally {

@@ -7,7 +7,7 @@ import { parseAgeRecipient, type AgeIdentity } from '../encryption/x25519-keys';
 import type { ScryptParams } from '../encryption/scrypt-kdf';
 import type { StorageBackend } from '../storage/storage-backend';
 import { StorageError } from '../storage/storage-errors';
-import { decodeChunk, encodeChunk, type CompressionSettings } from './chunk-codec';
+import { assertCompression, decodeChunk, defaultCompression, encodeChunk, type CompressionSettings } from './chunk-codec';
 import { FastCdc, assertChunkerParams, defaultChunkerParams, type ChunkerParams } from './fastcdc';
 import { chunkIdOf, generateRepositoryKeys, openKeyFile, openWith, parseKeyFile, sealKeyFile, sealParts, sealWith, type RepositoryKeys } from './repository-keys';
 import {
@@ -94,13 +94,14 @@ export class BackupRepository {
     for (const recipient of recipients ?? []) parseAgeRecipient(recipient);
     const chunker = options.chunker ?? defaultChunkerParams;
     assertChunkerParams(chunker);
+    if (options.compression) assertCompression(options.compression);
     const config: RepositoryConfig = {
       format: 'torsh-depot-backup',
       version: repositoryFormatVersion,
       id: randomBytes(16).toString('hex'),
       created: new Date().toISOString(),
       chunker: { algorithm: 'fastcdc-2020', ...chunker },
-      compression: options.compression ?? { codec: 'brotli', level: 3 },
+      compression: options.compression ?? defaultCompression,
       packSize: options.packSize ?? 16 * MiB,
       recipients,
     };

@@ -24,7 +24,7 @@ export interface BackupProgress {
 }
 
 export interface BackupRequest {
-  source: { kind: 'files' | 'registry' | 'version'; label: string };
+  source: { kind: 'files' | 'registry' | 'version' | 'set'; label: string };
   files: BackupSourceFile[];
   strategy: BackupStrategy;
   tags?: string[];

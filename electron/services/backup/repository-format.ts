@@ -12,7 +12,7 @@ export const repositoryConfigSchema = z.object({
   id: z.string().regex(/^[0-9a-f]{32}$/),
   created: z.string(),
   chunker: z.object({ algorithm: z.literal('fastcdc-2020'), minSize: z.number().int(), avgSize: z.number().int(), maxSize: z.number().int() }),
-  compression: z.object({ codec: z.enum(['none', 'brotli']), level: z.number().int().min(0).max(11) }),
+  compression: z.object({ codec: z.enum(['none', 'brotli', 'zstd']), level: z.number().int().min(0).max(22) }),
   packSize: z.number().int().min(1024 * 1024).max(512 * 1024 * 1024),
   /** Write-only repositories: chunk data is sealed to these age X25519 recipients. */
   recipients: z.array(z.string()).nullable(),
@@ -47,7 +47,7 @@ export const snapshotSchema = z.object({
   /** The snapshot this one was compared with (file metadata reused): none for a full backup. */
   parent: z.string().nullable(),
   /** What was backed up: `files` (paths), `registry` (a whole data folder), `version` (name@version). */
-  source: z.object({ kind: z.enum(['files', 'registry', 'version']), label: z.string() }),
+  source: z.object({ kind: z.enum(['files', 'registry', 'version', 'set']), label: z.string() }),
   tags: z.array(z.string()),
   note: z.string().nullable(),
   files: z.array(snapshotFileSchema),

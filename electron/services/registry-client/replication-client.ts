@@ -39,6 +39,16 @@ export class ReplicationClient {
     return this.client.sendJson('POST', '/replication/verify', verifyReportSchema, 'Replication verify', { body: { deep: options.deep, ...(options.node ? { node: options.node } : {}) } });
   }
 
+  /** `POST /replication/nodes`: `{node}` adds or updates, `{remove}` removes; answers the nodes as stored. */
+  async changeNodes(body: { node: Record<string, unknown> } | { remove: string }): Promise<Array<Record<string, unknown>>> {
+    return (await this.client.sendJson('POST', '/replication/nodes', z.object({ nodes: z.array(z.record(z.string(), z.unknown())) }), 'Replication nodes', { body })).nodes;
+  }
+
+  /** `POST /replication/rules`: `{rule}` adds or updates, `{remove}` removes. */
+  async changeRules(body: { rule: Record<string, unknown> } | { remove: string }): Promise<Array<Record<string, unknown>>> {
+    return (await this.client.sendJson('POST', '/replication/rules', z.object({ rules: z.array(z.record(z.string(), z.unknown())) }), 'Replication rules', { body })).rules;
+  }
+
   placement(name: string, version: string): Promise<ReplicaPlacement> {
     return this.client.sendJson('GET', `/replication/placement/${name.split('/').map(encodeURIComponent).join('/')}/${encodeURIComponent(version)}`, replicaPlacementSchema, `Placement of ${name}@${version}`);
   }

@@ -379,6 +379,7 @@ export class RegistryService {
   /** Opens a version's bytes. Yanked versions still download by exact version. */
   async openDownload(name: string, version: string, range?: ByteRange): Promise<{ metadata: PackageVersionMetadata; stream: Readable }> {
     const metadata = this.getVersion(name, version);
+    await this.options.visibilityGate?.beforeRead?.(name, version);
     const digestHex = metadata.digest.replace(/^sha256:/, '');
     try {
       return { metadata, stream: await this.options.blobs.open(digestHex, range) };

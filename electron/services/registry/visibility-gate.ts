@@ -11,6 +11,8 @@ export type VisibilityCandidate = Pick<NewVersion, 'name' | 'version' | 'digest'
  */
 export interface VisibilityGate {
   beforeVisible(candidate: VisibilityCandidate, options: { consistency?: ConsistencyLevel | undefined }): Promise<void>;
+  /** Called before a version's bytes are served; throws when the version may not be read yet (a strong write without its commit). */
+  beforeRead?(name: string, version: string): Promise<void>;
 }
 
 /** A change to a published version that replicas must follow (in causal order). */

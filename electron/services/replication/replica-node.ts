@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
-import { Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { DepotError } from '../../../shared/errors';
-import { replicaKeys, replicaMetaRecordSchema, replicationNodeKind, type ReplicaMetaRecord, type ReplicationNodeConfig } from '../../../shared/domain/replication';
+import { replicaCommitMarkerSchema, replicaKeys, replicaMetaRecordSchema, replicationNodeKind, type ReplicaCommitMarker, type ReplicaMetaRecord, type ReplicationNodeConfig } from '../../../shared/domain/replication';
 import type { ByteRange, StorageBackend } from '../storage/storage-backend';
 import { parseBlobStoreUrl } from '../storage/blob-store-url';
 import { createStorageBackend } from '../storage/storage-factory';
 import { resolveSecretReference } from '../secrets/secret-reference';
+import { ReplicaHashTree } from './replica-hash-tree';
 
 /** Where a node's bytes come from: the registry's own blob store. */
 export interface ReplicaSource {
@@ -48,6 +49,11 @@ async function readAll(stream: Readable): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
+/** A metadata record exactly as a node stores it (anti-entropy compares its size and MD5). */
+export function recordText(record: ReplicaMetaRecord): string {
+  return `${JSON.stringify(record, null, 2)}\n`;
+}
+
 /** What a node holds of one version, as read back from it. */
 export interface ReplicaCheck {
   blob: 'ok' | 'missing' | 'corrupt';
@@ -78,35 +84,46 @@ export class ReplicaNode {
     return this.config.id;
   }
 
-  /** Copies what `record` describes: blob (unless an identical one is there), signature, then the record last. */
+  /**
+   * Copies what `record` describes: blob, signature, then the record last. Two requests per copy on
+   * an object store (no look before the write, no read after it): the bytes are counted and hashed
+   * as they are sent, and the store's success answer is the node's confirmation.
+   */
   async writeVersion(record: ReplicaMetaRecord, source: ReplicaSource, signal?: AbortSignal): Promise<void> {
     const hex = record.digest.slice('sha256:'.length);
     const key = replicaKeys.blob(hex);
     const storage = await this.backend;
-    const existing = await storage.head(key);
-    if (!(existing && existing.size === record.size && existing.metadata?.sha256 === hex)) {
-      const body = await source.open(hex);
-      // What the store reports right after the write (backends head the object they just wrote).
-      const written = await storage.put(key, body, { contentType: 'application/x-torshpkg', metadata: { sha256: hex }, ...(signal ? { signal } : {}) });
-      if (written.size !== record.size || written.metadata?.sha256 !== hex) {
-        throw new DepotError('DIGEST_MISMATCH', `${this.id}: ${key} reads back as ${written.size} bytes after the write (expected ${record.size}).`);
-      }
+    const hash = createHash('sha256');
+    const opened = await source.open(hex);
+    const body = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        hash.update(chunk);
+        done(null, chunk);
+      },
+    });
+    opened.once('error', (error) => body.destroy(error));
+    const written = await storage.put(key, opened.pipe(body), { contentType: 'application/x-torshpkg', metadata: { sha256: hex }, readBack: false, ...(signal ? { signal } : {}) });
+    const sent = hash.digest('hex');
+    if (written.size !== record.size || sent !== hex || written.metadata?.sha256 !== hex) {
+      // Never leave bytes that do not match their name.
+      await storage.delete(key).catch(() => undefined);
+      throw new DepotError('DIGEST_MISMATCH', `${this.id}: ${key} was written as ${written.size} bytes hashing to sha256:${sent} (expected ${record.size} bytes, ${record.digest}).`);
     }
     await this.writeRecord(record, signal);
   }
 
-  /** Writes the signature and the metadata record, then reads the record back. */
+  /** Writes the signature and the metadata record (its size and recorded digest checked). */
   async writeRecord(record: ReplicaMetaRecord, signal?: AbortSignal): Promise<void> {
     const hex = record.digest.slice('sha256:'.length);
     const storage = await this.backend;
     const signature = record.signatures[0];
     if (signature !== undefined) {
-      await storage.put(replicaKeys.signature(hex), Readable.from([Buffer.from(signature)]), { contentType: 'text/plain', ...(signal ? { signal } : {}) });
+      await storage.put(replicaKeys.signature(hex), Readable.from([Buffer.from(signature)]), { contentType: 'text/plain', readBack: false, ...(signal ? { signal } : {}) });
     }
-    const text = `${JSON.stringify(record, null, 2)}\n`;
+    const text = recordText(record);
     const metaKey = replicaKeys.meta(record.name, record.version);
     const digest = sha256Hex(text);
-    const written = await storage.put(metaKey, Readable.from([Buffer.from(text)]), { contentType: 'application/json', metadata: { sha256: digest }, ...(signal ? { signal } : {}) });
+    const written = await storage.put(metaKey, Readable.from([Buffer.from(text)]), { contentType: 'application/json', metadata: { sha256: digest }, readBack: false, ...(signal ? { signal } : {}) });
     if (written.size !== Buffer.byteLength(text) || written.metadata?.sha256 !== digest) throw new DepotError('DIGEST_MISMATCH', `${this.id}: ${metaKey} reads back different from what was written.`);
   }
 
@@ -140,13 +157,53 @@ export class ReplicaNode {
     return { blob, record };
   }
 
+  /**
+   * The node's hash tree over the keys anti-entropy expects there (others are not its business), from
+   * listings (1,000 keys a request) instead of a request per object. With `md5`, records carry the
+   * store's ETag (an S3 single-part ETag is the MD5 of the bytes), so a stale record shows too.
+   */
+  async listTree(expected: ReadonlySet<string>, md5: boolean, signal?: AbortSignal): Promise<ReplicaHashTree> {
+    const storage = await this.backend;
+    const tree = new ReplicaHashTree();
+    for (const prefix of ['blobs/sha256/', 'meta/']) {
+      let cursor: string | undefined;
+      do {
+        signal?.throwIfAborted();
+        const page = await storage.list(prefix, { limit: 1000, ...(cursor ? { cursor } : {}) });
+        for (const object of page.objects) {
+          if (!expected.has(object.key)) continue;
+          const etag = object.etag ?? null;
+          tree.add({ key: object.key, size: object.size, md5: md5 && prefix === 'meta/' && etag !== null && /^[0-9a-f]{32}$/.test(etag) ? etag : null });
+        }
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor);
+    }
+    return tree;
+  }
+
   /** Opens a version's bytes on this node (read failover, rebuild). */
   async open(digest: string, range?: ByteRange): Promise<Readable> {
     return (await this.backend).get(replicaKeys.blob(digest.slice('sha256:'.length)), range ? { range } : {});
   }
 
   async deleteRecord(name: string, version: string): Promise<void> {
-    await (await this.backend).delete(replicaKeys.meta(name, version));
+    const storage = await this.backend;
+    await storage.delete(replicaKeys.commit(name, version));
+    await storage.delete(replicaKeys.meta(name, version));
+  }
+
+  /** A strong write's commit marker, written once every replica confirmed. */
+  async writeMarker(marker: ReplicaCommitMarker, signal?: AbortSignal): Promise<void> {
+    const text = `${JSON.stringify(marker)}\n`;
+    await (await this.backend).put(replicaKeys.commit(marker.name, marker.version), Readable.from([Buffer.from(text)]), { contentType: 'application/json', ...(signal ? { signal } : {}) });
+  }
+
+  async readMarker(name: string, version: string): Promise<ReplicaCommitMarker | null> {
+    const storage = await this.backend;
+    const key = replicaKeys.commit(name, version);
+    if (!(await storage.head(key))) return null;
+    const parsed = replicaCommitMarkerSchema.safeParse(JSON.parse((await readAll(await storage.get(key))).toString('utf8')) as unknown);
+    return parsed.success ? parsed.data : null;
   }
 
   /** Drops a bad copy so the next write replaces it instead of trusting its size and recorded digest. */

@@ -12,6 +12,8 @@ export interface RebuildReport {
   yanked: number;
   signatures: number;
   failed: Array<{ name: string; version: string; error: string }>;
+  /** Strong writes whose commit marker is not on the node: they never completed, and are not restored. */
+  uncommitted: Array<{ name: string; version: string }>;
 }
 
 /** Every `meta/<name>/<version>.json` on a node, page by page. */
@@ -36,12 +38,13 @@ async function* recordsOn(node: ReplicaNode): AsyncGenerator<{ name: string; ver
 export async function rebuildFromReplica(options: { node: ReplicaNode; registry: RegistryService; access: AccessControl; tmpDir: string; logger: Logger }): Promise<RebuildReport> {
   const { node, registry, access } = options;
   if (registry.listVersionRows(0, 1).total > 0) throw new DepotError('CONFLICT', 'rebuild needs an empty registry: the data folder already holds versions.', { reason: 'not-empty' });
-  const report: RebuildReport = { node: node.id, versions: 0, yanked: 0, signatures: 0, failed: [] };
+  const report: RebuildReport = { node: node.id, versions: 0, yanked: 0, signatures: 0, failed: [], uncommitted: [] };
   const pending: ReplicaMetaRecord[] = [];
   for await (const entry of recordsOn(node)) {
     const record = await node.readRecord(entry.name, entry.version);
-    if (record) pending.push(record);
-    else report.failed.push({ ...entry, error: 'the metadata record does not parse' });
+    if (!record) report.failed.push({ ...entry, error: 'the metadata record does not parse' });
+    else if (record.consistency === 'strong' && (await node.readMarker(entry.name, entry.version))?.digest !== record.digest) report.uncommitted.push(entry);
+    else pending.push(record);
   }
   for (const record of pending) {
     try {

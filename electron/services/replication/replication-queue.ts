@@ -63,6 +63,18 @@ export interface ReplicationQueue {
   confirmedPuts(nodeId: string): Promise<Array<{ name: string; version: string; digest: string; size: number; recordJson: string; changeSeq: number }>>;
   /** Drops every task of a version (a publish that failed its level); returns the nodes that had confirmed a copy. */
   forget(name: string, version: string): Promise<string[]>;
+  /** Bytes of every version placed per node (copied or queued). */
+  placedBytes(): Promise<Map<string, number>>;
+  /** Copies not yet confirmed. */
+  depth(): Promise<number>;
+  /** Drops the copies still owed to a node that was removed; returns how many. */
+  dropPending(nodeId: string): Promise<number>;
+  /** A strong write reached every replica and its commit markers are written. */
+  markCommitted(commit: { name: string; version: string; digest: string; level: string; nodes: string[] }, nowMs: number): Promise<void>;
+  /** True when the version was written at strong consistency and its commit is not recorded. */
+  awaitsCommit(name: string, version: string): Promise<boolean>;
+  /** Versions with copies queued before this time. */
+  versionsQueuedBefore(ms: number): Promise<Array<{ name: string; version: string }>>;
   /** Nodes that confirmed a copy of these bytes. */
   holdersOf(digest: string): Promise<string[]>;
   /** The newest record queued for a version (its latest change). */
@@ -101,6 +113,7 @@ export class SqliteReplicationQueue implements ReplicationQueue {
   private readonly insert: Statement;
   private readonly dueCandidates: Statement;
   private readonly claim: Statement;
+  private readonly awaitsCommitStmt: Statement;
 
   constructor(private readonly db: Database) {
     this.insert = db.prepare(`INSERT OR IGNORE INTO replication_tasks
@@ -114,6 +127,10 @@ export class SqliteReplicationQueue implements ReplicationQueue {
           WHERE d.package_name = t.package_name AND d.version = t.version AND d.node_id = t.node_id
             AND d.change_seq < t.change_seq AND d.state <> 'done')
       ORDER BY t.id LIMIT ?`);
+    this.awaitsCommitStmt = db.prepare(`SELECT 1 FROM replication_tasks t
+      WHERE t.package_name = ? AND t.version = ? AND t.change_seq = 0 AND json_extract(t.record_json, '$.consistency') = 'strong'
+        AND NOT EXISTS (SELECT 1 FROM replication_commits c WHERE c.package_name = t.package_name AND c.version = t.version)
+      LIMIT 1`);
     this.claim = db.prepare(`UPDATE replication_tasks SET state = 'running', attempts = attempts + 1 WHERE id = ? AND state = 'pending'`);
   }
 
@@ -256,9 +273,39 @@ export class SqliteReplicationQueue implements ReplicationQueue {
     const confirmed = this.db.transaction(() => {
       const nodes = (this.db.prepare(`SELECT DISTINCT node_id FROM replication_tasks WHERE package_name = ? AND version = ? AND state = 'done'`).all(name, version) as Array<{ node_id: string }>).map((row) => row.node_id);
       this.db.prepare('DELETE FROM replication_tasks WHERE package_name = ? AND version = ?').run(name, version);
+      this.db.prepare('DELETE FROM replication_commits WHERE package_name = ? AND version = ?').run(name, version);
       return nodes;
     })();
     return Promise.resolve(confirmed);
+  }
+
+  async placedBytes(): Promise<Map<string, number>> {
+    const rows = this.db.prepare(`SELECT node_id AS nodeId, SUM(size) AS bytes FROM replication_tasks WHERE operation = 'put' GROUP BY node_id`).all() as Array<{ nodeId: string; bytes: number }>;
+    return Promise.resolve(new Map(rows.map((row) => [row.nodeId, row.bytes])));
+  }
+
+  async depth(): Promise<number> {
+    return Promise.resolve((this.db.prepare(`SELECT COUNT(*) AS depth FROM replication_tasks WHERE state IN ('pending', 'running')`).get() as { depth: number }).depth);
+  }
+
+  async dropPending(nodeId: string): Promise<number> {
+    return Promise.resolve(this.db.prepare(`DELETE FROM replication_tasks WHERE node_id = ? AND state <> 'done'`).run(nodeId).changes);
+  }
+
+  async markCommitted(commit: { name: string; version: string; digest: string; level: string; nodes: string[] }, nowMs: number): Promise<void> {
+    this.db
+      .prepare('INSERT OR REPLACE INTO replication_commits (package_name, version, digest, level, nodes_json, committed_at) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(commit.name, commit.version, commit.digest, commit.level, JSON.stringify(commit.nodes), nowMs);
+    return Promise.resolve();
+  }
+
+  async awaitsCommit(name: string, version: string): Promise<boolean> {
+    const row = this.awaitsCommitStmt.get(name, version);
+    return Promise.resolve(row !== undefined);
+  }
+
+  async versionsQueuedBefore(ms: number): Promise<Array<{ name: string; version: string }>> {
+    return Promise.resolve(this.db.prepare('SELECT DISTINCT package_name AS name, version FROM replication_tasks WHERE change_seq = 0 AND created_at < ?').all(ms) as Array<{ name: string; version: string }>);
   }
 
   async holdersOf(digest: string): Promise<string[]> {

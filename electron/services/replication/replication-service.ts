@@ -10,6 +10,11 @@ import {
   placeReplicas,
   replicaMetaRecordSchema,
   replicationNodeKind,
+  replicationSectionSchema,
+  writeReplicationSection,
+  type ReplicationNodeChange,
+  type ReplicationRuleChange,
+  type ReplicationSectionInput,
   requiredAcks,
   tickClock,
   type ConsistencyLevel,
@@ -18,19 +23,27 @@ import {
   type ReplicationSection,
   type ReplicationStatus,
   type ReplicationTask,
-  type VerifyFinding,
   type VerifyReport,
 } from '../../../shared/domain/replication';
 import type { Logger } from '../logger';
 import { ReplicaNode, storageForNode, type ReplicaSource } from './replica-node';
 import { SqliteReplicationQueue, type NewReplicationTask, type ReplicationQueue } from './replication-queue';
 import { ReplicationWorker, type TaskSettled } from './replication-worker';
+import { ReplicationAntiEntropy } from './replication-anti-entropy';
+import type { JobRunner } from '../jobs/job-runner';
+import { SqliteReplicationSettings, type ReplicationSettingsRepository } from './replication-settings-repository';
 import type { ByteRange, StorageBackend } from '../storage/storage-backend';
 import type { VersionChange, VisibilityCandidate, VisibilityGate } from '../registry/visibility-gate';
 
 export interface ReplicationServiceOptions {
   db: Database;
-  section: ReplicationSection;
+  /** A section to put in force (and store); without it, the stored section is used. */
+  section?: ReplicationSection;
+  settings?: ReplicationSettingsRepository;
+  /** Whether the registry recorded a version (copies of one it did not are dropped at start). */
+  versionExists?: (name: string, version: string) => boolean;
+  /** Anti-entropy runs as a job (progress, cancel, history). */
+  jobs?: Pick<JobRunner, 'start'>;
   source: ReplicaSource;
   logger: Logger;
   /** This registry's id in version vectors and clocks. */
@@ -50,6 +63,22 @@ export interface ReplicationServiceOptions {
 
 const lagSamples = 1000;
 
+/** A list with `item` put in place of the entry with its key (or appended), or with `remove`'s entry taken out. */
+function upsertOrRemove<Item>(list: readonly Item[], keyOf: (item: Item) => string, item: Item | undefined, remove: string | undefined, what: string): Item[] {
+  const key = item ? keyOf(item) : remove;
+  const kept = list.filter((entry) => keyOf(entry) !== key);
+  if (item) {
+    const at = list.findIndex((entry) => keyOf(entry) === key);
+    kept.splice(at === -1 ? kept.length : at, 0, item);
+  } else if (kept.length === list.length) {
+    throw new DepotError('NOT_FOUND', `No replication ${what} ${key ?? ''}.`);
+  }
+  return kept;
+}
+
+/** No nodes: nothing replicates until a section arrives (depot.yaml, or nodes added over HTTP). */
+const emptySection: ReplicationSection = replicationSectionSchema.parse({});
+
 function percentile(values: readonly number[], fraction: number): number | null {
   if (values.length === 0) return null;
   const sorted = [...values].sort((a, b) => a - b);
@@ -63,36 +92,117 @@ function percentile(values: readonly number[], fraction: number): number | null 
  */
 export class ReplicationService implements VisibilityGate {
   readonly queue: ReplicationQueue;
-  readonly nodes: ReadonlyMap<string, ReplicaNode>;
+  /** Resolves once the section (handed in or stored) is in force. */
+  readonly ready: Promise<void>;
+  private readonly nodeMap = new Map<string, ReplicaNode>();
+  private readonly settings: ReplicationSettingsRepository;
+  private current: ReplicationSection;
   private readonly worker: ReplicationWorker;
   private readonly now: () => number;
   private readonly alerts = new Map<string, ReplicationStatus['alerts'][number]>();
   private gaugeTimer: NodeJS.Timeout | null = null;
   private gaugesDue = false;
+  private readonly antiEntropy: ReplicationAntiEntropy;
+  private antiEntropyTimer: NodeJS.Timeout | null = null;
+  private antiEntropyRunning = false;
+  private started = false;
+  /** Bytes placed per node (capacity checks), read once and then kept up to date here. */
+  private placedBytes: Map<string, number> | null = null;
 
   constructor(private readonly options: ReplicationServiceOptions) {
     this.now = options.now ?? Date.now;
     this.queue = options.queue ?? new SqliteReplicationQueue(options.db);
-    const nodes = new Map<string, ReplicaNode>();
-    for (const config of options.section.nodes) {
-      nodes.set(config.id, new ReplicaNode(config, options.storageFor ? Promise.resolve(options.storageFor(config.id)) : storageForNode(config, options.env)));
-    }
-    this.nodes = nodes;
+    this.settings = options.settings ?? new SqliteReplicationSettings(options.db);
+    this.antiEntropy = new ReplicationAntiEntropy({ queue: this.queue, source: options.source, logger: options.logger });
+    this.current = emptySection;
     this.worker = new ReplicationWorker({
       queue: this.queue,
-      nodes,
+      nodes: this.nodeMap,
       source: options.source,
       logger: options.logger,
-      backoff: { baseMs: options.section.hints.base_backoff, maxMs: options.section.hints.max_backoff },
+      backoff: () => ({ baseMs: this.current.hints.base_backoff, maxMs: this.current.hints.max_backoff }),
       now: this.now,
     });
+    // A section handed in (createCore's option) replaces the stored one; otherwise the stored one is used.
+    this.ready = options.section ? this.putInForce(options.section) : this.loadStored();
+    this.ready.catch(() => undefined);
+  }
+
+  get nodes(): ReadonlyMap<string, ReplicaNode> {
+    return this.nodeMap;
   }
 
   get section(): ReplicationSection {
-    return this.options.section;
+    return this.current;
+  }
+
+  /** The stored section (nodes and rules changed over HTTP or by an earlier --config). */
+  private async loadStored(): Promise<void> {
+    const stored = await this.settings.load();
+    if (stored === null) return;
+    const parsed = replicationSectionSchema.safeParse(stored);
+    if (!parsed.success) throw new DepotError('VALIDATION_FAILED', `the stored replication section is not valid: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
+    await this.install(parsed.data);
+  }
+
+  /** The whole section (a `replication:` section of depot.yaml): validated, stored, in force at once. */
+  async replaceSection(section: ReplicationSection): Promise<void> {
+    await this.ready;
+    await this.putInForce(section);
+  }
+
+  private async putInForce(section: ReplicationSection): Promise<void> {
+    const written = writeReplicationSection(section);
+    const parsed = replicationSectionSchema.safeParse(written);
+    if (!parsed.success) throw new DepotError('VALIDATION_FAILED', `replication: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`, { reason: 'bad-section' });
+    await this.install(parsed.data);
+    await this.settings.save(written, new Date(this.now()).toISOString());
+  }
+
+  /** Adds or updates a node (by id) or removes one; the section is checked whole before anything changes. */
+  async changeNode(change: ReplicationNodeChange): Promise<ReplicationSectionInput> {
+    await this.ready;
+    const nodes = upsertOrRemove(this.current.nodes, (node) => node.id, change.node, change.remove, 'node');
+    await this.putInForce({ ...this.current, nodes });
+    return writeReplicationSection(this.current);
+  }
+
+  /** Adds or updates a rule (by name) or removes one. */
+  async changeRule(change: ReplicationRuleChange): Promise<ReplicationSectionInput> {
+    await this.ready;
+    const rules = upsertOrRemove(this.current.rules, (rule) => rule.name, change.rule, change.remove, 'rule');
+    await this.putInForce({ ...this.current, rules });
+    return writeReplicationSection(this.current);
+  }
+
+  /** Puts a section in force: unchanged nodes keep their connection; a removed node's waiting copies are dropped. */
+  private async install(section: ReplicationSection): Promise<void> {
+    const next = new Map<string, ReplicaNode>();
+    for (const config of section.nodes) {
+      const existing = this.nodeMap.get(config.id);
+      if (existing && JSON.stringify(existing.config) === JSON.stringify(config)) next.set(config.id, existing);
+      else next.set(config.id, new ReplicaNode(config, this.options.storageFor ? Promise.resolve(this.options.storageFor(config.id)) : storageForNode(config, this.options.env)));
+    }
+    const removed = [...this.nodeMap.keys()].filter((id) => !next.has(id));
+    const intervalChanged = section.anti_entropy_interval !== this.current.anti_entropy_interval;
+    this.current = section;
+    if (intervalChanged) this.armAntiEntropy();
+    this.nodeMap.clear();
+    for (const [id, node] of next) this.nodeMap.set(id, node);
+    this.placedBytes = null;
+    for (const id of removed) {
+      const dropped = await this.queue.dropPending(id);
+      if (dropped > 0) this.options.logger.warn(`replication: node ${id} removed; its ${dropped} waiting cop${dropped === 1 ? 'y was' : 'ies were'} dropped`);
+    }
+    this.worker.kick();
   }
 
   async start(): Promise<void> {
+    const startedAt = this.now();
+    await this.ready;
+    await this.sweepOrphans(startedAt);
+    this.started = true;
+    this.armAntiEntropy();
     for (const node of this.nodes.values()) {
       await node.storage.catch((error: unknown) => this.options.logger.error(`replication: node ${node.id} cannot be reached`, error));
     }
@@ -114,6 +224,8 @@ export class ReplicationService implements VisibilityGate {
   }
 
   async stop(): Promise<void> {
+    this.started = false;
+    this.armAntiEntropy();
     if (this.gaugeTimer) clearInterval(this.gaugeTimer);
     this.gaugeTimer = null;
     await this.worker.stop();
@@ -142,7 +254,7 @@ export class ReplicationService implements VisibilityGate {
 
   /** The level a publish gets: the flag, else its rule's, else the section's. Null: no rule selects it. */
   levelFor(candidate: { name: string; tags: string[] }, requested: ConsistencyLevel | undefined): ConsistencyLevel | null {
-    const { rules, consistency } = this.options.section;
+    const { rules, consistency } = this.current;
     if (this.nodes.size === 0) return null;
     if (rules.length === 0) return requested ?? consistency;
     const visibility = this.options.packageAccess?.(candidate.name)?.visibility ?? 'internal';
@@ -152,6 +264,7 @@ export class ReplicationService implements VisibilityGate {
   }
 
   async beforeVisible(candidate: VisibilityCandidate, options: { consistency?: ConsistencyLevel | undefined }): Promise<void> {
+    await this.ready;
     const level = this.levelFor(candidate, options.consistency);
     if (level === null) {
       if (options.consistency !== undefined && options.consistency !== 'eventual') {
@@ -159,7 +272,7 @@ export class ReplicationService implements VisibilityGate {
       }
       return;
     }
-    const rf = this.options.section.replication_factor;
+    const rf = this.current.replication_factor;
     const needed = requiredAcks(level, rf);
     const existing = (await this.queue.tasksOf(candidate.name, candidate.version)).filter((task) => task.operation === 'put');
     const placed = existing.length > 0 ? existing.map((task) => task.nodeId) : await this.place(candidate);
@@ -170,7 +283,7 @@ export class ReplicationService implements VisibilityGate {
     }
     const waiter = needed > 0 ? this.waitForPuts(candidate, placed, needed, level) : null;
     if (existing.length === 0) {
-      const record = await this.newRecord(candidate);
+      const record = await this.newRecord(candidate, level);
       const tasks: NewReplicationTask[] = placed.map((nodeId) => ({
         name: candidate.name,
         version: candidate.version,
@@ -189,9 +302,61 @@ export class ReplicationService implements VisibilityGate {
     if (!waiter) return;
     try {
       await waiter.done;
+      if (level === 'strong') await this.commit(candidate, placed, level);
     } catch (error) {
       await this.abandon(candidate);
       throw error;
+    }
+  }
+
+  /**
+   * Strong: once every replica confirmed, the commit marker goes to each of them and then to the
+   * registry's own table; only then may the version become visible. A replica's record without its
+   * marker is a write that never completed (rebuilds skip it; reads through the registry refuse it).
+   */
+  private async commit(candidate: VisibilityCandidate, nodes: readonly string[], level: ConsistencyLevel): Promise<void> {
+    const marker = { format: 'torsh-replica-commit/1' as const, name: candidate.name, version: candidate.version, digest: candidate.digest, consistency: level, nodes: [...nodes], committed_at: this.stamp(null) };
+    const failures: string[] = [];
+    await Promise.all(
+      nodes.map(async (nodeId) => {
+        try {
+          const node = this.nodes.get(nodeId);
+          if (!node) throw new Error('not configured');
+          await node.writeMarker(marker);
+        } catch (error) {
+          failures.push(`${nodeId} (${(error as Error).message})`);
+        }
+      }),
+    );
+    if (failures.length > 0) {
+      throw new DepotError('UNAVAILABLE', `${level} consistency not met for ${candidate.name}@${candidate.version}: every replica confirmed, but the commit marker could not be written on ${failures.join(', ')}. The version is not visible.`, {
+        reason: 'consistency-not-met',
+      });
+    }
+    await this.queue.markCommitted({ name: candidate.name, version: candidate.version, digest: candidate.digest, level, nodes: [...nodes] }, this.now());
+  }
+
+  /**
+   * The registry's read check: a version written at `strong` is served only once its commit marker
+   * is recorded, so a read never returns a version a replica would not.
+   */
+  async beforeRead(name: string, version: string): Promise<void> {
+    if (await this.queue.awaitsCommit(name, version)) {
+      throw new DepotError('UNAVAILABLE', `${name}@${version} was written at strong consistency and its commit marker is missing: it is not served until every replica holds it (run replication verify).`, { reason: 'not-committed' });
+    }
+  }
+
+  /**
+   * Copies queued by a publish that never committed (the process died between the queue and the
+   * registry's record) are dropped at start, with any record they left on a node.
+   */
+  private async sweepOrphans(before: number): Promise<void> {
+    const exists = this.options.versionExists;
+    if (!exists) return;
+    for (const entry of await this.queue.versionsQueuedBefore(before)) {
+      if (exists(entry.name, entry.version)) continue;
+      this.options.logger.warn(`replication: ${entry.name}@${entry.version} was queued by a publish that never committed; its copies are dropped`);
+      await this.abandon(entry);
     }
   }
 
@@ -200,7 +365,8 @@ export class ReplicationService implements VisibilityGate {
    * registry discards the unrecorded blob) and the records already written are removed, so no
    * replica, and no rebuild from one, ever shows a version the registry never made visible.
    */
-  private async abandon(candidate: VisibilityCandidate): Promise<void> {
+  private async abandon(candidate: Pick<VisibilityCandidate, 'name' | 'version'>): Promise<void> {
+    this.placedBytes = null;
     const confirmed = await this.queue.forget(candidate.name, candidate.version);
     for (const nodeId of confirmed) {
       try {
@@ -213,17 +379,18 @@ export class ReplicationService implements VisibilityGate {
 
   /** Chooses nodes for a new version; remembers full nodes and shortfalls as alerts. */
   private async place(candidate: VisibilityCandidate): Promise<string[]> {
-    const counters = new Map((await this.queue.counters(0)).map((row) => [row.nodeId, row]));
+    this.placedBytes ??= await this.queue.placedBytes();
+    const placedBytes = this.placedBytes;
     const result = placeReplicas(
       [...this.nodes.values()].map((node) => ({
         id: node.id,
         region: node.config.region,
         priority: node.config.priority,
         capacityBytes: node.config.capacity ?? null,
-        usedBytes: counters.get(node.id)?.placedBytes ?? 0,
+        usedBytes: placedBytes.get(node.id) ?? 0,
         enabled: node.config.enabled,
       })),
-      this.options.section.replication_factor,
+      this.current.replication_factor,
       candidate.size,
     );
     for (const skipped of result.skipped.filter((entry) => entry.reason === 'full')) {
@@ -232,15 +399,16 @@ export class ReplicationService implements VisibilityGate {
       this.options.logger.warn(`replication: ${message}`);
     }
     if (result.shortBy > 0) {
-      this.alerts.set('under-replicated', { kind: 'under-replicated', nodeId: null, message: `${candidate.name}@${candidate.version} has ${result.nodes.length} of ${this.options.section.replication_factor} replicas: not enough nodes with room` });
+      this.alerts.set('under-replicated', { kind: 'under-replicated', nodeId: null, message: `${candidate.name}@${candidate.version} has ${result.nodes.length} of ${this.current.replication_factor} replicas: not enough nodes with room` });
     }
+    for (const nodeId of result.nodes) placedBytes.set(nodeId, (placedBytes.get(nodeId) ?? 0) + candidate.size);
     return result.nodes;
   }
 
   private waitForPuts(candidate: VisibilityCandidate, placed: string[], needed: number, level: ConsistencyLevel): { done: Promise<void> } {
     const confirmed = new Set<string>();
     const errors = new Map<string, string>();
-    const timeoutMs = this.options.section.ack_timeout;
+    const timeoutMs = this.current.ack_timeout;
     let unsubscribe = (): void => undefined;
     let timer: NodeJS.Timeout | null = null;
     const done = new Promise<void>((resolve, reject) => {
@@ -277,7 +445,7 @@ export class ReplicationService implements VisibilityGate {
     return { done };
   }
 
-  private async newRecord(candidate: VisibilityCandidate): Promise<ReplicaMetaRecord> {
+  private async newRecord(candidate: VisibilityCandidate, level: ConsistencyLevel): Promise<ReplicaMetaRecord> {
     const { registryId } = this.options;
     const change = await this.queue.nextChange(candidate.name, registryId, (previous) => this.stamp(previous));
     const access = this.options.packageAccess?.(candidate.name) ?? null;
@@ -297,6 +465,7 @@ export class ReplicationService implements VisibilityGate {
       committed_at: change.hlc,
       version_vector: change.vector,
       origin: registryId,
+      consistency: level,
     };
   }
 
@@ -336,7 +505,7 @@ export class ReplicationService implements VisibilityGate {
   async openReplica(digest: string, range?: ByteRange): Promise<{ nodeId: string; stream: Readable } | null> {
     const holders = new Set(await this.queue.holdersOf(digest));
     const counters = new Map((await this.queue.counters(0)).map((row) => [row.nodeId, row]));
-    const here = this.options.section.region;
+    const here = this.current.region;
     const distance = (region: string): number => (here === undefined ? 0 : (regionDistanceKm(here, region) ?? Number.POSITIVE_INFINITY));
     const candidates = [...this.nodes.values()]
       .filter((node) => holders.has(node.id))
@@ -386,6 +555,11 @@ export class ReplicationService implements VisibilityGate {
     return this.queue.list({ ...(options.nodeId !== undefined ? { nodeId: options.nodeId } : {}), limit: options.limit ?? 500 });
   }
 
+  /** Copies not yet confirmed, all nodes (cheap: one indexed count). */
+  queueDepth(): Promise<number> {
+    return this.queue.depth();
+  }
+
   async retry(nodeId?: string): Promise<number> {
     if (nodeId !== undefined && !this.nodes.has(nodeId)) throw new DepotError('NOT_FOUND', `No replication node ${nodeId}.`);
     const count = await this.queue.retryNow(this.now(), nodeId);
@@ -394,7 +568,7 @@ export class ReplicationService implements VisibilityGate {
   }
 
   async status(): Promise<ReplicationStatus> {
-    const section = this.options.section;
+    const section = this.current;
     const counters = new Map((await this.queue.counters(lagSamples)).map((row) => [row.nodeId, row]));
     const alerts = [...this.alerts.values()];
     const nodes = [...this.nodes.values()].map((node) => {
@@ -427,62 +601,39 @@ export class ReplicationService implements VisibilityGate {
     return { replicationFactor: section.replication_factor, consistency: section.consistency, nodes, queueDepth: nodes.reduce((sum, node) => sum + node.queueDepth, 0), alerts };
   }
 
-  /** One confirmed copy: checked, and (with `repair`) rewritten when missing, corrupt or stale. */
-  private async verifyCopy(node: ReplicaNode, expected: { name: string; version: string; digest: string; size: number; recordJson: string }, deep: boolean, repair: boolean): Promise<VerifyFinding | null> {
-    const record = replicaMetaRecordSchema.parse(JSON.parse(expected.recordJson) as unknown);
-    let problem: VerifyFinding['problem'] | null = null;
-    try {
-      const found = await node.check(expected.name, expected.version, expected.digest, expected.size, deep);
-      if (found.blob !== 'ok') problem = found.blob;
-      else if (!found.record) problem = 'record-missing';
-      else if (JSON.stringify(found.record.version_vector) !== JSON.stringify(record.version_vector) || found.record.digest !== record.digest) problem = 'record-stale';
-    } catch (error) {
-      return { nodeId: node.id, name: expected.name, version: expected.version, problem: 'unreachable', repaired: false, error: error instanceof Error ? error.message : String(error) };
-    }
-    if (problem === null) return null;
-    const finding: VerifyFinding = { nodeId: node.id, name: expected.name, version: expected.version, problem, repaired: false, error: null };
-    if (repair) {
-      try {
-        if (problem === 'missing' || problem === 'corrupt') await node.deleteBlob(expected.digest);
-        await node.writeVersion(record, this.options.source);
-        finding.repaired = true;
-      } catch (error) {
-        finding.error = error instanceof Error ? error.message : String(error);
-      }
-    }
-    return finding;
+  /**
+   * Anti-entropy now: hash trees per node (or, with `deep`, every copy re-hashed); what is missing,
+   * corrupt or stale is rewritten. Runs as a job (progress, cancel, kept in the job history) when the
+   * registry has a jobs runner.
+   */
+  async verify(options: { deep?: boolean; nodeId?: string; repair?: boolean } = {}): Promise<VerifyReport & { jobId: string | null }> {
+    await this.ready;
+    const nodes = [...this.nodes.values()].filter((node) => options.nodeId === undefined || node.id === options.nodeId);
+    if (options.nodeId !== undefined && nodes.length === 0) throw new DepotError('NOT_FOUND', `No replication node ${options.nodeId}.`);
+    const request = { ...(options.deep !== undefined ? { deep: options.deep } : {}), ...(options.repair !== undefined ? { repair: options.repair } : {}) };
+    const jobs = this.options.jobs;
+    if (!jobs) return { ...(await this.antiEntropy.verify(nodes, request)), jobId: null };
+    const title = `Replication anti-entropy${options.deep ? ' (deep)' : ''}${options.nodeId !== undefined ? ` on ${options.nodeId}` : ''}`;
+    const handle = jobs.start('replication-anti-entropy', title, { deep: options.deep ?? false, node: options.nodeId ?? null }, (context) =>
+      this.antiEntropy.verify(nodes, { ...request, signal: context.signal, onProgress: (fraction, message) => context.reportProgress(fraction, message) }),
+    );
+    return { ...(await handle.done), jobId: handle.record.id };
   }
 
-  /**
-   * Anti-entropy: compares what each node holds with what it confirmed (blob by size and recorded
-   * digest, or by re-hashing with `deep`; the metadata record by its version vector) and rewrites
-   * what is missing, corrupt or stale.
-   */
-  async verify(options: { deep?: boolean; nodeId?: string; repair?: boolean } = {}): Promise<VerifyReport> {
-    const deep = options.deep ?? false;
-    const findings: VerifyFinding[] = [];
-    let checked = 0;
-    const nodes = [...this.nodes.values()].filter((node) => options.nodeId === undefined || node.id === options.nodeId);
-    // Nodes in parallel, each with at most its max_transfers checks in flight.
-    await Promise.all(
-      nodes.map(async (node) => {
-        const expected = await this.queue.confirmedPuts(node.id);
-        let next = 0;
-        const lane = async (): Promise<void> => {
-          while (next < expected.length) {
-            const item = expected[next++];
-            if (!item) break;
-            checked += 1;
-            const finding = await this.verifyCopy(node, item, deep, options.repair ?? true);
-            if (finding) findings.push(finding);
-          }
-        };
-        await Promise.all(Array.from({ length: node.config.max_transfers }, lane));
-      }),
-    );
-    const order = [...this.nodes.keys()];
-    findings.sort((a, b) => order.indexOf(a.nodeId) - order.indexOf(b.nodeId) || a.name.localeCompare(b.name) || a.version.localeCompare(b.version));
-    if (findings.length > 0) this.options.logger.warn(`replication verify: ${findings.length} problem(s), ${findings.filter((finding) => finding.repaired).length} repaired`);
-    return { deep, checked, findings };
+  /** The periodic pass (`anti_entropy_interval`): one at a time, only while there are nodes. */
+  private armAntiEntropy(): void {
+    if (this.antiEntropyTimer) clearInterval(this.antiEntropyTimer);
+    this.antiEntropyTimer = null;
+    if (!this.started) return;
+    this.antiEntropyTimer = setInterval(() => {
+      if (this.antiEntropyRunning || this.nodeMap.size === 0) return;
+      this.antiEntropyRunning = true;
+      void this.verify()
+        .catch((error: unknown) => this.options.logger.warn(`replication: anti-entropy failed: ${(error as Error).message}`))
+        .finally(() => {
+          this.antiEntropyRunning = false;
+        });
+    }, this.current.anti_entropy_interval);
+    this.antiEntropyTimer.unref();
   }
 }

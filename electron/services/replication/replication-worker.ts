@@ -17,7 +17,7 @@ export interface ReplicationWorkerOptions {
   source: ReplicaSource;
   logger: Logger;
   /** Hints: exponential backoff with full jitter, capped (≤ 30 s by the section schema). */
-  backoff: { baseMs: number; maxMs: number };
+  backoff: () => { baseMs: number; maxMs: number };
   now?: () => number;
   random?: () => number;
 }
@@ -131,7 +131,7 @@ export class ReplicationWorker extends EventEmitter<{ settled: [TaskSettled] }> 
       this.emit('settled', { task, ok: true, error: null });
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      const delay = backoffDelayMs(task.attempts - 1, { ...this.options.backoff, ...(this.options.random ? { random: this.options.random } : {}) });
+      const delay = backoffDelayMs(task.attempts - 1, { ...this.options.backoff(), ...(this.options.random ? { random: this.options.random } : {}) });
       // A stop is not the node's fault: the task is due again at once on the next start.
       const next = this.abort.signal.aborted ? this.now() : this.now() + Math.max(delay, 100);
       await this.options.queue.markFailed(task.id, message, next).catch(() => undefined);

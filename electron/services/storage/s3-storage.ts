@@ -1,6 +1,6 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 import type * as S3Sdk from '@aws-sdk/client-s3';
 import type { S3Client, S3ClientConfig, S3ServiceException, ServerSideEncryption, StorageClass } from '@aws-sdk/client-s3';
 import type { Upload } from '@aws-sdk/lib-storage';
@@ -152,9 +152,11 @@ export class S3Storage implements StorageBackend {
   async put(key: string, body: Readable, options: PutOptions = {}): Promise<StoredObjectInfo> {
     const Key = this.fullKey(key);
     const { client, sdk } = await this.s3();
+    let sent = 0;
+    const counted = options.readBack === false ? countBytes(body, (length) => (sent += length)) : body;
     const upload = new sdk.Upload({
       client,
-      params: { Bucket: this.bucket, Key, Body: body, ...this.writeParams(options) },
+      params: { Bucket: this.bucket, Key, Body: counted, ...this.writeParams(options) },
       partSize: this.partSizeBytes,
       queueSize: this.concurrency,
       // A failed upload aborts its multipart upload: no orphan parts left to pay for.
@@ -163,14 +165,17 @@ export class S3Storage implements StorageBackend {
     if (options.onProgress) upload.on('httpUploadProgress', (progress) => options.onProgress?.(progress.loaded ?? 0));
     const onAbort = (): void => void upload.abort().catch(() => undefined);
     options.signal?.addEventListener('abort', onAbort, { once: true });
+    let etag: string | undefined;
     try {
-      await upload.done();
+      const done = await upload.done();
+      etag = 'ETag' in done ? done.ETag : undefined;
     } catch (error) {
       body.destroy();
       throw this.translate(error, `Upload of ${key} to ${this.description} failed`);
     } finally {
       options.signal?.removeEventListener('abort', onAbort);
     }
+    if (options.readBack === false) return { key, size: sent, lastModified: null, etag: unquote(etag), contentType: options.contentType ?? null, metadata: { ...options.metadata } };
     return headAfterWrite(this, key);
   }
 
@@ -501,6 +506,18 @@ function isServiceException(error: unknown): error is S3ServiceException {
 
 function isMissingBucket(error: unknown): boolean {
   return isServiceException(error) && error.name === 'NoSuchBucket';
+}
+
+/** The body passed through, its bytes counted (errors of the source reach the upload). */
+function countBytes(body: Readable, add: (length: number) => void): Readable {
+  const counter = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      add(chunk.length);
+      done(null, chunk);
+    },
+  });
+  body.once('error', (error) => counter.destroy(error));
+  return body.pipe(counter);
 }
 
 function unquote(etag: string | undefined): string | null {

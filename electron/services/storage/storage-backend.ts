@@ -32,6 +32,11 @@ export interface PutOptions {
   signal?: AbortSignal;
   /** Called with the bytes sent so far (progress for long uploads). */
   onProgress?: (bytesSent: number) => void;
+  /**
+   * false: the caller checks the write itself (replication counts and hashes what it sends), so a
+   * backend that would read the object back answers with what it sent instead (one request fewer).
+   */
+  readBack?: boolean;
 }
 
 export interface StorageUsage {

@@ -30,9 +30,4 @@ export const notBuiltScreens = {
     summary: 'Nodes across regions with a replication factor and a consistency level per request (eventual, quorum, strong, causal), hinted handoff, anti-entropy, lag and conflict views.',
     arrives: 'Arrives with replication, after storage.',
   },
-  backups: {
-    title: 'Backups',
-    summary: 'Deduplicated, compressed, encrypted backups (including write-only ones with public keys), retention policies with a dry run, verification and restore points.',
-    arrives: 'Arrives with backup and recovery, after storage and signing.',
-  },
 } as const;

@@ -6,6 +6,7 @@ import { Readable } from 'node:stream';
 import { replicaKeys } from '../../../shared/domain/replication';
 import { makeTestPackage } from '../../support/packages';
 import {
+  holdsCopy,
   killRegion,
   newReplicatingCore,
   publishFile,
@@ -34,13 +35,6 @@ function lookUp(call: () => unknown): unknown {
 
 function sha256(bytes: Buffer): string {
   return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
-}
-
-async function holdsCopy(region: Region, name: string, version: string, digest: string): Promise<boolean> {
-  const record = await readRecord(region, name, version);
-  if (!record || record.digest !== digest) return false;
-  const bytes = await text(await regionStorage(region).get(replicaKeys.blob(digest.slice('sha256:'.length))));
-  return sha256(bytes) === digest;
 }
 
 describe('consistency levels with three s3rver regions, RF 3', () => {

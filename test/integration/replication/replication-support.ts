@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll } from 'vitest';
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { createCore, type Core } from '../../../electron/services/composition-root';
@@ -128,4 +129,12 @@ export function useRegions(scratchPrefix: string): { three: Region[]; scratch: s
     for (const cleanup of world.cleanups.splice(0).reverse()) await cleanup();
   });
   return world;
+}
+
+/** True when a region holds the version's record and bytes that hash to its digest. */
+export async function holdsCopy(region: Region, name: string, version: string, digest: string): Promise<boolean> {
+  const record = await readRecord(region, name, version);
+  if (!record || record.digest !== digest) return false;
+  const bytes = await text(await regionStorage(region).get(replicaKeys.blob(digest.slice('sha256:'.length))));
+  return `sha256:${createHash('sha256').update(bytes).digest('hex')}` === digest;
 }
