@@ -169,6 +169,8 @@ function writeResults(runResults) {
           name: row.benchmark,
           ours_s: row.oursSeconds ?? (row.unit === 's' ? row.ours : null),
           peer_s: row.peerSeconds ?? (row.unit === 's' ? row.peer : null),
+          ours_cpu_s: row.oursCpuSeconds ?? null,
+          peer_cpu_s: row.peerCpuSeconds ?? null,
           ours: row.ours,
           peer: row.peer,
           unit: row.unit,
@@ -204,12 +206,13 @@ function writeDocsTable(entries) {
   if (from < 0 || to < from || entries.length === 0) return;
   const seconds = (value) => (value === null || value === undefined ? '—' : `${Number(value).toFixed(2)} s`);
   const table = [
-    '| path | ours | peer (same run) | ratio (peer ÷ ours) | target | result | commit |',
-    '|---|---|---|---|---|---|---|',
+    '| path | ours | peer (same run) | ratio (peer ÷ ours) | target | result | CPU ours / peer | commit |',
+    '|---|---|---|---|---|---|---|---|',
     ...entries.map((entry) => {
       const ours = entry.ours_s !== null && entry.ours_s !== undefined ? seconds(entry.ours_s) : `${format(entry.ours)} ${entry.unit ?? ''}`.trim();
       const peer = entry.peer_s !== null && entry.peer_s !== undefined ? `${seconds(entry.peer_s)} (${entry.peer_label})` : entry.peer === null || entry.peer === undefined ? '—' : `${format(entry.peer)} ${entry.unit} (${entry.peer_label})`;
-      return `| ${entry.name} | ${ours} | ${peer} | ${format(entry.ratio)} | ${entry.target ?? '—'} | ${entry.verdict} | ${String(entry.commit ?? '—').slice(0, 10)} |`;
+      const cpu = entry.ours_cpu_s === null || entry.ours_cpu_s === undefined ? '—' : `${seconds(entry.ours_cpu_s)} / ${seconds(entry.peer_cpu_s)}`;
+      return `| ${entry.name} | ${ours} | ${peer} | ${format(entry.ratio)} | ${entry.target ?? '—'} | ${entry.verdict} | ${cpu} | ${String(entry.commit ?? '—').slice(0, 10)} |`;
     }),
     '',
     `Measured ${[...new Set(entries.map((entry) => entry.measured_at.slice(0, 16).replace('T', ' ')))].join(', ')} UTC on ${entries[0].machine}, load average ${entries[0].load?.join(' ') ?? '?'}.`,

@@ -19,6 +19,9 @@ export interface BenchRow {
   peerSeconds?: number;
   /** The ratio (peer ÷ ours) the row must reach. */
   targetRatio?: number;
+  /** CPU seconds (user + system), medians: what a loaded machine barely moves. */
+  oursCpuSeconds?: number;
+  peerCpuSeconds?: number;
 }
 
 /** Benchmarks hand their rows (and a markdown breakdown) to `scripts/run-bench.mjs` through the file it names. */
