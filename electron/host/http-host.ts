@@ -100,7 +100,9 @@ export async function startHttpHost(options: HostOptions): Promise<RunningHost> 
   );
   // No bytes either way for this long: the socket is destroyed (uploads and downloads that move are never cut).
   server.setTimeout(idleTimeoutMs);
-  server.keepAliveTimeout = Math.min(5_000, idleTimeoutMs);
+  // Idle keep-alive sockets outlive the clients' own pools (undici keeps them 4 s less a margin), so a client never
+  // sends a request on a socket the host is closing at that moment (ECONNRESET on a loaded machine).
+  server.keepAliveTimeout = Math.min(65_000, idleTimeoutMs);
 
   async function handleHttp(request: IncomingMessage, response: ServerResponse): Promise<void> {
     clientAddresses.set(request, trustedProxies.clientAddress(request));
