@@ -68,6 +68,9 @@ export interface ReplicationQueue {
   setAppliedVector(name: string, version: string, vector: VersionVector, hlc: string): Promise<void>;
   /** A concurrent write kept for resolution (both sides' records). */
   recordConflict(conflict: { name: string; version: string; kind: string; localJson: string; remoteJson: string }, nowMs: number): Promise<number>;
+  conflicts(): Promise<ConflictRow[]>;
+  conflict(id: number): Promise<ConflictRow | null>;
+  markConflictResolved(id: number, resolutionJson: string, nowMs: number): Promise<void>;
   /** Bytes of every version placed per node (copied or queued). */
   placedBytes(): Promise<Map<string, number>>;
   /** Copies not yet confirmed. */
@@ -84,6 +87,18 @@ export interface ReplicationQueue {
   holdersOf(digest: string): Promise<string[]>;
   /** The newest record queued for a version (its latest change). */
   latestRecord(name: string, version: string): Promise<string | null>;
+}
+
+export interface ConflictRow {
+  id: number;
+  package_name: string;
+  version: string;
+  kind: string;
+  local_json: string;
+  remote_json: string;
+  detected_at: number;
+  resolved_at: number | null;
+  resolution: string | null;
 }
 
 interface TaskRow {
@@ -304,6 +319,19 @@ export class SqliteReplicationQueue implements ReplicationQueue {
       .prepare('INSERT INTO replication_conflicts (package_name, version, kind, local_json, remote_json, detected_at) VALUES (?, ?, ?, ?, ?, ?)')
       .run(conflict.name, conflict.version, conflict.kind, conflict.localJson, conflict.remoteJson, nowMs);
     return Promise.resolve(Number(result.lastInsertRowid));
+  }
+
+  async conflicts(): Promise<ConflictRow[]> {
+    return Promise.resolve(this.db.prepare('SELECT * FROM replication_conflicts ORDER BY resolved_at IS NOT NULL, id DESC LIMIT 1000').all() as ConflictRow[]);
+  }
+
+  async conflict(id: number): Promise<ConflictRow | null> {
+    return Promise.resolve((this.db.prepare('SELECT * FROM replication_conflicts WHERE id = ?').get(id) as ConflictRow | undefined) ?? null);
+  }
+
+  async markConflictResolved(id: number, resolutionJson: string, nowMs: number): Promise<void> {
+    this.db.prepare('UPDATE replication_conflicts SET resolved_at = ?, resolution = ? WHERE id = ?').run(nowMs, resolutionJson, id);
+    return Promise.resolve();
   }
 
   async placedBytes(): Promise<Map<string, number>> {
