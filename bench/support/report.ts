@@ -14,6 +14,14 @@ export interface BenchRow {
   /** null: for information, no target. */
   pass: boolean | null;
   note?: string;
+  /** Whole-process comparisons (bench/support/versus.ts): the medians in seconds, for bench/results/latest.json. */
+  oursSeconds?: number;
+  peerSeconds?: number;
+  /** The ratio (peer ÷ ours) the row must reach. */
+  targetRatio?: number;
+  /** CPU seconds (user + system), medians: what a loaded machine barely moves. */
+  oursCpuSeconds?: number;
+  peerCpuSeconds?: number;
 }
 
 /** Benchmarks hand their rows (and a markdown breakdown) to `scripts/run-bench.mjs` through the file it names. */

@@ -75,7 +75,7 @@ export function nginxPreamble(dir: string): string {
 worker_processes 1;
 pid ${dir}/nginx.pid;
 error_log ${dir}/error.log warn;
-events { worker_connections 64; }
+events { worker_connections 512; }
 http {
   access_log off;
   client_body_temp_path ${dir}/client_body_temp;

@@ -1,5 +1,6 @@
 import { appVersion } from '../services/version';
-import { exitCodes, UsageError, type CliIo } from './cli-io';
+import { exitCodes, type CliIo } from './cli-io';
+import { runCommand, type LoadedCommand } from './run-command';
 import { serveCommand, serveUsage } from './serve-command';
 import { packCommand, packUsage } from './commands/pack-command';
 import { inspectCommand, inspectUsage } from './commands/inspect-command';
@@ -20,7 +21,7 @@ import { mirrorCommand, mirrorUsage } from './commands/mirror-command';
 import { backupCommand, backupUsage } from './commands/backup-command';
 import { configCommand, configUsage } from './commands/config-command';
 
-type Command = (args: string[], io: CliIo) => Promise<number>;
+type Command = LoadedCommand['run'];
 
 /** Subcommands; later capabilities add theirs (pack, inspect, publish, pull, search…). */
 const commands: Record<string, { run: Command; usage: string }> = {
@@ -76,18 +77,5 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     io.stdout.write(`${command.usage}\n`);
     return exitCodes.ok;
   }
-  try {
-    return await command.run(rest, io);
-  } catch (error) {
-    if (error instanceof UsageError) {
-      io.stderr.write(`torsh-depot ${name}: ${error.message}\n${command.usage}\n`);
-      return exitCodes.usage;
-    }
-    io.stderr.write(`torsh-depot ${name}: ${oneLine(error)}\n`);
-    return exitCodes.failure;
-  }
-}
-
-function oneLine(error: unknown): string {
-  return (error instanceof Error ? error.message : String(error)).replace(/\s+/g, ' ').trim();
+  return runCommand(name, command, rest, io);
 }

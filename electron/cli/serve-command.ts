@@ -13,6 +13,8 @@ import { createMetricsRoute } from '../host/metrics-route';
 import { createStorageRoutes } from '../host/storage-routes';
 import { defaultBlobGcGraceSeconds } from '../../shared/domain/storage';
 import { createCoreMirrorsRoutes } from '../host/mirrors-routes';
+import { createCoreCdnRoutes } from '../host/cdn-routes';
+import { createCoreBackupRoutes } from '../host/backup-routes';
 import { ConfigFileError, loadDepotConfig, type LoadedDepotConfig } from '../services/config/depot-config-file';
 import { applyDepotConfig } from '../services/config/apply-depot-config';
 import { exitCodes, UsageError, type CliIo } from './cli-io';
@@ -44,6 +46,7 @@ Runs the Torsh Depot core headless and serves its UI and contract.
   --config FILE           depot.yaml (or JSON), checked whole before anything starts (see \`torsh-depot config\`):
                           its mirrors: section replaces the mirror set; its replication: section (nodes,
                           replication_factor, rules, consistency) makes this registry copy each version to its nodes
+                          its cdn: section (provider, origin, edges, routing) runs /api/v1/cdn and download?route=auto
   --idle-timeout DURATION close a connection after this long without a byte either way (default ${formatDuration(defaultIdleTimeoutMs)};
                           e.g. 30s, 5m). Uploads and downloads have no overall time limit while bytes flow
 
@@ -221,6 +224,7 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
     logger,
     metrics: core.metrics.collector,
     presignedDownloads: () => options.presignedDownloads === true || core.settings.get().storage.presignedDownloads,
+    route: (request) => core.cdn.route(request),
   });
   const metricsRoute = createMetricsRoute({ metrics: core.metrics.collector, authorizer: core.authorizer, requireKey: () => core.settings.get().metrics.requireKeyForEndpoint });
   let host: RunningHost;
@@ -230,7 +234,7 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
       host: options.host,
       port: options.port,
       staticDir,
-      apiRoutes: [createReplicationRoutes({ replication: core.replication, authorizer: core.authorizer }), createStorageRoutes(core), createCoreMirrorsRoutes(core), registryRoutes, metricsRoute],
+      apiRoutes: [createReplicationRoutes({ replication: core.replication, authorizer: core.authorizer }), createStorageRoutes(core), createCoreMirrorsRoutes(core), createCoreCdnRoutes(core), registryRoutes, metricsRoute, createCoreBackupRoutes(core)],
       sessionRoutes: [createStagingRoutes(core), createExportRoutes(core)],
       trustedProxies: new TrustedProxies(options.trustedProxies),
       idleTimeoutMs: options.idleTimeoutMs,
@@ -253,6 +257,7 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
   // What a crash or a lost publish race left behind, older than the grace period.
   core.startBlobGc({ dry_run: false, grace_seconds: defaultBlobGcGraceSeconds }).done.catch((error: unknown) => logger.warn(`garbage collection failed: ${(error as Error).message}`));
   core.mirrors.startHealthChecks();
+  core.cdn.startHealthChecks();
   io.stdout.write(`listening on ${host.url}?token=${host.token}\n`);
 
   const signal = await io.stopSignal;

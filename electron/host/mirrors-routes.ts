@@ -13,7 +13,8 @@ import type { MirrorRankEntry } from '../../shared/domain/mirrors';
 import type { Core } from '../services/composition-root';
 import { carriesSession, type ApiRouteHandler } from './http-host';
 import { readJsonBody } from './json-body';
-import { discardUnreadBody, requireMethod, sendError, sendJson } from './http-json';
+import { requireMethod, sendJson } from './http-json';
+import { prefixedApiRoute } from './prefixed-api-route';
 
 export interface MirrorsRouteOptions {
   mirrors: MirrorManager;
@@ -44,17 +45,7 @@ export function createMirrorsRoutes(options: MirrorsRouteOptions): ApiRouteHandl
     return { principal, source: sourceOf(request) };
   };
 
-  return async (request, response, url) => {
-    if (url.pathname !== '/api/v1/mirrors' && !url.pathname.startsWith('/api/v1/mirrors/')) return false;
-    try {
-      await route(request, response, url);
-    } catch (error) {
-      const bodyUnread = request.method !== 'GET' && request.method !== 'HEAD' && !request.readableEnded;
-      sendError(response, error);
-      if (bodyUnread) discardUnreadBody(request);
-    }
-    return true;
-  };
+  return prefixedApiRoute('/api/v1/mirrors', route);
 
   async function route(request: IncomingMessage, response: ServerResponse, url: URL): Promise<void> {
     const rest = url.pathname.slice('/api/v1/mirrors'.length).split('/').filter((segment) => segment !== '');

@@ -29,6 +29,8 @@ export interface RegistryRouteOptions {
   metrics?: MetricsCollector;
   /** Answer full downloads with a redirect to a presigned blob URL (S3/GCS/Azure blob stores). */
   presignedDownloads?: () => boolean;
+  /** Hybrid routing (`download?route=auto`): where a public version should come from and why; null: from here. */
+  route?: (request: { name: string; version: string; size: number; clientIp: string }) => Promise<{ url: string; header: string; kind: string } | null>;
 }
 
 type PackageTarget = { name: string; version?: string; action?: 'download' | 'yank' | 'unyank' | 'signature' };
@@ -156,7 +158,7 @@ export function createRegistryRoutes(options: RegistryRouteOptions): ApiRouteHan
     if (action === 'download') {
       requireMethod(method, ['GET', 'HEAD']);
       principalFor(request, 'download', name);
-      await download(request, response, method, name, version);
+      await download(request, response, method, name, version, url.searchParams.get('route'));
       return;
     }
     if (method === 'PUT') {
@@ -186,7 +188,7 @@ export function createRegistryRoutes(options: RegistryRouteOptions): ApiRouteHan
     };
     request.on('close', onClose);
     try {
-      const upload = await receiveUpload(request, { tmpDir: options.tmpDir, maxBytes: limit, signal: aborted.signal, name: 'publish' });
+      const upload = await receiveUpload(request, { tmpDir: options.tmpDir, maxBytes: limit, signal: aborted.signal, name: 'publish', syncInBackground: true });
       const ownerUserId = principal.kind === 'user' ? principal.user.id : null;
       // Checked again inside the transaction that records the version: access may change during a long upload.
       const authorize = (): void => authorizer.authorize(principalOf(request), 'publish', name);
@@ -224,7 +226,7 @@ export function createRegistryRoutes(options: RegistryRouteOptions): ApiRouteHan
     response.end(text);
   }
 
-  async function download(request: IncomingMessage, response: ServerResponse, method: string, name: string, version: string): Promise<void> {
+  async function download(request: IncomingMessage, response: ServerResponse, method: string, name: string, version: string, routeMode: string | null = null): Promise<void> {
     const started = performance.now();
     const metadata = registry.getVersion(name, version);
     const etag = `"${metadata.digest}"`;
@@ -241,6 +243,16 @@ export function createRegistryRoutes(options: RegistryRouteOptions): ApiRouteHan
       // CDN edges in front of serve tag the object, so one purge clears a package or a version.
       ...surrogateKeyHeaders(name, version),
     };
+    if (routeMode === 'auto' && options.route) {
+      // Only what anyone may download leaves for an edge or a mirror; the rest is served here, to this caller.
+      const decision = isPublic ? await options.route({ name, version, size: metadata.size, clientIp: clientAddressOf(request) }) : null;
+      if (decision && decision.kind !== 'registry') {
+        response.writeHead(302, { Location: decision.url, 'X-Torsh-Route': decision.header, 'Cache-Control': 'no-store' });
+        response.end();
+        return;
+      }
+      headers['X-Torsh-Route'] = decision?.header ?? `registry; reason="${isPublic ? 'no CDN is configured' : 'not public: served by the registry to this caller'}"`;
+    }
     if (ifNoneMatchHits(request.headers['if-none-match'], etag)) {
       response.writeHead(304, headers);
       response.end();

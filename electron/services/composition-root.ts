@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, promises as fsp, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { Database } from 'better-sqlite3';
 import type { DataFolderCheckResult } from '../../shared/domain/jobs';
@@ -56,6 +56,11 @@ import { SqliteMirrorRepository } from './mirrors/mirror-repository';
 import { Prober } from './probes/prober';
 import { SqliteProbeRepository } from './probes/probe-repository';
 import { RegistryChanges } from './registry/registry-changes';
+import { createCdnService, cdnEdgeProbeKind, type CdnService } from './cdn/cdn-wiring';
+import { BackupService } from './backup/backup-service';
+import { SqliteBackupStateRepository } from './backup/backup-state-repository';
+import { CronScheduler, SqliteScheduleStateStore } from './jobs/cron-scheduler';
+import { resolveSecretReference } from './secrets/secret-reference';
 
 export interface ShellDialogs {
   chooseFolder(title: string): Promise<string | null>;
@@ -135,6 +140,12 @@ export interface Core {
   readonly registryChanges: RegistryChanges;
   /** Mirrors: the set, its settings, health checks, traffic counters. Shells start the checks. */
   readonly mirrors: MirrorManager;
+  /** CDN: the configured section, edge probes, purges, origin uploads, best edge, routing, statistics. */
+  readonly cdn: CdnService;
+  /** Cron schedules that survive restarts (backups and verifies now; replication rules later). */
+  readonly scheduler: CronScheduler;
+  /** Backup repositories, backup/verify/prune/restore jobs, schedules, recovery points. */
+  readonly backups: BackupService;
   startDataFolderCheck(sizeMiB: number): JobHandle<DataFolderCheckResult>;
   /** Removes blobs no version references (a job; shells run it at start-up, the Storage screen and `gc` on demand). */
   startBlobGc(request: BlobGcRequest): JobHandle<BlobGcResult>;
@@ -271,6 +282,7 @@ export function createCore(options: CoreOptions): Core {
     logger,
     // Mirror health in /metrics; the healthy count is the alert engine's `mirrors_healthy`.
     onChecked: ({ target, health }) => {
+      if (target.kind === cdnEdgeProbeKind) cdn.metrics.setEdgeHealth(target.id, { up: health.status === 'unknown' ? null : health.status !== 'unhealthy', latencySeconds: health.latencyMs === null ? null : health.latencyMs / 1000 });
       if (target.kind !== mirrorProbeKind) return;
       metrics.collector.setMirrorHealth(target.id, {
         up: health.status === 'unknown' ? null : health.status !== 'unhealthy',
@@ -310,6 +322,32 @@ export function createCore(options: CoreOptions): Core {
     },
   });
 
+  // Built after the prober it probes with; the prober's callback only runs once checks start.
+  const cdn = createCdnService({ db, prober, probes: probeRepository, jobs, logger, prometheus: metrics.collector.prometheus, storage, registry, access, mirrors, registryUrl: () => registryUrl });
+  const scheduler = new CronScheduler({ store: new SqliteScheduleStateStore(db), logger });
+  const backups = new BackupService({
+    state: new SqliteBackupStateRepository(db),
+    jobs,
+    scheduler,
+    dataDir,
+    tmpDir,
+    logger,
+    openStorage: async (url, id) => {
+      const location = parseBlobStoreUrl(url, process.env);
+      if (location.config.kind === 'local') await fsp.mkdir(location.config.path, { recursive: true });
+      return storage.open(location, `backup-${id}`);
+    },
+    resolveSecret: (reference) => resolveSecretReference(reference, { env: process.env }),
+    registry,
+    access,
+    notify: (notification) => events.emit('notification', notification),
+    recordError: (operation, target, code) => metrics.collector.recordError(operation, target, code),
+  });
+  void backups
+    .reschedule()
+    .then(() => scheduler.start())
+    .catch((error: unknown) => logger.error('backup: the schedules could not start', error));
+
   let registryUrl: string | null = null;
   const registryEndpoint = { url: () => registryUrl, set: (url: string | null) => void (registryUrl = url) };
   let closed = false;
@@ -343,6 +381,9 @@ export function createCore(options: CoreOptions): Core {
     prober,
     registryChanges,
     mirrors,
+    cdn,
+    scheduler,
+    backups,
     startDataFolderCheck: (sizeMiB: number) =>
       jobs.start('data-folder-check', `Data folder check (${sizeMiB} MiB)`, { sizeMiB }, (context) => runDataFolderCheck(db, tmpDir, sizeMiB, context)),
     startBlobGc: (request: BlobGcRequest) =>
@@ -351,6 +392,8 @@ export function createCore(options: CoreOptions): Core {
       if (closed) return;
       closed = true;
       mirrors.stopHealthChecks();
+      cdn.close();
+      await scheduler.stop();
       await prober.close();
       await jobs.shutdown();
       await replication.stop();

@@ -3,6 +3,8 @@ import type { Logger } from '../services/logger';
 import { startHttpHost, type RunningHost } from '../host/http-host';
 import { createRegistryRoutes } from '../host/registry-routes';
 import { createCoreMirrorsRoutes } from '../host/mirrors-routes';
+import { createCoreCdnRoutes } from '../host/cdn-routes';
+import { createCoreBackupRoutes } from '../host/backup-routes';
 import { createMetricsRoute } from '../host/metrics-route';
 
 export interface EmbeddedRegistry {
@@ -42,8 +44,10 @@ export function createEmbeddedRegistry(core: Core, logger: Logger): EmbeddedRegi
         staticDir: null,
         apiRoutes: [
           createCoreMirrorsRoutes(core),
-          createRegistryRoutes({ registry: core.registry, authorizer: core.authorizer, tmpDir: core.tmpDir, maxPackageBytes: () => core.settings.get().registry.maxPackageBytes, logger, metrics: core.metrics.collector, presignedDownloads: () => core.settings.get().storage.presignedDownloads }),
+          createCoreCdnRoutes(core),
+          createRegistryRoutes({ registry: core.registry, authorizer: core.authorizer, tmpDir: core.tmpDir, maxPackageBytes: () => core.settings.get().registry.maxPackageBytes, logger, metrics: core.metrics.collector, presignedDownloads: () => core.settings.get().storage.presignedDownloads, route: (request) => core.cdn.route(request) }),
           createMetricsRoute({ metrics: core.metrics.collector, authorizer: core.authorizer, requireKey: () => core.settings.get().metrics.requireKeyForEndpoint }),
+          createCoreBackupRoutes(core),
         ],
       });
       runningPort = desktopPort;

@@ -15,6 +15,8 @@ export const permissions = [
   'ManageInfrastructure',
   /** Add, change, remove, check and sync mirrors (viewing them needs ViewStats). */
   'ManageMirrors',
+  /** Backup repositories, runs, verify, restore, retention, prune and recovery points. */
+  'ManageBackups',
   /** Receive replicas as a registry peer (`PUT /api/v1/replication/replica/…`). */
   'Replicate',
 ] as const;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { durationSchema, secretReferenceSchema, sizeSchema } from './config-values';
+import { durationSchema, formatDuration, formatSize, secretReferenceSchema, sizeSchema } from './config-values';
 import { healthThresholdsSchema, mirrorUrlSchema } from './mirrors';
 
 /**
@@ -140,7 +140,7 @@ export const cidrRegionSchema = z
 export const geoSchema = z
   .object({
     cidr_regions: z.array(cidrRegionSchema).max(10_000).default([]),
-    /** A MaxMind GeoLite2-City.mmdb file (accepted; its reader is not built yet, docs/cdn.md). */
+    /** A MaxMind GeoLite2 City or Country `.mmdb` file (relative to the config file): client IP → coordinates or continent, after the CIDR table. */
     maxmind_db: z.string().min(1).max(4096).optional(),
   })
   .strict();
@@ -360,3 +360,149 @@ export const cdnStatsSchema = z.object({
   series: z.array(statsTotalsSchema.extend({ at: z.string() })),
 });
 export type CdnStats = z.infer<typeof cdnStatsSchema>;
+
+// ——— The section as written (the config file, `PUT /api/v1/cdn/config`, the form) ———
+
+/** The section with durations and sizes written back as text (`60s`, `100MB`), so it parses to the same values again. */
+export function writeCdnSection(section: CdnSection): CdnSectionInput {
+  const health = section.health;
+  return {
+    ...section,
+    policies: {
+      immutable_max_age: formatDuration(section.policies.immutable_max_age),
+      short: {
+        max_age: formatDuration(section.policies.short.max_age),
+        stale_while_revalidate: formatDuration(section.policies.short.stale_while_revalidate),
+        stale_if_error: formatDuration(section.policies.short.stale_if_error),
+      },
+    },
+    ...(section.signed_urls ? { signed_urls: { scheme: section.signed_urls.scheme, ttl: formatDuration(section.signed_urls.ttl) } } : {}),
+    ...(section.cloudfront ? { cloudfront: { ...section.cloudfront, wait_timeout: formatDuration(section.cloudfront.wait_timeout) } } : {}),
+    routing: { ...section.routing, min_size: formatSize(section.routing.min_size) },
+    retry: { max_retries: section.retry.max_retries, base_delay: formatDuration(section.retry.base_delay), max_delay: formatDuration(section.retry.max_delay) },
+    health_check_interval: formatDuration(section.health_check_interval),
+    health: { ...health, timeout: formatDuration(health.timeout), degraded_latency: formatDuration(health.degraded_latency) },
+  };
+}
+
+/** Where the section holds secret references (never values): shown masked, checked on save. */
+export function cdnSecretReferences(section: CdnSection): { path: string; reference: string }[] {
+  const found: { path: string; reference: string }[] = [];
+  const add = (path: string, reference: string | undefined): void => {
+    if (reference !== undefined) found.push({ path, reference });
+  };
+  add('cloudflare.api_token', section.cloudflare?.api_token);
+  add('cloudflare.token_auth_secret', section.cloudflare?.token_auth_secret);
+  add('cloudfront.access_key_id', section.cloudfront?.access_key_id);
+  add('cloudfront.secret_access_key', section.cloudfront?.secret_access_key);
+  add('cloudfront.private_key', section.cloudfront?.private_key);
+  add('fastly.api_key', section.fastly?.api_key);
+  add('http_purge.purge_token', section.http_purge.purge_token);
+  return found;
+}
+
+export const cdnSecretStateSchema = z.object({
+  path: z.string(),
+  /** The `${ENV}` / `file:` reference as configured; the secret itself never leaves the core. */
+  reference: z.string(),
+  /** What a form shows in place of the value. */
+  masked: z.string(),
+  /** Whether the reference resolves right now (the variable is set, the file readable and 0600). */
+  resolved: z.boolean(),
+  problem: z.string().nullable(),
+});
+export type CdnSecretState = z.infer<typeof cdnSecretStateSchema>;
+
+export const cdnConfigViewSchema = z.object({
+  configured: z.boolean(),
+  /** The section as written (same names as depot.yaml), or null when no CDN is configured. */
+  config: z.record(z.string(), z.unknown()).nullable(),
+  secrets: z.array(cdnSecretStateSchema),
+});
+export type CdnConfigView = z.infer<typeof cdnConfigViewSchema>;
+
+// ——— Edges as the API and the screen show them ———
+
+export const cdnEdgeViewSchema = z.object({
+  id: z.string(),
+  region: z.string(),
+  endpoint: z.string(),
+  capacityGbps: z.number(),
+  enabled: z.boolean(),
+  status: z.enum(['healthy', 'degraded', 'unhealthy', 'unknown']),
+  latencyMs: z.number().nullable(),
+  throughputBytesPerSec: z.number().nullable(),
+  lastCheckAt: z.string().nullable(),
+  lastError: z.string().nullable(),
+  /** Fraction of capacity in use (0-1), from our transfer counts over the last minute. */
+  load: z.number(),
+  hitRate: z.number().nullable(),
+  hits: z.number().int(),
+  misses: z.number().int(),
+  edgeBytes: z.number(),
+  originBytes: z.number(),
+});
+export type CdnEdgeView = z.infer<typeof cdnEdgeViewSchema>;
+
+// ——— Requests over HTTP / IPC ———
+
+const packageNameText = z.string().min(1).max(214);
+const versionText = z.string().min(1).max(128);
+
+/** `POST /api/v1/cdn/purge`: a package (all of it, or one version), URLs and tags, in any mix. */
+export const cdnPurgeRequestSchema = z
+  .object({
+    package: packageNameText.optional(),
+    version: versionText.optional(),
+    urls: z.array(httpUrlSchema).max(100_000).default([]),
+    tags: purgeTargetSchema.shape.tags,
+    soft: z.boolean().default(false),
+  })
+  .strict()
+  .refine((request) => request.version === undefined || request.package !== undefined, { message: 'a version needs its package', path: ['version'] })
+  .refine((request) => request.package !== undefined || request.urls.length > 0 || request.tags.length > 0, { message: 'name a package, a URL or a tag' });
+export type CdnPurgeRequest = z.infer<typeof cdnPurgeRequestSchema>;
+export type CdnPurgeRequestInput = z.input<typeof cdnPurgeRequestSchema>;
+
+export const cdnUploadRequestSchema = z.object({ name: packageNameText, version: versionText }).strict();
+export type CdnUploadRequest = z.infer<typeof cdnUploadRequestSchema>;
+
+export const cdnBestUrlRequestSchema = z
+  .object({ name: packageNameText, version: versionText, client_ip: z.string().max(64).optional(), region: z.string().min(1).max(64).optional() })
+  .strict();
+export type CdnBestUrlRequest = z.infer<typeof cdnBestUrlRequestSchema>;
+
+export const cdnStatsRequestSchema = z
+  .object({
+    /** ISO times; default: the last 24 hours. */
+    since: z.string().datetime().optional(),
+    until: z.string().datetime().optional(),
+    bucket_seconds: z.number().int().min(60).max(86_400 * 7).default(3600),
+  })
+  .strict();
+export type CdnStatsRequest = z.infer<typeof cdnStatsRequestSchema>;
+
+export const providerAnalyticsSchema = z.object({
+  provider: cdnProviderSchema,
+  since: z.string(),
+  until: z.string(),
+  requests: z.number(),
+  cachedRequests: z.number(),
+  bytes: z.number(),
+  cachedBytes: z.number(),
+  byCacheStatus: z.record(z.string(), z.object({ requests: z.number(), bytes: z.number() })),
+});
+
+/** Our view, with the provider's own figures next to it when it has an analytics API and it is on. */
+export const cdnStatsAnswerSchema = cdnStatsSchema.extend({
+  provider: providerAnalyticsSchema.nullable(),
+  providerError: z.string().nullable(),
+});
+export type CdnStatsAnswer = z.infer<typeof cdnStatsAnswerSchema>;
+
+export const cdnUploadResultSchema = z.object({
+  name: z.string(),
+  version: z.string(),
+  visibility: z.enum(packageVisibilities),
+  objects: z.array(z.object({ key: z.string(), size: z.number(), cacheControl: z.string(), policy: z.enum(cachePolicyNames), surrogateKeys: z.array(z.string()) })),
+});

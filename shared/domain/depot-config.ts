@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { mirrorsSectionSchema } from './mirrors';
 import { cdnSectionSchema } from './cdn';
 import { replicationSectionSchema } from './replication';
+import { backupSectionSchema } from './backup';
 
 /**
  * `depot.yaml`: one declarative file for the headless host. Each top-level section belongs to one
@@ -23,7 +24,7 @@ export const depotConfigSections = {
   mirrors: mirrorsSectionSchema,
   cdn: cdnSectionSchema,
   replication: replicationSectionSchema,
-  backup: notBuiltYetSection('backup'),
+  backup: backupSectionSchema,
   deploy: notBuiltYetSection('deploy'),
 } satisfies Record<DepotConfigSectionName, z.ZodType>;
 

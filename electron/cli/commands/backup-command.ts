@@ -2,10 +2,13 @@ import { promises as fsp } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { BackupRepository } from '../../services/backup/backup-repository';
+import { defaultCompression } from '../../services/backup/chunk-codec';
 import { runBackup, type BackupProgress } from '../../services/backup/backup-runner';
 import { collectPaths, snapshotRegistry, snapshotVersion } from '../../services/backup/backup-sources';
 import { backupStrategies, type BackupStrategy, type Snapshot } from '../../services/backup/repository-format';
-import { removeLocks, withLock } from '../../services/backup/repository-lock';
+import { removeLocks } from '../../services/backup/repository-lock';
+import { diffSnapshots, releaseRecoveryPointSnapshot, repositoryStats, retentionGroupsView, summarizeSnapshot } from '../../services/backup/snapshot-views';
+import type { SnapshotSummary } from '../../../shared/domain/backup';
 import { runForget, runPrune } from '../../services/backup/prune-runner';
 import { runRestore } from '../../services/backup/restore-runner';
 import { recoveryPointTag, type RetentionPolicy } from '../../services/backup/retention-policy';
@@ -28,7 +31,7 @@ Every subcommand takes:
   --identity FILE          age identity to read a write-only repository's data
   --json                   print the result as JSON
 Subcommands:
-  init [--recipient age1…]… [--compression brotli|none] [--level N] [--chunk-min/--chunk-avg/--chunk-max BYTES]
+  init [--recipient age1…]… [--compression zstd|brotli|none] [--level N] [--chunk-min/--chunk-avg/--chunk-max BYTES]
   run (--path P… | --data-dir DIR [--version NAME@VERSION]) [--strategy full|incremental|differential] [--tag T]… [--note TEXT]
   snapshots                          list snapshots (oldest first)
   diff ID ID                         files added, removed and changed between two snapshots
@@ -116,9 +119,8 @@ function print(io: CliIo, json: boolean, data: unknown, text: string): void {
   io.stdout.write(json ? `${JSON.stringify(data, null, 2)}\n` : `${text}\n`);
 }
 
-function summary(snapshot: Snapshot): Record<string, unknown> {
-  const { files, ...rest } = snapshot;
-  return { ...rest, fileCount: files.length };
+function summary(snapshot: Snapshot): SnapshotSummary {
+  return summarizeSnapshot(snapshot);
 }
 
 function snapshotLine(snapshot: Snapshot): string {
@@ -151,13 +153,13 @@ export async function backupCommand(args: string[], io: CliIo): Promise<number> 
       const chunkAvg = wholeNumber(values['chunk-avg'], '--chunk-avg');
       const chunkMax = wholeNumber(values['chunk-max'], '--chunk-max');
       const chunker = chunkMin !== undefined || chunkAvg !== undefined || chunkMax !== undefined ? { minSize: chunkMin ?? 524288, avgSize: chunkAvg ?? 1048576, maxSize: chunkMax ?? 8388608 } : undefined;
-      const codec = values.compression ?? 'brotli';
-      if (codec !== 'brotli' && codec !== 'none') throw new UsageError('--compression must be brotli or none');
+      const codec = values.compression ?? defaultCompression.codec;
+      if (codec !== 'zstd' && codec !== 'brotli' && codec !== 'none') throw new UsageError('--compression must be zstd, brotli or none');
       const repo = await BackupRepository.init(storage, {
         passphrase: await passphraseFrom(values, io.env),
         ...(values.recipient ? { recipients: values.recipient } : {}),
         ...(chunker ? { chunker } : {}),
-        compression: { codec, level: wholeNumber(values.level, '--level') ?? 3 },
+        compression: { codec, level: wholeNumber(values.level, '--level') ?? (codec === 'none' ? 0 : defaultCompression.level) },
       });
       print(io, json, { id: repo.config.id, writeOnly: repo.writeOnly, config: repo.config }, `Created backup repository ${repo.config.id} in ${storage.description}${repo.writeOnly ? ' (write-only: data sealed to the recipients)' : ''}.`);
       return exitCodes.ok;
@@ -181,15 +183,8 @@ export async function backupCommand(args: string[], io: CliIo): Promise<number> 
       const repo = await openRepository(values, io.env);
       const a = await repo.findSnapshot(first);
       const b = await repo.findSnapshot(second);
-      const before = new Map(a.files.map((file) => [file.path, file]));
-      const after = new Map(b.files.map((file) => [file.path, file]));
-      const added = [...after.keys()].filter((name) => !before.has(name));
-      const removed = [...before.keys()].filter((name) => !after.has(name));
-      const changed = [...after.keys()].filter((name) => before.has(name) && before.get(name)?.sha256 !== after.get(name)?.sha256);
-      const chunksA = new Set(a.files.flatMap((file) => file.chunks));
-      const newChunks = new Set(b.files.flatMap((file) => file.chunks).filter((id) => !chunksA.has(id)));
-      const result = { from: a.id, to: b.id, added, removed, changed, newChunks: newChunks.size };
-      print(io, json, result, [...added.map((name) => `+ ${name}`), ...removed.map((name) => `- ${name}`), ...changed.map((name) => `M ${name}`), `${newChunks.size} chunks in ${b.id.slice(0, 12)} are not in ${a.id.slice(0, 12)}`].join('\n'));
+      const result = diffSnapshots(a, b);
+      print(io, json, result, [...result.added.map((name) => `+ ${name}`), ...result.removed.map((name) => `- ${name}`), ...result.changed.map((name) => `M ${name}`), `${result.newChunks} chunks in ${b.id.slice(0, 12)} are not in ${a.id.slice(0, 12)}`].join('\n'));
       return exitCodes.ok;
     }
     case 'verify': {
@@ -230,11 +225,7 @@ export async function backupCommand(args: string[], io: CliIo): Promise<number> 
       const dryRun = values['dry-run'] === true;
       const groups = await runForget(repo, { policy, dryRun });
       const prune = values.prune === true && !dryRun ? await runPrune(repo, { signal }) : null;
-      const data = groups.map(({ group, decision }) => ({
-        group,
-        keep: decision.keep.map(({ snapshot, reasons }) => ({ id: snapshot.id, time: snapshot.time, reasons })),
-        remove: decision.remove.map(({ snapshot, reasons }) => ({ id: snapshot.id, time: snapshot.time, reasons })),
-      }));
+      const data = retentionGroupsView(groups);
       const lines = data.flatMap((group) => [
         `${group.group}: keep ${group.keep.length}, ${dryRun ? 'would remove' : 'removed'} ${group.remove.length}`,
         ...group.keep.map((entry) => `  keep    ${entry.id.slice(0, 12)} ${entry.time}  ${entry.reasons.join(', ')}`),
@@ -257,14 +248,8 @@ export async function backupCommand(args: string[], io: CliIo): Promise<number> 
       return exitCodes.ok;
     }
     case 'stats': {
-      const repo = await openRepository(values, io.env);
-      const snapshots = await repo.listSnapshots();
-      const index = await repo.loadIndex();
-      const stored = [...index.packs.values()].reduce((sum, pack) => sum + pack.size, 0);
-      const logical = snapshots.reduce((sum, snapshot) => sum + snapshot.stats.logicalBytes, 0);
-      const unique = [...index.chunks.values()].reduce((sum, chunk) => sum + chunk.rawLength, 0);
-      const stats = { snapshots: snapshots.length, logicalBytes: logical, uniqueBytes: unique, storedBytes: stored, chunks: index.chunks.size, packs: index.packs.size, dedupRatio: stored > 0 ? logical / stored : null };
-      print(io, json, stats, `${stats.snapshots} snapshots: ${formatBytes(logical)} logical, ${formatBytes(unique)} unique, ${formatBytes(stored)} stored in ${stats.packs} packs (ratio ${stats.dedupRatio?.toFixed(2) ?? '–'}×).`);
+      const stats = await repositoryStats(await openRepository(values, io.env));
+      print(io, json, stats, `${stats.snapshots} snapshots: ${formatBytes(stats.logicalBytes)} logical, ${formatBytes(stats.uniqueBytes)} unique, ${formatBytes(stats.storedBytes)} stored in ${stats.packs} packs (ratio ${stats.dedupRatio?.toFixed(2) ?? '–'}×).`);
       return exitCodes.ok;
     }
     default:
@@ -317,15 +302,7 @@ async function recoveryPointCommand(rest: string[], values: Values, io: CliIo, j
   }
   if (action === 'release') {
     if (!argument) throw new UsageError('recovery-point release needs an id');
-    const released = await withLock(repo.storage, 'exclusive', 'release recovery point', async () => {
-      const snapshot = await repo.findSnapshot(argument);
-      if (!snapshot.tags.includes(recoveryPointTag)) throw new UsageError(`${argument} is not a recovery point`);
-      const { id, ...content } = snapshot;
-      // Snapshots are immutable objects: write the untagged copy first, then delete the tagged one.
-      const copy = await repo.saveSnapshot({ ...content, tags: content.tags.filter((tag) => tag !== recoveryPointTag) });
-      await repo.deleteSnapshot(id);
-      return copy;
-    });
+    const released = await releaseRecoveryPointSnapshot(repo, argument);
     print(io, json, summary(released), `Released: the snapshot is now ${released.id.slice(0, 12)}, subject to retention like any other.`);
     return exitCodes.ok;
   }

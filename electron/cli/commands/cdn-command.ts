@@ -1,12 +1,14 @@
-import { purgeTargetSchema, type BestUrlAnswer, type PurgeReport } from '../../../shared/domain/cdn';
+import path from 'node:path';
+import { purgeTargetSchema, type BestUrlAnswer, type CdnSection, type PurgeReport } from '../../../shared/domain/cdn';
 import { DepotError } from '../../../shared/errors';
-import { readCdnSection } from '../../services/cdn/cdn-config-file';
+import { ConfigFileError, loadDepotConfig } from '../../services/config/depot-config-file';
 import { uploadToOrigin } from '../../services/cdn/cdn-origin';
 import { createCdnProvider } from '../../services/cdn/cdn-provider-factory';
 import { packagePurgeTarget, runPurge } from '../../services/cdn/cdn-purger';
 import { ClientRegionResolver } from '../../services/cdn/client-region';
 import { rankEdges } from '../../services/cdn/edge-selector';
 import { registryPackageSource } from '../../services/cdn/registry-package-source';
+import { openGeoIpDatabase } from '../../services/cdn/geoip-database';
 import { edgeObjectPath } from '../../services/cdn/route-decision';
 import { edgeVcl } from '../../services/cdn/varnish-vcl';
 import { RegistryClient } from '../../services/registry-client/registry-client';
@@ -30,7 +32,7 @@ Puts packages on the CDN origin, purges edges, and picks the best edge for a cli
   cdn vcl --edge-id ID --origin HOST:PORT [--origin-path-prefix /bucket]
       print the Varnish VCL of a self-hosted edge (vmod xkey)
 Options:
-  --config FILE      depot.yaml (its cdn: section) or a file holding only that section
+  --config FILE      depot.yaml (its cdn: section)
   --endpoint URL     send provider API calls here instead (a proxy, or a test server)
   --json             print the result as JSON
 ${registryOptionsHelp}`;
@@ -52,12 +54,15 @@ export async function cdnCommand(args: string[], io: CliIo): Promise<number> {
   }
 }
 
-async function loadSection(file: string | undefined): Promise<Awaited<ReturnType<typeof readCdnSection>>> {
+/** The `cdn:` section of depot.yaml, read and checked by the one config loader. */
+async function loadSection(file: string | undefined): Promise<{ section: CdnSection; baseDir: string }> {
   if (file === undefined) throw new UsageError('--config FILE is required');
   try {
-    return await readCdnSection(file);
+    const loaded = await loadDepotConfig(file);
+    if (!loaded.config.cdn) throw new UsageError(`${loaded.file} has no cdn: section`);
+    return { section: loaded.config.cdn, baseDir: loaded.baseDir };
   } catch (error) {
-    if (error instanceof DepotError && error.code === 'VALIDATION_FAILED') throw new UsageError(error.message);
+    if (error instanceof ConfigFileError) throw new UsageError(error.message);
     throw error;
   }
 }
@@ -124,8 +129,9 @@ async function bestUrl(args: string[], io: CliIo): Promise<number> {
   );
   const { name, range: version } = parsePackageSpec(positionals[0] ?? '');
   if (values['client-ip'] === undefined && values.region === undefined) throw new UsageError('give --client-ip IP or --region R');
-  const { section } = await loadSection(values.config);
-  const client = new ClientRegionResolver(section.geo.cidr_regions).resolve({ region: values.region ?? null, clientIp: values['client-ip'] ?? null });
+  const { section, baseDir } = await loadSection(values.config);
+  const geoIp = section.geo.maxmind_db ? await openGeoIpDatabase(path.resolve(baseDir, section.geo.maxmind_db)) : null;
+  const client = new ClientRegionResolver(section.geo.cidr_regions, geoIp).resolve({ region: values.region ?? null, clientIp: values['client-ip'] ?? null });
   const ranking = rankEdges(
     section.edges.map((config) => ({ config })),
     client.region,

@@ -7,7 +7,7 @@ import { parseAgeRecipient, type AgeIdentity } from '../encryption/x25519-keys';
 import type { ScryptParams } from '../encryption/scrypt-kdf';
 import type { StorageBackend } from '../storage/storage-backend';
 import { StorageError } from '../storage/storage-errors';
-import { decodeChunk, encodeChunk, type CompressionSettings } from './chunk-codec';
+import { assertCompression, decodeChunk, defaultCompression, encodeChunk, type CompressionSettings } from './chunk-codec';
 import { FastCdc, assertChunkerParams, defaultChunkerParams, type ChunkerParams } from './fastcdc';
 import { chunkIdOf, generateRepositoryKeys, openKeyFile, openWith, parseKeyFile, sealKeyFile, sealParts, sealWith, type RepositoryKeys } from './repository-keys';
 import {
@@ -94,13 +94,14 @@ export class BackupRepository {
     for (const recipient of recipients ?? []) parseAgeRecipient(recipient);
     const chunker = options.chunker ?? defaultChunkerParams;
     assertChunkerParams(chunker);
+    if (options.compression) assertCompression(options.compression);
     const config: RepositoryConfig = {
       format: 'torsh-depot-backup',
       version: repositoryFormatVersion,
       id: randomBytes(16).toString('hex'),
       created: new Date().toISOString(),
       chunker: { algorithm: 'fastcdc-2020', ...chunker },
-      compression: options.compression ?? { codec: 'brotli', level: 3 },
+      compression: options.compression ?? defaultCompression,
       packSize: options.packSize ?? 16 * MiB,
       recipients,
     };
@@ -213,12 +214,16 @@ export class BackupRepository {
     return key;
   }
 
-  /** Opens a sealed blob and checks that its content hashes to its id. */
-  async openBlob(location: ChunkLocation, sealed: Buffer, header?: Buffer): Promise<Buffer> {
+  /**
+   * Opens a sealed blob (AES-GCM authenticates it, with its chunk id as associated data) and checks that
+   * its content hashes to its id. A restore, which checks every file's SHA-256 before the file lands,
+   * passes `checkId: false` to spare one hash pass over every byte; verify always checks.
+   */
+  async openBlob(location: ChunkLocation, sealed: Buffer, header?: Buffer, options: { checkId?: boolean } = {}): Promise<Buffer> {
     const key = await this.packKey(location.pack, location.headerLength, header);
     const plain = openWith(key, sealed, Buffer.from(location.id, 'hex'), `Chunk ${location.id.slice(0, 12)} in pack ${location.pack.slice(0, 12)}`);
     const raw = await decodeChunk(plain[0] ?? -1, plain.subarray(1), location.rawLength);
-    if (this.chunkId(raw) !== location.id) throw new DepotError('DIGEST_MISMATCH', `Chunk ${location.id.slice(0, 12)} in pack ${location.pack.slice(0, 12)} does not hash to its id.`, { reason: 'chunk-corrupt' });
+    if (options.checkId !== false && this.chunkId(raw) !== location.id) throw new DepotError('DIGEST_MISMATCH', `Chunk ${location.id.slice(0, 12)} in pack ${location.pack.slice(0, 12)} does not hash to its id.`, { reason: 'chunk-corrupt' });
     return raw;
   }
 

@@ -74,35 +74,66 @@ export interface VersionSource {
   cleanup(): Promise<void>;
 }
 
+/** What `<name>-<version>.registry.json` holds next to the package file in a snapshot. */
+export interface VersionRecordFile {
+  name: string;
+  version: string;
+  record: Record<string, unknown>;
+  signatures: Array<{ key_id: string; signature: string; blake2b512: string | null; signed_at: string | null; uploaded_at: string; uploaded_by: string | null }>;
+  /** The package's visibility when the snapshot was taken (absent in snapshots made before sets). */
+  visibility?: string;
+}
+
+export function versionFileBase(name: string, version: string): string {
+  return `${name.replace('/', '__')}-${version}`;
+}
+
 /**
  * One package version of a data folder: its package file and its registry record (metadata,
- * yank state, signatures) as JSON, so it can be brought back with its metadata.
+ * yank state, signatures, visibility) as JSON, so it can be brought back with its metadata.
  */
 export async function snapshotVersion(dataDir: string, name: string, version: string, scratchDir: string): Promise<VersionSource> {
+  return snapshotVersions(dataDir, [{ name, version }], scratchDir);
+}
+
+/** Several versions (a set): the package files and one record file per version. */
+export async function snapshotVersions(dataDir: string, versions: Array<{ name: string; version: string }>, scratchDir: string): Promise<VersionSource> {
   const databaseFile = path.join(dataDir, registryDatabaseName);
   if (!(await fsp.stat(databaseFile).catch(() => null))?.isFile()) throw new DepotError('NOT_FOUND', `${dataDir} is not a torsh-depot data folder (no ${registryDatabaseName}).`, { reason: 'no-data-folder' });
   const db = new BetterSqlite3(databaseFile, { readonly: true, fileMustExist: true });
-  let record: Record<string, unknown> | undefined;
-  let signatures: unknown[];
+  const records: VersionRecordFile[] = [];
   try {
-    record = db.prepare('SELECT * FROM package_versions WHERE package_name = ? AND version = ?').get(name, version) as Record<string, unknown> | undefined;
-    signatures = record ? db.prepare('SELECT key_id, signature, blake2b512, signed_at, uploaded_at, uploaded_by FROM package_signatures WHERE version_id = ?').all(record.id) : [];
+    const hasVisibility = (db.prepare(`SELECT COUNT(*) AS n FROM pragma_table_info('packages') WHERE name = 'visibility'`).get() as { n: number }).n > 0;
+    for (const { name, version } of versions) {
+      const record = db.prepare('SELECT * FROM package_versions WHERE package_name = ? AND version = ?').get(name, version) as Record<string, unknown> | undefined;
+      if (!record) throw new DepotError('NOT_FOUND', `${name}@${version} is not in the registry at ${dataDir}.`, { reason: 'no-such-version' });
+      const signatures = db.prepare('SELECT key_id, signature, blake2b512, signed_at, uploaded_at, uploaded_by FROM package_signatures WHERE version_id = ?').all(record.id) as VersionRecordFile['signatures'];
+      const visibility = hasVisibility ? (db.prepare('SELECT visibility FROM packages WHERE name = ?').get(name) as { visibility: string } | undefined)?.visibility : undefined;
+      records.push({ name, version, record, signatures, ...(visibility ? { visibility } : {}) });
+    }
   } finally {
     db.close();
   }
-  if (!record) throw new DepotError('NOT_FOUND', `${name}@${version} is not in the registry at ${dataDir}.`, { reason: 'no-such-version' });
-  const digest = String(record.digest).replace(/^sha256:/, '');
-  const blob = path.join(dataDir, 'blobs', 'sha256', digest);
-  if (!(await fsp.stat(blob).catch(() => null))?.isFile()) throw new DepotError('NOT_FOUND', `The package file of ${name}@${version} is not in ${dataDir} (is the blob store remote?).`, { reason: 'no-blob' });
   await fsp.mkdir(scratchDir, { recursive: true });
-  const metadataFile = path.join(scratchDir, `version-${randomBytes(6).toString('hex')}.json`);
-  await fsp.writeFile(metadataFile, JSON.stringify({ name, version, record, signatures }, null, 2));
-  const base = `${name.replace('/', '__')}-${version}`;
-  return {
-    files: [
-      { path: `${base}.torshpkg`, absolutePath: blob },
-      { path: `${base}.registry.json`, absolutePath: metadataFile },
-    ],
-    cleanup: () => fsp.rm(metadataFile, { force: true }),
+  const files: BackupSourceFile[] = [];
+  const written: string[] = [];
+  const cleanup = async (): Promise<void> => {
+    await Promise.all(written.map((file) => fsp.rm(file, { force: true })));
   };
+  try {
+    for (const entry of records) {
+      const digest = String(entry.record.digest).replace(/^sha256:/, '');
+      const blob = path.join(dataDir, 'blobs', 'sha256', digest);
+      if (!(await fsp.stat(blob).catch(() => null))?.isFile()) throw new DepotError('NOT_FOUND', `The package file of ${entry.name}@${entry.version} is not in ${dataDir} (is the blob store remote?).`, { reason: 'no-blob' });
+      const metadataFile = path.join(scratchDir, `version-${randomBytes(6).toString('hex')}.json`);
+      await fsp.writeFile(metadataFile, JSON.stringify(entry, null, 2));
+      written.push(metadataFile);
+      const base = versionFileBase(entry.name, entry.version);
+      files.push({ path: `${base}.torshpkg`, absolutePath: blob }, { path: `${base}.registry.json`, absolutePath: metadataFile });
+    }
+  } catch (error) {
+    await cleanup();
+    throw error;
+  }
+  return { files, cleanup };
 }

@@ -12,7 +12,7 @@ export const repositoryConfigSchema = z.object({
   id: z.string().regex(/^[0-9a-f]{32}$/),
   created: z.string(),
   chunker: z.object({ algorithm: z.literal('fastcdc-2020'), minSize: z.number().int(), avgSize: z.number().int(), maxSize: z.number().int() }),
-  compression: z.object({ codec: z.enum(['none', 'brotli']), level: z.number().int().min(0).max(11) }),
+  compression: z.object({ codec: z.enum(['none', 'brotli', 'zstd']), level: z.number().int().min(0).max(22) }),
   packSize: z.number().int().min(1024 * 1024).max(512 * 1024 * 1024),
   /** Write-only repositories: chunk data is sealed to these age X25519 recipients. */
   recipients: z.array(z.string()).nullable(),
@@ -33,6 +33,12 @@ export const snapshotFileSchema = z.object({
   mtimeMs: z.number(),
   mode: z.number().int(),
   chunks: z.array(z.string().regex(/^[0-9a-f]{64}$/)),
+  /**
+   * ZIP entries' data ranges: their identity (name, CRC-32, sizes, method), the SHA-256 of their bytes
+   * and which of `chunks` they are. The next backup reuses that chunk list for a range whose bytes hash
+   * the same, without chunking it again. Absent in snapshots written before this was recorded.
+   */
+  segments: z.array(z.object({ key: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/), length: z.number().int().min(0), first: z.number().int().min(0), count: z.number().int().min(0) })).optional(),
 });
 export type SnapshotFile = z.infer<typeof snapshotFileSchema>;
 
@@ -47,7 +53,7 @@ export const snapshotSchema = z.object({
   /** The snapshot this one was compared with (file metadata reused): none for a full backup. */
   parent: z.string().nullable(),
   /** What was backed up: `files` (paths), `registry` (a whole data folder), `version` (name@version). */
-  source: z.object({ kind: z.enum(['files', 'registry', 'version']), label: z.string() }),
+  source: z.object({ kind: z.enum(['files', 'registry', 'version', 'set']), label: z.string() }),
   tags: z.array(z.string()),
   note: z.string().nullable(),
   files: z.array(snapshotFileSchema),

@@ -7,6 +7,9 @@ import type { EdgeCandidate } from './edge-selector';
 /** Probe kind of CDN edges in the shared probe tables. */
 export const edgeProbeKind = 'cdn-edge';
 
+/** Settings while no CDN is configured (no targets, so nothing is probed). */
+const idleSettings = { intervalMs: 60_000, timeoutMs: 5_000, thresholds: { failuresToDown: 3, successesToUp: 2, degradedLatencyMs: 2_000 } };
+
 /**
  * CDN edges probed by the one health machinery (kind `cdn-edge`): the same checks, EWMA latency,
  * hysteresis and history as mirrors, fetching each edge's small probe object.
@@ -15,24 +18,29 @@ export class CdnEdgeMonitor {
   constructor(
     private readonly prober: Prober,
     private readonly repository: ProbeRepository,
-    private readonly section: () => CdnSection,
+    private readonly section: () => CdnSection | null,
   ) {}
 
   private targets(): ProbeTarget[] {
-    return this.section()
-      .edges.filter((edge) => edge.enabled)
+    return (this.section()?.edges ?? [])
+      .filter((edge) => edge.enabled)
       .map((edge) => ({ kind: edgeProbeKind, id: edge.id, url: edge.endpoint, probePath: edge.probe_path }));
   }
 
   /** Checks every enabled edge now. */
   async checkAll(): Promise<void> {
-    const settings = probeSettings(this.section());
+    const section = this.section();
+    if (!section) return;
+    const settings = probeSettings(section);
     await Promise.all(this.targets().map((target) => this.prober.check(target, settings)));
   }
 
   /** Checks on the section's interval, with jitter, until stopped. */
   watch(): ProbeWatch {
-    return this.prober.watch(async () => ({ targets: this.targets(), settings: probeSettings(this.section()) }));
+    return this.prober.watch(async () => {
+      const section = this.section();
+      return { targets: this.targets(), settings: section ? probeSettings(section) : idleSettings };
+    });
   }
 
   /** Folds a finished transfer through an edge into its throughput average. */
@@ -46,7 +54,7 @@ export class CdnEdgeMonitor {
    */
   async candidates(loads: ReadonlyMap<string, number> = new Map()): Promise<EdgeCandidate[]> {
     const states = await this.repository.states(edgeProbeKind);
-    return this.section().edges.map((config) => {
+    return (this.section()?.edges ?? []).map((config) => {
       const health = states.get(config.id);
       return { config, status: health?.status ?? 'unknown', latencyMs: health?.latencyMs ?? null, load: loads.get(config.id) ?? 0 };
     });

@@ -1,6 +1,7 @@
 import { cdnBlobKey, cdnIndexKey, cdnSignatureKey, packageSurrogateKey, versionSurrogateKey, type CdnSection, type PurgeReport, type PurgeTarget } from '../../../shared/domain/cdn';
 import type { Logger } from '../logger';
 import type { CdnProvider } from './providers/cdn-provider';
+import { edgeObjectPath } from './route-decision';
 
 /** Runs one purge through a provider and reports every URL/tag, the API calls it took and its time. */
 export async function runPurge(
@@ -31,6 +32,8 @@ export function packagePurgeTarget(section: CdnSection, name: string, version: s
     return { urls: [`${base}/${prefix}`], tags: [], soft };
   }
   const tag = version === undefined ? packageSurrogateKey(name) : versionSurrogateKey(name, version);
-  const urls = version === undefined || base === '' ? [] : [cdnBlobKey(name, version), cdnSignatureKey(name, version), cdnIndexKey(name)].map((key) => `${base}/${key}`);
+  // With serve as the origin an edge holds the download path; on object storage, the version's three objects.
+  const paths = section.origin.storage === 'registry' ? [edgeObjectPath(section, name, version ?? '').slice(1)] : [cdnBlobKey(name, version ?? ''), cdnSignatureKey(name, version ?? ''), cdnIndexKey(name)];
+  const urls = version === undefined || base === '' ? [] : paths.map((key) => `${base}/${key}`);
   return { urls, tags: [tag], soft };
 }

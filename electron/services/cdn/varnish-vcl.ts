@@ -43,8 +43,7 @@ backend origin {
   .between_bytes_timeout = 30s;
 }
 
-acl purgers { "127.0.0.1"; "::1"; }
-
+${options.purgeToken ? '' : 'acl purgers { "127.0.0.1"; "::1"; }\n'}
 sub vcl_recv {
   if (req.method == "PURGE") {
     if (!(${purgeAllowed})) { return (synth(403, "Forbidden")); }

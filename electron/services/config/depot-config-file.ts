@@ -24,7 +24,7 @@ export class ConfigFileError extends DepotError {
   }
 }
 
-const notBuilt = new Set(['storage', 'backup', 'deploy']);
+const notBuilt = new Set(['storage', 'deploy']);
 
 /** Parses `depot.yaml` / `depot.json` text (YAML is a superset of JSON) and validates every section. */
 export function parseDepotConfig(text: string, file: string): DepotConfig {

@@ -7,7 +7,9 @@ import { adminKeyMigration } from '../access/admin-key-migration';
 import { mirrorsMigration } from '../mirrors/mirrors-migration';
 import { replicationMigration } from '../replication/replication-migration';
 import { cdnStatsMigration } from '../cdn/cdn-stats-migration';
+import { cdnConfigMigration } from '../cdn/cdn-config-migration';
 import { replicationSettingsMigration } from '../replication/replication-settings-migration';
+import { backupMigration } from '../backup/backup-migration';
 
 /** Every migration of the product, in order. Capabilities append theirs. */
 export const migrations: readonly Migration[] = [
@@ -302,8 +304,10 @@ export const migrations: readonly Migration[] = [
   adminKeyMigration,
   mirrorsMigration,
   replicationMigration,
+  backupMigration,
   cdnStatsMigration,
   replicationSettingsMigration,
+  cdnConfigMigration,
 ];
 
 interface SummarySourceRow {

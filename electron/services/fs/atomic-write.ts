@@ -7,6 +7,16 @@ export function tempPathFor(target: string): string {
   return path.join(path.dirname(target), `.${path.basename(target)}.tmp-${randomBytes(6).toString('hex')}`);
 }
 
+/** fsync of a whole file (its bytes and size on disk). */
+export async function fsyncFile(file: string): Promise<void> {
+  const handle = await fsp.open(file, 'r+');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
 /** Makes a rename durable: fsync the directory that holds the new name. */
 export async function fsyncDirectory(dir: string): Promise<void> {
   // Windows cannot open a directory for fsync; there the rename is already durable enough.

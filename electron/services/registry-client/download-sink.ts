@@ -2,6 +2,7 @@ import { createHash, type Hash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
 import { BatchedWriter } from './batched-writer';
+import { recycleChunkBuffer } from './raw-http-get';
 import { hashFileHead } from './sha256-digest';
 
 /**
@@ -83,7 +84,8 @@ parentPort.on('message', (message) => {
       let done = 0;
       while (done < bytes.length) done += fs.writeSync(fd, bytes, done, bytes.length - done, position + done);
       position += bytes.length;
-      parentPort.postMessage({ type: 'written', generation, position });
+      // The buffer goes back to be filled again (see recycleChunkBuffer).
+      parentPort.postMessage({ type: 'written', generation, position, buffer: message.buffer }, [message.buffer]);
     } else if (message.type === 'reset') {
       generation = message.generation;
       failed = false;
@@ -108,10 +110,10 @@ parentPort.on('message', (message) => {
 });
 `;
 
-type WorkerReply = { generation: number } & ({ type: 'written'; position: number } | { type: 'digest'; hex: string } | { type: 'error'; message: string; code?: string });
+type WorkerReply = { generation: number } & ({ type: 'written'; position: number; buffer?: ArrayBuffer } | { type: 'digest'; hex: string } | { type: 'error'; message: string; code?: string });
 
 /** Bytes handed to the worker but not yet written before `write` waits. */
-const maxInFlightBytes = 16 * 1024 * 1024;
+const maxInFlightBytes = 8 * 1024 * 1024;
 
 /**
  * Hashes and writes on a worker thread, so SHA-256 (~0.7 s per GiB on one core) and the disk
@@ -130,6 +132,7 @@ export class WorkerSink implements DownloadSink {
   constructor(handle: FileHandle) {
     this.worker = new Worker(workerSource, { eval: true, workerData: { fd: handle.fd } });
     this.worker.on('message', (reply: WorkerReply) => {
+      if (reply.type === 'written' && reply.buffer) recycleChunkBuffer(reply.buffer);
       if (reply.generation !== this.generation) return;
       if (reply.type === 'written') this.confirmed = reply.position;
       else if (reply.type === 'digest') this.digestHex = reply.hex;

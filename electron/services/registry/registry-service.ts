@@ -104,10 +104,14 @@ export class RegistryService {
       const { encrypt } = request;
       const validationShare = encrypt ? 0.45 : 0.9;
       request.onProgress?.(0, 'Validating package');
-      const inspection = await inspectPackage(upload.tempPath, {
-        ...(request.signal ? { signal: request.signal } : {}),
-        onProgress: (done, total) => request.onProgress?.(total > 0 ? (validationShare * done) / total : 0, 'Verifying resources'),
-      });
+      // The entries are checked from the page cache while the upload's fsync (if still running) goes to the disk.
+      const [inspection] = await Promise.all([
+        inspectPackage(upload.tempPath, {
+          ...(request.signal ? { signal: request.signal } : {}),
+          onProgress: (done, total) => request.onProgress?.(total > 0 ? (validationShare * done) / total : 0, 'Verifying resources'),
+        }),
+        upload.synced,
+      ]);
       const { manifest } = inspection;
       if (request.name !== undefined && manifest.name !== request.name) {
         throw new DepotError('INVALID_PACKAGE', `The package's manifest names "${manifest.name}", not "${request.name}".`, { reason: 'name-mismatch' });
@@ -231,6 +235,7 @@ export class RegistryService {
     const { publisher, ownerUserId, consistency, signal, onProgress, authorize, ...fields } = version;
     const digest = `sha256:${blob.digestHex}`;
     const encrypting = fields.encryption !== null;
+    await blob.synced;
     signal?.throwIfAborted();
     onProgress?.(0.92, 'Storing');
     // Held until recorded or given up: the garbage collector never takes a blob being published.

@@ -4,12 +4,21 @@ import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DepotError } from '../../../shared/errors';
+import { fsyncFile } from '../fs/atomic-write';
 
 export interface ReceivedUpload {
   tempPath: string;
   digestHex: string;
   size: number;
+  /**
+   * Received with `syncInBackground`: the fsync started as the last byte was written and runs while
+   * the caller checks the bytes from the page cache. Await it before relying on the file.
+   */
+  synced?: Promise<void>;
 }
+
+/** Writes of up to 8 MiB: while one write runs in the thread pool the next chunks gather, then go as one writev. */
+const writeBufferBytes = 8 * 1024 * 1024;
 
 /**
  * Streams an upload into a temp file inside the data folder, hashing as it goes and stopping at the
@@ -18,7 +27,7 @@ export interface ReceivedUpload {
  */
 export async function receiveUpload(
   body: Readable,
-  options: { tmpDir: string; maxBytes: number; signal?: AbortSignal; onProgress?: (bytes: number) => void; name?: string },
+  options: { tmpDir: string; maxBytes: number; signal?: AbortSignal; onProgress?: (bytes: number) => void; name?: string; syncInBackground?: boolean },
 ): Promise<ReceivedUpload> {
   await fsp.mkdir(options.tmpDir, { recursive: true });
   const tempPath = path.join(options.tmpDir, `${options.name ?? 'upload'}-${randomBytes(8).toString('hex')}.part`);
@@ -37,14 +46,16 @@ export async function receiveUpload(
     },
   });
   try {
-    await pipeline(body, meter, createWriteStream(tempPath, { flags: 'wx', mode: 0o600 }), options.signal ? { signal: options.signal } : {});
-    const handle = await fsp.open(tempPath, 'r+');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
+    await pipeline(body, meter, createWriteStream(tempPath, { flags: 'wx', mode: 0o600, highWaterMark: writeBufferBytes }), options.signal ? { signal: options.signal } : {});
+    const received = { tempPath, digestHex: hash.digest('hex'), size };
+    if (!options.syncInBackground) {
+      await fsyncFile(tempPath);
+      return received;
     }
-    return { tempPath, digestHex: hash.digest('hex'), size };
+    const synced = fsyncFile(tempPath);
+    // Handled here so a caller that fails before awaiting it never leaves an unhandled rejection.
+    synced.catch(() => undefined);
+    return { ...received, synced };
   } catch (error) {
     await fsp.rm(tempPath, { force: true });
     throw error;

@@ -7,6 +7,8 @@ import { signAllVersions } from '../signing/sign-versions-job';
 import { localUserId } from '../access/access-control';
 import { startStorageCopyJob, storageObjectView } from '../storage/storage-copy-job';
 import { createMirrorsHandlers } from './mirrors-handlers';
+import { createBackupHandlers } from './backup-handlers';
+import { createCdnHandlers } from './cdn-handlers';
 import { createConfigHandlers } from './config-handlers';
 
 /** Maps every contract channel onto the services; thin on purpose. */
@@ -150,5 +152,7 @@ export function createRequestHandlers(core: Omit<Core, 'router'>): RequestHandle
     'access.audit': (filter) => core.access.audit(core.access.localContext(), filter),
     ...createMirrorsHandlers(core),
     ...createConfigHandlers(core),
+    ...createBackupHandlers(core),
+    ...createCdnHandlers(core),
   };
 }

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform, type Readable } from 'node:stream';
 import { DepotError } from '../../../shared/errors';
-import { fsyncDirectory, tempPathFor, writeFileAtomic } from '../fs/atomic-write';
+import { fsyncDirectory, fsyncFile, tempPathFor, writeFileAtomic } from '../fs/atomic-write';
 import { StorageError } from './storage-errors';
 import type { ByteRange, PutOptions, StorageBackend, StorageListPage, StorageUsage, StoredObjectInfo } from './storage-backend';
 
@@ -65,7 +65,7 @@ export class LocalStorage implements StorageBackend {
       const stages: Array<Readable | Transform> = [body];
       if (options.onProgress) stages.push(progressCounter(options.onProgress));
       await pipeline([...stages, createWriteStream(temp, { flags: 'wx' })], options.signal ? { signal: options.signal } : {});
-      await syncFile(temp);
+      await fsyncFile(temp);
       await this.writeMeta(key, options);
       await fsp.rename(temp, target);
       await fsyncDirectory(path.dirname(target));
@@ -79,7 +79,7 @@ export class LocalStorage implements StorageBackend {
   async putFile(key: string, filePath: string, options: PutOptions = {}): Promise<StoredObjectInfo> {
     const target = await this.pathFor(key);
     await fsp.mkdir(path.dirname(target), { recursive: true });
-    await syncFile(filePath);
+    await fsyncFile(filePath);
     await this.writeMeta(key, options);
     try {
       await fsp.rename(filePath, target);
@@ -223,13 +223,4 @@ export function progressCounter(onProgress: (bytes: number) => void): Transform 
       callback(null, chunk);
     },
   });
-}
-
-async function syncFile(file: string): Promise<void> {
-  const handle = await fsp.open(file, 'r+');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }

@@ -7,6 +7,9 @@ import { makeTempDir } from '../../support/temp-dir';
 
 // The AWS and Azure SDKs cost ~30 MiB of memory: only a process that uses a cloud store may load them.
 const cloudSdk = /[\\/]node_modules[\\/]@(aws-sdk|azure)[\\/]/;
+// The commands that move big files (pack, sign, verify, encrypt, decrypt, pull) load only their own
+// modules: a whole `torsh-depot encrypt` process must not pay for SQLite, the host or the cloud SDKs.
+const hostModules = /[\\/]node_modules[\\/](better-sqlite3|ws|yaml|croner|@aws-sdk|@azure)[\\/]/;
 const preload = path.join(projectRoot, 'test', 'support', 'loaded-modules-preload.mjs');
 let work: string;
 let cleanup: () => void;
@@ -39,14 +42,34 @@ it('sees an SDK a process loads, by require() or by import()', () => {
 });
 
 it.each([
-  ['--version', (): string[] => ['--version']],
-  ['encrypt', (): string[] => ['encrypt', path.join(work, 'plain.txt'), '-o', path.join(work, 'plain.enc'), '--passphrase-file', path.join(work, 'pass.txt')]],
-])('torsh-depot %s loads no cloud SDK', async (_name, args) => {
+  ['--version', (): string[] => ['--version'], cloudSdk],
+  // encrypt is a hot command: it loads neither SQLite, nor the host, nor a cloud SDK.
+  ['encrypt', (): string[] => ['encrypt', path.join(work, 'plain.txt'), '-o', path.join(work, 'plain.enc'), '--passphrase-file', path.join(work, 'pass.txt')], hostModules],
+])('torsh-depot %s loads no cloud SDK', async (_name, args, forbidden) => {
   const { env, loaded } = measuredEnv();
   const result = await runCliProcess(args(), env);
   expect(result.code, result.stderr).toBe(0);
   const modules = loaded();
   // The preload worked: the CLI's own bundle is listed.
   expect(modules.some((file) => file.endsWith(`dist${path.sep}cli.cjs`))).toBe(true);
-  expect(modules.filter((file) => cloudSdk.test(file))).toEqual([]);
+  expect(modules.filter((file) => forbidden.test(file))).toEqual([]);
+});
+
+it('a command outside the hot list still loads the whole CLI (serve needs SQLite)', async () => {
+  const { env, loaded } = measuredEnv();
+  const result = await runCliProcess(['gc'], env);
+  expect(loaded().some((file) => /[\\/]node_modules[\\/]better-sqlite3[\\/]/.test(file)), result.stderr).toBe(true);
+});
+
+it('a hot command answers a usage error with its usage and exit code 2, and --help as before', async () => {
+  const bad = await runCliProcess(['sign', path.join(work, 'plain.txt')]);
+  expect(bad.code).toBe(2);
+  expect(bad.stderr).toContain('torsh-depot sign: ');
+  expect(bad.stderr).toContain('Usage: torsh-depot sign <file> --key');
+  const help = await runCliProcess(['pull', '--help']);
+  expect(help.code).toBe(0);
+  expect(help.stdout).toContain('Usage: torsh-depot pull');
+  const failing = await runCliProcess(['decrypt', path.join(work, 'plain.txt'), '-o', path.join(work, 'out'), '--passphrase-file', path.join(work, 'pass.txt')]);
+  expect(failing.code).toBe(1);
+  expect(failing.stderr).toMatch(/^torsh-depot decrypt: \S/);
 });

@@ -10,7 +10,7 @@ describe('the backup: section of depot.yaml', () => {
     const block = /```yaml\n(backup:\n[\s\S]*?)```/.exec(readme)?.[1];
     expect(block).toBeDefined();
     const section = backupSectionSchema.parse((parse(block ?? '') as { backup: unknown }).backup);
-    expect(section.repositories[0]).toMatchObject({ id: 'offsite', strategy: 'incremental', compression: { codec: 'brotli', level: 3 }, keep: { daily: 7, weekly: 5 } });
+    expect(section.repositories[0]).toMatchObject({ id: 'offsite', strategy: 'incremental', compression: { codec: 'zstd', level: 3 }, keep: { daily: 7, weekly: 5 } });
   });
 
   it('refuses an inline passphrase, a bad cron expression and unknown fields', () => {

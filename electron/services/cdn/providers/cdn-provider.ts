@@ -1,4 +1,5 @@
-import type { CdnProviderName, PurgeItemResult, PurgeRetry } from '../../../../shared/domain/cdn';
+import type { z } from 'zod';
+import type { CdnProviderName, PurgeItemResult, PurgeRetry, providerAnalyticsSchema } from '../../../../shared/domain/cdn';
 import type { PurgeCallCounter } from '../purge-http-client';
 
 /** What to purge: full URLs, surrogate keys / cache tags, and whether a soft purge is enough. */
@@ -16,16 +17,7 @@ export interface ProviderContext {
 }
 
 /** The provider's own traffic figures (Cloudflare GraphQL analytics), shown next to ours. */
-export interface ProviderAnalytics {
-  provider: CdnProviderName;
-  since: string;
-  until: string;
-  requests: number;
-  cachedRequests: number;
-  bytes: number;
-  cachedBytes: number;
-  byCacheStatus: Record<string, { requests: number; bytes: number }>;
-}
+export type ProviderAnalytics = z.infer<typeof providerAnalyticsSchema>;
 
 /** One CDN's purge API (and analytics when it has one). Never logs or returns a secret. */
 export interface CdnProvider {

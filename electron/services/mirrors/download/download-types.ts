@@ -69,4 +69,6 @@ export interface MultiSourceOptions {
   /** Per-source circuit breakers that outlive one download (the host keeps one map); fresh ones otherwise. */
   breakers?: Map<string, CircuitBreaker>;
   random?: () => number;
+  /** Told of every answer's status and headers (a CDN's cache verdict is read from them). */
+  onResponse?: (sourceId: string, response: { status: number; headers: Headers; start: number }) => void;
 }

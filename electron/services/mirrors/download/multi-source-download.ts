@@ -369,6 +369,7 @@ class SourcesRun {
     try {
       const response = await requestRange({ url: state.source.url, headers: state.source.headers, start, end: fill.end, ifRange: state.etag, signal: monitor.signal }, this.options.fetchImpl);
       try {
+        this.options.onResponse?.(state.source.id, { status: response.status, headers: response.headers, start });
         this.checkResponse(state, response.status, response.headers, start);
         for await (const chunk of response.chunks) {
           monitor.add(chunk.length);

@@ -3,7 +3,7 @@ import { Transform, Writable, type TransformCallback } from 'node:stream';
 import zlib from 'node:zlib';
 
 /** Running SHA-256 (+ optional CRC-32 and byte count) over bytes as they stream past. */
-class RunningDigest {
+export class RunningDigest {
   private readonly hash: Hash = createHash('sha256');
   crc32 = 0;
   bytes = 0;

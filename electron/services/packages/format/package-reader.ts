@@ -1,3 +1,4 @@
+import { promises as fsp } from 'node:fs';
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
@@ -5,6 +6,7 @@ import type yauzl from 'yauzl';
 import { DepotError, isAbortError } from '../../../../shared/errors';
 import { type Manifest, type ManifestResource, type ResourceType } from '../../../../shared/packages/manifest';
 import { DigestSink } from './digest-stream';
+import { digestStoredEntry, type EntryDigest } from './stored-entry-reader';
 import { describeEntryPathDefect, entryPathDefect, entryPathKey, isDirectoryEntryName } from './entry-path';
 import { parseManifest } from './manifest-parser';
 import { cancelledError, digestMismatch, invalidPackage, throwIfAborted, validationFailed } from './package-errors';
@@ -83,7 +85,7 @@ export async function inspectPackage(filePath: string, options: InspectPackageOp
       sidecars.set(resourcePath, parseSidecar(sidecar.name, await readSmallEntry(opened.zip, sidecar, limits.maxSidecarBytes, 'sidecar-too-large')));
     }
     const declared = matchManifestResources(manifest.resources, layout.resources);
-    const resources = await hashResources(opened.zip, layout, declared, sidecars, options);
+    const resources = await hashResources(filePath, opened.zip, layout, declared, sidecars, options);
     return {
       manifest,
       resources,
@@ -252,6 +254,7 @@ function matchManifestResources(declared: readonly ManifestResource[], resources
 }
 
 async function hashResources(
+  filePath: string,
   zip: yauzl.ZipFile,
   layout: PackageLayout,
   declared: ReadonlyMap<string, ManifestResource>,
@@ -271,50 +274,63 @@ async function hashResources(
     }
   };
 
+  const onChunk = (bytes: number): void => {
+    hashedBytes += bytes;
+    report(false);
+  };
   const results: PackageResourceInfo[] = [];
-  for (const file of files) {
-    throwIfAborted(signal);
-    const sink = new DigestSink({
-      crc32: true,
-      onChunk: (bytes) => {
-        hashedBytes += bytes;
-        report(false);
-      },
-    });
-    const stream = await openEntryStream(zip, file.entry);
-    try {
-      await pipeline(stream, sink, signal ? { signal } : {});
-    } catch (error) {
-      if (isAbortError(error) || signal?.aborted) throw cancelledError();
-      throw classifyReadError(error);
+  const handle = await fsp.open(filePath, 'r');
+  try {
+    for (const file of files) {
+      throwIfAborted(signal);
+      // Stored entries (weights) by large positioned reads; deflated ones, and anything odd, through yauzl.
+      const { crc32, sha256 } = (await digestStoredEntry(handle, layout.fileSize, file.entry, onChunk, signal)) ?? (await digestThroughYauzl(zip, file.entry, onChunk, signal));
+      if (crc32 !== file.entry.crc32) {
+        throw digestMismatch('crc-mismatch', `Entry ${quoteName(file.name)} does not match its CRC-32: the file is corrupt.`);
+      }
+      results.push(checkedResource(file, sha256, declared, sidecars));
+      report(true);
     }
-    if (sink.crc32 !== file.entry.crc32) {
-      throw digestMismatch('crc-mismatch', `Entry ${quoteName(file.name)} does not match its CRC-32: the file is corrupt.`);
-    }
-    const sha256 = sink.sha256Hex();
-    const metadata = sidecars.get(file.name) ?? {};
-    const sidecarSha = metadata.sha256;
-    if (sidecarSha !== undefined && sidecarSha.toLowerCase() !== sha256) {
-      throw digestMismatch('sidecar-sha256-mismatch', `${quoteName(file.name)} hashes to ${sha256}, but its sidecar says ${sidecarSha.slice(0, 80)}.`);
-    }
-    const listed = declared.get(file.name);
-    if (listed !== undefined && listed.sha256 !== '' && listed.sha256.toLowerCase() !== sha256) {
-      throw digestMismatch('manifest-sha256-mismatch', `${quoteName(file.name)} hashes to ${sha256}, but the manifest says ${listed.sha256.slice(0, 80)}.`);
-    }
-    report(true);
-    results.push({
-      path: file.name,
-      name: listed?.name ?? resourceNameForEntryPath(file.name),
-      type: listed?.resource_type ?? resourceTypeForEntryPath(file.name),
-      size: file.entry.uncompressedSize,
-      compressedSize: file.entry.compressedSize,
-      compression: compressionOf(file.entry) ?? 'deflate',
-      sha256,
-      metadata,
-    });
+  } finally {
+    await handle.close();
   }
   if (files.length === 0) onProgress?.(0, 0);
   return results.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+async function digestThroughYauzl(zip: yauzl.ZipFile, entry: yauzl.Entry, onChunk: (bytes: number) => void, signal: AbortSignal | undefined): Promise<EntryDigest> {
+  const sink = new DigestSink({ crc32: true, onChunk });
+  const stream = await openEntryStream(zip, entry);
+  try {
+    await pipeline(stream, sink, signal ? { signal } : {});
+  } catch (error) {
+    if (isAbortError(error) || signal?.aborted) throw cancelledError();
+    throw classifyReadError(error);
+  }
+  return { crc32: sink.crc32, sha256: sink.sha256Hex() };
+}
+
+/** A hashed resource checked against its sidecar and the manifest. */
+function checkedResource(file: FileEntry, sha256: string, declared: ReadonlyMap<string, ManifestResource>, sidecars: ReadonlyMap<string, Record<string, string>>): PackageResourceInfo {
+  const metadata = sidecars.get(file.name) ?? {};
+  const sidecarSha = metadata.sha256;
+  if (sidecarSha !== undefined && sidecarSha.toLowerCase() !== sha256) {
+    throw digestMismatch('sidecar-sha256-mismatch', `${quoteName(file.name)} hashes to ${sha256}, but its sidecar says ${sidecarSha.slice(0, 80)}.`);
+  }
+  const listed = declared.get(file.name);
+  if (listed !== undefined && listed.sha256 !== '' && listed.sha256.toLowerCase() !== sha256) {
+    throw digestMismatch('manifest-sha256-mismatch', `${quoteName(file.name)} hashes to ${sha256}, but the manifest says ${listed.sha256.slice(0, 80)}.`);
+  }
+  return {
+    path: file.name,
+    name: listed?.name ?? resourceNameForEntryPath(file.name),
+    type: listed?.resource_type ?? resourceTypeForEntryPath(file.name),
+    size: file.entry.uncompressedSize,
+    compressedSize: file.entry.compressedSize,
+    compression: compressionOf(file.entry) ?? 'deflate',
+    sha256,
+    metadata,
+  };
 }
 
 /**

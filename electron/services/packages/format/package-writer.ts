@@ -17,7 +17,7 @@ import {
   manifestSchema,
   packageFormatVersion,
 } from '../../../../shared/packages/manifest';
-import { fsyncDirectory } from '../../fs/atomic-write';
+import { fsyncDirectory, fsyncFile } from '../../fs/atomic-write';
 import { DigestTransform } from './digest-stream';
 import { describeEntryPathDefect, entryPathDefect, entryPathKey } from './entry-path';
 import { isValidVersionRange } from './manifest-parser';
@@ -25,6 +25,9 @@ import { cancelledError, throwIfAborted, validationFailed } from './package-erro
 import { manifestEntryName, sidecarSuffix } from './package-reader';
 import { resourceNameForEntryPath, resourceTypeForEntryPath, resourceTypeFromExtension, typeFolderFor, typeFolderOf } from './resource-type';
 import { defaultPackageLimits } from './zip-limits';
+import { useNativeCrc32InYazl } from './yazl-native-crc32';
+
+useNativeCrc32InYazl();
 
 export interface PackInputFile {
   sourcePath: string;
@@ -101,7 +104,8 @@ export async function packPackage(input: PackInput, outputPath: string, options:
   const zip = new yazl.ZipFile();
   const output = new DigestTransform();
   // `wx`: a stale temp of the same name is never silently appended to or followed as a symlink.
-  const fileStream = createWriteStream(tempPath, { flags: 'wx', mode: 0o644 });
+  // Large reads and batched writes: fewer system calls per GiB (64 KiB reads and 16 KiB writes before).
+  const fileStream = createWriteStream(tempPath, { flags: 'wx', mode: 0o644, highWaterMark: 4 * 1024 * 1024 });
   let currentSource: ReadStream | undefined;
 
   // Everything that can fail asynchronously funnels into one rejection.
@@ -138,7 +142,7 @@ export async function packPackage(input: PackInput, outputPath: string, options:
           report(false);
         },
       });
-      const source = createReadStream(file.sourcePath);
+      const source = createReadStream(file.sourcePath, { highWaterMark: 1024 * 1024 });
       currentSource = source;
       source.on('error', (error) => digest.destroy(error));
       digest.on('error', (error) => fail(error));
@@ -182,16 +186,6 @@ export async function packPackage(input: PackInput, outputPath: string, options:
     throw isAbortError(error) || signal?.aborted ? cancelledError() : error;
   } finally {
     signal?.removeEventListener('abort', onAbort);
-  }
-}
-
-/** The write stream is closed by now; fsync through a fresh descriptor flushes the same file. */
-async function fsyncFile(filePath: string): Promise<void> {
-  const handle = await fsp.open(filePath, 'r+');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
   }
 }
 

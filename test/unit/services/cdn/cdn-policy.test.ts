@@ -34,7 +34,9 @@ describe('keys', () => {
   });
 
   it('purges a package by its key on tag-capable providers and by a path wildcard on CloudFront', () => {
-    expect(packagePurgeTarget(section(), 'resnet', '1.2.0', false)).toEqual({
+    // serve as the origin: the edge holds the version under its download path.
+    expect(packagePurgeTarget(section(), 'resnet', '1.2.0', false)).toEqual({ urls: ['https://cdn.example.com/api/v1/packages/resnet/1.2.0/download'], tags: ['torsh-pkg-resnet-v1.2.0'], soft: false });
+    expect(packagePurgeTarget(section({ origin: { storage: 's3://bucket', base_url: 'https://cdn.example.com/' } }), 'resnet', '1.2.0', false)).toEqual({
       urls: ['https://cdn.example.com/packages/resnet/1.2.0/resnet-1.2.0.torshpkg', 'https://cdn.example.com/packages/resnet/1.2.0/resnet-1.2.0.torshpkg.minisig', 'https://cdn.example.com/packages/resnet/index.json'],
       tags: ['torsh-pkg-resnet-v1.2.0'],
       soft: false,

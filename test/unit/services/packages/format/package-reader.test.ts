@@ -130,6 +130,16 @@ describe('inspectPackage on packages written like the reference crate', () => {
     }
   });
 
+  it('hashes a Stored entry larger than one read (4 MiB) the same as the whole bytes, and reports every byte', async () => {
+    const dir = tempDir();
+    const big = randomBytes(9 * 1024 * 1024 + 17);
+    const files = sources(dir, [{ type: 'Model', name: 'big.pt', bytes: big }, ...defaultFiles()]);
+    const progress: number[] = [];
+    const inspection = await inspectPackage(await referencePackage(dir, files, ['--compression', 'stored', '--no-sidecars']), { onProgress: (done) => progress.push(done) });
+    expect(inspection.resources.find((resource) => resource.name === 'big.pt')?.sha256).toBe(sha256(big));
+    expect(progress.at(-1)).toBe(files.reduce((sum, file) => sum + file.bytes.length, 0));
+  });
+
   it('checks resources[] listed in the manifest and takes their type from it', async () => {
     const dir = tempDir();
     const files = sources(dir, [
