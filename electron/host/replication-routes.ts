@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { DepotError } from '../../shared/errors';
-import { replicaMetaRecordSchema, replicationNodeChangeSchema, replicationNodeIdSchema, replicationRuleChangeSchema, writeReplicationSection } from '../../shared/domain/replication';
+import { conflictResolveRequestSchema, replicaMetaRecordSchema, replicationNodeChangeSchema, replicationNodeIdSchema, replicationRuleChangeSchema, writeReplicationSection } from '../../shared/domain/replication';
 import type { ReplicationService } from '../services/replication/replication-service';
 import { recordText } from '../services/replication/replica-node';
 import type { RegistryAuthorizer } from '../services/registry/registry-authorizer';
@@ -77,6 +77,14 @@ export function createReplicationRoutes(options: ReplicationRoutesOptions): ApiR
         await receiveReplica(replication, rest.slice('/replica/'.length), method, request, response);
         return true;
       }
+      const resolve = /^\/conflicts\/(\d{1,12})\/resolve$/.exec(rest);
+      if (resolve?.[1] !== undefined) {
+        requireMethod(method, ['POST']);
+        authorizer.authorize(principal, 'ManageInfrastructure');
+        const body = await readJsonBody(request, conflictResolveRequestSchema);
+        sendJson(response, 200, await replication.conflicts.resolve(Number(resolve[1]), body, { principal, source: clientAddressOf(request) }));
+        return true;
+      }
       const placement = /^\/placement\/(.+)\/([^/]+)$/.exec(rest);
       if (placement?.[1] !== undefined && placement[2] !== undefined) {
         requireMethod(method, ['GET']);
@@ -109,6 +117,11 @@ export function createReplicationRoutes(options: ReplicationRoutesOptions): ApiR
           sendJson(response, 200, { rules: section.rules, consistency: section.consistency, replication_factor: section.replication_factor });
           return true;
         }
+        case '/conflicts':
+          requireMethod(method, ['GET']);
+          authorizer.authorize(principal, 'ViewStats');
+          sendJson(response, 200, { conflicts: await replication.conflicts.list() });
+          return true;
         case '/queue': {
           requireMethod(method, ['GET']);
           authorizer.authorize(principal, 'ViewStats');

@@ -384,6 +384,8 @@ export const replicaMetaRecordSchema = z.object({
   version_vector: versionVectorSchema,
   /** The registry that accepted the write. */
   origin: z.string(),
+  /** The origin registry's region (`conflict_policy: primary-region`). */
+  region: z.string().optional(),
   /** The level the write was made at; a `strong` write counts only once its commit marker is on the replica. */
   consistency: consistencyLevelSchema.optional(),
 });
@@ -482,3 +484,23 @@ export type VerifyFinding = z.infer<typeof verifyFindingSchema>;
 /** What `replication verify [--deep]` (anti-entropy) found and repaired. */
 export const verifyReportSchema = z.object({ deep: z.boolean(), checked: z.number().int(), findings: z.array(verifyFindingSchema), jobId: z.string().nullable().optional() });
 export type VerifyReport = z.infer<typeof verifyReportSchema>;
+
+/** A write two registries accepted concurrently (same version, other bytes, or concurrent changes). */
+export const replicationConflictSchema = z.object({
+  id: z.number().int(),
+  name: z.string(),
+  version: z.string(),
+  kind: z.enum(['bytes', 'state']),
+  local: z.object({ digest: z.string().nullable(), publishedAt: z.string().nullable(), region: z.string().nullable() }),
+  remote: z.object({ digest: z.string(), origin: z.string(), committedAt: z.string(), region: z.string().nullable() }),
+  detectedAt: z.string(),
+  resolvedAt: z.string().nullable(),
+  resolution: z.object({ winner: z.enum(['local', 'remote']), policy: conflictPolicySchema, by: z.string().nullable() }).nullable(),
+});
+export type ReplicationConflict = z.infer<typeof replicationConflictSchema>;
+
+/** `POST /api/v1/replication/conflicts/{id}/resolve`: a policy (default: the section's), and for `manual` the winner. */
+export const conflictResolveRequestSchema = z
+  .object({ policy: conflictPolicySchema.optional(), winner: z.enum(['local', 'remote']).optional() })
+  .strict();
+export type ConflictResolveRequest = z.infer<typeof conflictResolveRequestSchema>;

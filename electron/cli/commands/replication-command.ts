@@ -10,7 +10,7 @@ import { rebuildFromReplica } from '../../services/replication/replica-rebuild';
 import type { ReplicationSection } from '../../../shared/domain/replication';
 import { ConfigFileError, loadDepotConfig } from '../../services/config/depot-config-file';
 
-export const replicationUsage = `Usage: torsh-depot replication <status|nodes|rules|queue|retry|verify|placement> [ARGS] --registry URL [--api-key KEY] [--json]
+export const replicationUsage = `Usage: torsh-depot replication <status|nodes|rules|queue|retry|verify|placement|conflicts|resolve> [ARGS] --registry URL [--api-key KEY] [--json]
        torsh-depot replication rebuild --from NODE --config depot.yaml --data-dir DIR [--json]
 
 Shows and steers a registry's replication (its replication: section in depot.yaml).
@@ -31,6 +31,9 @@ Shows and steers a registry's replication (its replication: section in depot.yam
                              anti-entropy: checks every confirmed copy (size and recorded digest;
                              --deep re-hashes the bytes) and repairs missing, corrupt or stale ones
   placement NAME VERSION     which nodes hold NAME@VERSION
+  conflicts                  writes a registry peer kept instead of applying (same version, other bytes)
+  resolve ID [--policy primary-region|first-published|manual] [--winner local|remote]
+                             resolves a conflict (default: the section's conflict_policy), audited
   rebuild --from NODE --config depot.yaml --data-dir DIR
                              a new registry in the empty data folder DIR from one replica: every
                              version's bytes (digest checked), yank state, signatures, visibility
@@ -38,7 +41,7 @@ ${registryOptionsHelp}
   --json             print the raw result as JSON
 Reading needs ViewStats; changing nodes or rules, retry and verify need ManageInfrastructure.`;
 
-const actions = ['status', 'nodes', 'rules', 'queue', 'retry', 'verify', 'placement', 'rebuild'] as const;
+const actions = ['status', 'nodes', 'rules', 'queue', 'retry', 'verify', 'placement', 'conflicts', 'resolve', 'rebuild'] as const;
 
 function lag(ms: number | null): string {
   return ms === null ? '-' : ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
@@ -51,11 +54,11 @@ export async function replicationCommand(args: string[], io: CliIo): Promise<num
   }
   if (action === 'rebuild') return rebuild(rest, io);
   if ((action === 'nodes' || action === 'rules') && (rest[0] === 'add' || rest[0] === 'remove')) return change(action, rest[0], rest.slice(1), io);
-  const count = action === 'placement' ? 2 : 0;
+  const count = action === 'placement' ? 2 : action === 'resolve' ? 1 : 0;
   const { values, positionals } = parseCommandArgs(
     rest,
-    { ...registryOptions, json: { type: 'boolean' }, node: { type: 'string' }, deep: { type: 'boolean' } },
-    { min: count, max: count, names: 'the package name and version' },
+    { ...registryOptions, json: { type: 'boolean' }, node: { type: 'string' }, deep: { type: 'boolean' }, policy: { type: 'string' }, winner: { type: 'string' } },
+    { min: count, max: count, names: action === 'resolve' ? 'the conflict id' : 'the package name and version' },
   );
   const client = new ReplicationClient(registryClientFrom(values, io.env));
   switch (action) {
@@ -120,6 +123,33 @@ export async function replicationCommand(args: string[], io: CliIo): Promise<num
         ...report.findings.map((finding) => `  ${finding.nodeId} ${finding.name}@${finding.version}: ${finding.problem}, ${finding.repaired ? 'repaired' : `not repaired${finding.error ? ` (${finding.error})` : ''}`}`),
       ]);
       return report.findings.some((finding) => !finding.repaired) ? exitCodes.failure : exitCodes.ok;
+    }
+    case 'conflicts': {
+      const conflicts = await client.conflicts();
+      printResult(io, values.json, conflicts, () =>
+        conflicts.length === 0
+          ? ['no conflicts']
+          : columns([
+              ['ID', 'VERSION', 'KIND', 'LOCAL', 'REMOTE', 'FROM', 'STATE'],
+              ...conflicts.map((conflict) => [
+                String(conflict.id),
+                `${conflict.name}@${conflict.version}`,
+                conflict.kind,
+                conflict.local.digest?.slice(0, 19) ?? '-',
+                conflict.remote.digest.slice(0, 19),
+                conflict.remote.origin,
+                conflict.resolution ? `${conflict.resolution.winner} won (${conflict.resolution.policy})` : 'open',
+              ]),
+            ]),
+      );
+      break;
+    }
+    case 'resolve': {
+      const [idText] = positionals as [string];
+      if (!/^\d{1,12}$/.test(idText)) throw new UsageError(`the conflict id is a number, got "${idText}"`);
+      const resolved = await client.resolve(Number(idText), { ...(values.policy !== undefined ? { policy: values.policy } : {}), ...(values.winner !== undefined ? { winner: values.winner } : {}) });
+      printResult(io, values.json, resolved, () => [`conflict ${resolved.id} (${resolved.name}@${resolved.version}): ${resolved.resolution?.winner ?? '?'} won by ${resolved.resolution?.policy ?? '?'}`]);
+      break;
     }
     case 'placement': {
       const [name, version] = positionals as [string, string];

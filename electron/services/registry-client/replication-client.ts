@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import {
   replicaPlacementSchema,
+  replicationConflictSchema,
+  type ReplicationConflict,
   replicationRuleSchema,
   replicationStatusSchema,
   replicationTaskSchema,
@@ -47,6 +49,14 @@ export class ReplicationClient {
   /** `POST /replication/rules`: `{rule}` adds or updates, `{remove}` removes. */
   async changeRules(body: { rule: Record<string, unknown> } | { remove: string }): Promise<Array<Record<string, unknown>>> {
     return (await this.client.sendJson('POST', '/replication/rules', z.object({ rules: z.array(z.record(z.string(), z.unknown())) }), 'Replication rules', { body })).rules;
+  }
+
+  async conflicts(): Promise<ReplicationConflict[]> {
+    return (await this.client.sendJson('GET', '/replication/conflicts', z.object({ conflicts: z.array(replicationConflictSchema) }), 'Replication conflicts')).conflicts;
+  }
+
+  resolve(id: number, body: { policy?: string; winner?: string }): Promise<ReplicationConflict> {
+    return this.client.sendJson('POST', `/replication/conflicts/${id}/resolve`, replicationConflictSchema, `Resolving conflict ${id}`, { body });
   }
 
   placement(name: string, version: string): Promise<ReplicaPlacement> {

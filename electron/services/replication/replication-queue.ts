@@ -68,6 +68,9 @@ export interface ReplicationQueue {
   setAppliedVector(name: string, version: string, vector: VersionVector, hlc: string): Promise<void>;
   /** A concurrent write kept for resolution (both sides' records). */
   recordConflict(conflict: { name: string; version: string; kind: string; localJson: string; remoteJson: string }, nowMs: number): Promise<number>;
+  conflicts(): Promise<ConflictRow[]>;
+  conflict(id: number): Promise<ConflictRow | null>;
+  markConflictResolved(id: number, resolutionJson: string, nowMs: number): Promise<void>;
   /** Bytes of every version placed per node (copied or queued). */
   placedBytes(): Promise<Map<string, number>>;
   /** Copies not yet confirmed. */
@@ -84,6 +87,18 @@ export interface ReplicationQueue {
   holdersOf(digest: string): Promise<string[]>;
   /** The newest record queued for a version (its latest change). */
   latestRecord(name: string, version: string): Promise<string | null>;
+}
+
+export interface ConflictRow {
+  id: number;
+  package_name: string;
+  version: string;
+  kind: string;
+  local_json: string;
+  remote_json: string;
+  detected_at: number;
+  resolved_at: number | null;
+  resolution: string | null;
 }
 
 interface TaskRow {
@@ -119,19 +134,25 @@ export class SqliteReplicationQueue implements ReplicationQueue {
   private readonly dueCandidates: Statement;
   private readonly claim: Statement;
   private readonly awaitsCommitStmt: Statement;
+  private readonly markDoneStmt: Statement;
+  private readonly markFailedStmt: Statement;
 
   constructor(private readonly db: Database) {
     this.insert = db.prepare(`INSERT OR IGNORE INTO replication_tasks
       (package_name, version, node_id, operation, change_seq, digest, size, record_json, state, attempts, next_attempt_at, created_at)
       VALUES (@name, @version, @nodeId, @operation, @changeSeq, @digest, @size, @recordJson, 'pending', 0, @now, @now)`);
     // A change waits for every earlier change of the same version on the same node (a yank never
-    // reaches a node before the version's bytes and record did).
+    // reaches a node before the version's bytes and record did). Ordered as the due index is, so a
+    // claim walks it and stops at the limit instead of sorting every pending row (17 ms a claim at
+    // 3,000 pending otherwise).
     this.dueCandidates = db.prepare(`SELECT t.* FROM replication_tasks t
       WHERE t.state = 'pending' AND t.next_attempt_at <= ?
         AND NOT EXISTS (SELECT 1 FROM replication_tasks d
           WHERE d.package_name = t.package_name AND d.version = t.version AND d.node_id = t.node_id
             AND d.change_seq < t.change_seq AND d.state <> 'done')
-      ORDER BY t.id LIMIT ?`);
+      ORDER BY t.next_attempt_at, t.id LIMIT ?`);
+    this.markDoneStmt = db.prepare(`UPDATE replication_tasks SET state = 'done', confirmed_at = ?, last_error = NULL WHERE id = ?`);
+    this.markFailedStmt = db.prepare(`UPDATE replication_tasks SET state = 'pending', last_error = ?, next_attempt_at = ? WHERE id = ?`);
     this.awaitsCommitStmt = db.prepare(`SELECT 1 FROM replication_tasks t
       WHERE t.package_name = ? AND t.version = ? AND t.change_seq = 0 AND json_extract(t.record_json, '$.consistency') = 'strong'
         AND NOT EXISTS (SELECT 1 FROM replication_commits c WHERE c.package_name = t.package_name AND c.version = t.version)
@@ -181,12 +202,12 @@ export class SqliteReplicationQueue implements ReplicationQueue {
   }
 
   async markDone(id: number, nowMs: number): Promise<void> {
-    this.db.prepare(`UPDATE replication_tasks SET state = 'done', confirmed_at = ?, last_error = NULL WHERE id = ?`).run(nowMs, id);
+    this.markDoneStmt.run(nowMs, id);
     return Promise.resolve();
   }
 
   async markFailed(id: number, error: string, nextAttemptAt: number): Promise<void> {
-    this.db.prepare(`UPDATE replication_tasks SET state = 'pending', last_error = ?, next_attempt_at = ? WHERE id = ?`).run(error.slice(0, 1000), nextAttemptAt, id);
+    this.markFailedStmt.run(error.slice(0, 1000), nextAttemptAt, id);
     return Promise.resolve();
   }
 
@@ -304,6 +325,19 @@ export class SqliteReplicationQueue implements ReplicationQueue {
       .prepare('INSERT INTO replication_conflicts (package_name, version, kind, local_json, remote_json, detected_at) VALUES (?, ?, ?, ?, ?, ?)')
       .run(conflict.name, conflict.version, conflict.kind, conflict.localJson, conflict.remoteJson, nowMs);
     return Promise.resolve(Number(result.lastInsertRowid));
+  }
+
+  async conflicts(): Promise<ConflictRow[]> {
+    return Promise.resolve(this.db.prepare('SELECT * FROM replication_conflicts ORDER BY resolved_at IS NOT NULL, id DESC LIMIT 1000').all() as ConflictRow[]);
+  }
+
+  async conflict(id: number): Promise<ConflictRow | null> {
+    return Promise.resolve((this.db.prepare('SELECT * FROM replication_conflicts WHERE id = ?').get(id) as ConflictRow | undefined) ?? null);
+  }
+
+  async markConflictResolved(id: number, resolutionJson: string, nowMs: number): Promise<void> {
+    this.db.prepare('UPDATE replication_conflicts SET resolved_at = ?, resolution = ? WHERE id = ?').run(nowMs, resolutionJson, id);
+    return Promise.resolve();
   }
 
   async placedBytes(): Promise<Map<string, number>> {

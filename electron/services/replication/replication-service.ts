@@ -31,6 +31,7 @@ import { SqliteReplicationQueue, type NewReplicationTask, type ReplicationQueue 
 import { ReplicationWorker, type TaskSettled } from './replication-worker';
 import { ReplicationAntiEntropy } from './replication-anti-entropy';
 import { PeerReceiver, type PeerTarget } from './peer-receiver';
+import { ReplicationConflicts } from './replication-conflicts';
 import type { JobRunner } from '../jobs/job-runner';
 import { SqliteReplicationSettings, type ReplicationSettingsRepository } from './replication-settings-repository';
 import type { ByteRange, StorageBackend } from '../storage/storage-backend';
@@ -111,6 +112,8 @@ export class ReplicationService implements VisibilityGate {
   private readonly quiet = new Set<string>();
   private peerTarget: PeerTarget | null = null;
   readonly peers: PeerReceiver;
+  /** Conflicts kept by this registry as a peer, and their resolution. */
+  readonly conflicts: ReplicationConflicts;
   /** Bytes placed per node (capacity checks), read once and then kept up to date here. */
   private placedBytes: Map<string, number> | null = null;
 
@@ -119,6 +122,7 @@ export class ReplicationService implements VisibilityGate {
     this.queue = options.queue ?? new SqliteReplicationQueue(options.db);
     this.settings = options.settings ?? new SqliteReplicationSettings(options.db);
     this.antiEntropy = new ReplicationAntiEntropy({ queue: this.queue, source: options.source, logger: options.logger });
+    this.conflicts = new ReplicationConflicts({ queue: this.queue, now: this.now, section: () => this.current, target: () => this.peerTargetOrFail() });
     this.peers = new PeerReceiver({ queue: this.queue, logger: options.logger, now: this.now, quietly: (name, version, work) => this.quietly(name, version, work) });
     this.current = emptySection;
     this.worker = new ReplicationWorker({
@@ -472,6 +476,7 @@ export class ReplicationService implements VisibilityGate {
       committed_at: change.hlc,
       version_vector: change.vector,
       origin: registryId,
+      ...(this.current.region !== undefined ? { region: this.current.region } : {}),
       consistency: level,
     };
   }

@@ -90,7 +90,10 @@ export class ReplicationWorker extends EventEmitter<{ settled: [TaskSettled] }> 
 
   private async pump(): Promise<void> {
     try {
-      const claimed = await this.options.queue.claimDue(this.now(), (nodeId) => this.slots(nodeId), 256);
+      // Never look at more rows than free slots could take (a claim scans candidates, oldest first).
+      let free = 0;
+      for (const nodeId of this.options.nodes.keys()) free += this.slots(nodeId);
+      const claimed = free === 0 ? [] : await this.options.queue.claimDue(this.now(), (nodeId) => this.slots(nodeId), free);
       for (const task of claimed) {
         this.inFlight.set(task.nodeId, (this.inFlight.get(task.nodeId) ?? 0) + 1);
         const run = this.run(task).finally(() => {
