@@ -13,6 +13,7 @@ export const hotCommands: Record<string, () => Promise<LoadedCommand>> = {
   encrypt: lazy(() => import('./commands/encrypt-command'), (loaded) => ({ run: loaded.encryptCommand, usage: loaded.encryptUsage })),
   decrypt: lazy(() => import('./commands/encrypt-command'), (loaded) => ({ run: loaded.decryptCommand, usage: loaded.decryptUsage })),
   pull: lazy(() => import('./commands/pull-command'), (loaded) => ({ run: loaded.pullCommand, usage: loaded.pullUsage })),
+  backup: lazy(() => import('./commands/backup-command'), (loaded) => ({ run: loaded.backupCommand, usage: loaded.backupUsage })),
 };
 
 function lazy<Module>(load: () => Promise<Module>, pick: (loaded: Module) => LoadedCommand): () => Promise<LoadedCommand> {

@@ -15,7 +15,8 @@ import type { JobRunner } from '../services/jobs/job-runner';
 import type { RegistryAuthorizer } from '../services/registry/registry-authorizer';
 import type { Core } from '../services/composition-root';
 import type { ApiRouteHandler } from './http-host';
-import { apiRouteGroup, authorizeApiCall } from './api-route-group';
+import { authorizeApiCall } from './api-call-authorization';
+import { prefixedApiRoute } from './prefixed-api-route';
 import { readJsonBody } from './json-body';
 import { requireMethod, sendJson } from './http-json';
 
@@ -47,7 +48,7 @@ export function createBackupRoutes(options: BackupRouteOptions): ApiRouteHandler
     sendJson(response, 202, body, { Location: `/api/v1/backups/jobs/${job.record.id}` });
   };
 
-  return apiRouteGroup('/api/v1/backups', route);
+  return prefixedApiRoute('/api/v1/backups', route);
 
   async function route(request: IncomingMessage, response: ServerResponse, url: URL): Promise<void> {
     const [area, first, second, third, ...extra] = url.pathname.slice('/api/v1/backups'.length).split('/').filter((part) => part !== '');

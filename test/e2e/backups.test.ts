@@ -80,7 +80,7 @@ describe('Backups screen in Chromium', () => {
     await page.getByRole('button', { name: 'Back up now' }).click();
     await expect.poll(() => page.getByTestId('snapshot-row').count(), { timeout: 60_000 }).toBe(2);
     expect(await page.getByTestId('snapshot-size').first().textContent()).toMatch(/48\.\d MiB logical · 0 B added/);
-    expect(await page.getByTestId('backups-stats').textContent()).toMatch(/ratio 2\.\d\d×/);
+    await expect.poll(() => page.getByTestId('backups-stats').textContent(), { timeout: 15_000 }).toMatch(/ratio 2\.\d\d×/);
 
     // Retention: the dry run says what would go and why; nothing is removed by the preview.
     const retention = page.getByTestId('retention-editor');

@@ -53,6 +53,8 @@ export interface BackupsStore {
 /** One store for the Backups domain; `client` is called per action so the page's client is read late. */
 export function createBackupsStore(client: () => BackupsClient): UseBoundStore<StoreApi<BackupsStore>> {
   return create<BackupsStore>((set, get) => {
+    /** Loads can overlap (the timer, a finished job): only the newest answer is shown. */
+    let loadTicket = 0;
     const started = (job: JobRecord): void => {
       useJobsStore.getState().upsert(job);
       set({ jobId: job.id, error: null });
@@ -92,14 +94,15 @@ export function createBackupsStore(client: () => BackupsClient): UseBoundStore<S
       },
       async select(id) {
         set({ selected: id });
+        const ticket = (loadTicket += 1);
         const api = client();
         const runs = await api.request('backups.runs', { id, limit: 50 }).catch(() => [] as BackupRun[]);
         try {
           const [snapshots, stats] = await Promise.all([api.request('backups.snapshots', { id }), api.request('backups.stats', { id })]);
-          if (get().selected === id) set({ snapshots, stats, runs, error: null });
+          if (ticket === loadTicket) set({ snapshots, stats, runs, error: null });
         } catch (error) {
           // A repository not initialized yet has no snapshots: say so without hiding its runs.
-          if (get().selected === id) set({ snapshots: [], stats: null, runs, error: errorMessage(error) });
+          if (ticket === loadTicket) set({ snapshots: [], stats: null, runs, error: errorMessage(error) });
         }
       },
       async saveRepository(repository) {

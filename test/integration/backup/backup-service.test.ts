@@ -1,5 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createReadStream } from 'node:fs';
+import { createReadStream, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { BackupService } from '../../../electron/services/backup/backup-service';
+import { SqliteBackupStateRepository } from '../../../electron/services/backup/backup-state-repository';
+import { CronScheduler, SqliteScheduleStateStore } from '../../../electron/services/jobs/cron-scheduler';
+import { LocalStorage } from '../../../electron/services/storage/local-storage';
 import path from 'node:path';
 import { depotConfigSchema } from '../../../shared/domain/depot-config';
 import { applyDepotConfig } from '../../../electron/services/config/apply-depot-config';
@@ -99,5 +103,53 @@ describe('BackupService (core.backups)', () => {
     expect(saved.schedules).toEqual([{ key: 'backup:nightly', cron: '0 3 * * *', next: expect.stringMatching(/T03:00:00.000Z$/) }]);
     await core.backups.removeRepository('nightly');
     expect((await core.backups.repositories()).map((entry) => entry.id)).toEqual(['local']);
+  });
+});
+
+describe('scheduled runs', () => {
+  it('runs a scheduled verify from the cron scheduler and raises an alert (notification and error metric) when the repository is damaged', async () => {
+    const { core } = await setUp();
+    let now = new Date('2026-12-06T04:00:00Z');
+    const scheduler = new CronScheduler({ store: new SqliteScheduleStateStore(core.db), logger: core.logger, clock: () => now });
+    const notifications: string[] = [];
+    const errors: string[] = [];
+    const repoDir = makeTempDir('torsh-backup-scheduled-');
+    cleanups.push(repoDir.cleanup, () => scheduler.stop());
+    const service = new BackupService({
+      state: new SqliteBackupStateRepository(core.db),
+      jobs: core.jobs,
+      scheduler,
+      dataDir: core.dataDir,
+      tmpDir: core.tmpDir,
+      logger: core.logger,
+      openStorage: async () => {
+        const storage = new LocalStorage(repoDir.dir);
+        await storage.init();
+        return storage;
+      },
+      resolveSecret: () => Promise.resolve('scheduled passphrase'),
+      registry: core.registry,
+      access: core.access,
+      notify: (notification) => notifications.push(`${notification.level}: ${notification.title}`),
+      recordError: (operation, target, code) => errors.push(`${operation} ${target} ${code}`),
+    });
+    await service.saveRepository({ id: 'weekly', repo: `file://${repoDir.dir}`, passphrase: '${UNUSED}', verify: { schedule: '0 5 * * 0', readDataSubset: 100 } });
+    expect((await service.repositories()).find((entry) => entry.id === 'weekly')?.schedules).toEqual([{ key: 'verify:weekly', cron: '0 5 * * 0', next: '2026-12-06T05:00:00.000Z' }]);
+    await (await service.startBackup('weekly', { set: { kind: 'version', name: 'acme/model', version: '1.0.0' } })).done;
+
+    // A byte flips in a pack; the Sunday 05:00 verify reads every pack and finds it.
+    const packDir = path.join(repoDir.dir, 'data');
+    const sub = readdirSync(packDir)[0] ?? '';
+    const pack = path.join(packDir, sub, readdirSync(path.join(packDir, sub))[0] ?? '');
+    const bytes = readFileSync(pack);
+    bytes[bytes.length - 100] = (bytes[bytes.length - 100] ?? 0) ^ 0xff;
+    writeFileSync(pack, bytes);
+    now = new Date('2026-12-06T05:00:10Z');
+    await scheduler.tick();
+    expect(notifications).toEqual(['error: Backup verification failed: weekly']);
+    expect(errors).toEqual(['backup-verify weekly VERIFY_FAILED']);
+    const runs = await service.runs('weekly');
+    expect(runs[0]).toMatchObject({ kind: 'verify', trigger: 'schedule', status: 'failed', error: expect.stringMatching(/has errors/) });
+    expect(scheduler.upcoming()[0]?.next).toBe('2026-12-13T05:00:00.000Z');
   });
 });
