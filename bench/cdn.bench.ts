@@ -1,6 +1,7 @@
 // CDN: (1) a BENCH_SIZE_MIB package (default 1 GiB) through a warm Varnish edge in front of
-// `serve`: RegistryClient (what `pull` runs: SHA-256 verified, written and fsynced) against
-// `curl | tee >(openssl dgst -sha256) > file && sync` from the same edge — ratio ≥ 1.0.
+// `serve`: the `torsh-depot pull --registry <edge>` process (start-up, metadata, SHA-256 verified,
+// written and fsynced) against `curl | tee >(openssl dgst -sha256) > file && sync` from the same
+// edge, both whole processes — ratio ≥ 1.0.
 // (2) a purge of 1,000 URLs through the Cloudflare provider against a recording server: time and
 // number of API calls (batched by 100), reported.
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,12 +12,11 @@ import path from 'node:path';
 import { CloudflareProvider } from '../electron/services/cdn/providers/cloudflare-provider';
 import { runPurge } from '../electron/services/cdn/cdn-purger';
 import { edgeVcl } from '../electron/services/cdn/varnish-vcl';
-import { RegistryClient } from '../electron/services/registry-client/registry-client';
 import { ensureBigPackage } from './support/big-package';
 import { curl } from './support/curl';
 import { drainOutput, freePort, ProcessGroup, waitUntil } from './support/processes';
 import { envNumber, log, ratioOf, writeRows, type BenchRow } from './support/report';
-import { httpStatus, startServeWithPackage } from './support/servers';
+import { httpStatus, projectRoot, startServeWithPackage } from './support/servers';
 import { median, timedCommand } from './support/timed-command';
 
 const sizeMiB = envNumber('BENCH_SIZE_MIB', 1024);
@@ -77,17 +77,20 @@ async function main(): Promise<void> {
     const warm = await timedCommand(group, 'curl', ['-sS', '-o', '/dev/null', '-D', '-', edgeUrl]);
     if (!/x-cache: HIT/i.test(warm.stdout)) throw new Error(`the edge is not warm: ${warm.stdout}`);
 
-    const client = new RegistryClient({ baseUrl: edge, apiKey: null });
-    const pulled = path.join(dir, 'pulled.torshpkg');
+    const pulled = path.join(dir, 'pulled');
     const peerFile = path.join(dir, 'peer.torshpkg');
     const peerScript = `curl -sS ${edgeUrl} | tee >(openssl dgst -sha256 > ${path.join(dir, 'peer.sha256')}) > ${peerFile} && sync`;
     const seconds = { pull: [] as number[], peer: [] as number[] };
     for (let round = 0; round < rounds; round += 1) {
-      const started = performance.now();
-      const result = await client.download(pkg.name, pkg.version, pulled, { expectedDigest: pkg.digest });
-      seconds.pull.push((performance.now() - started) / 1000);
-      if (result.size !== pkg.size) throw new Error(`pull wrote ${result.size} bytes`);
-      rmSync(pulled, { force: true });
+      rmSync(pulled, { recursive: true, force: true });
+      // timedCommand throws with the output's tail when the pull fails.
+      const pullRun = await timedCommand(group, process.execPath, [path.join(projectRoot, 'bin', 'torsh-depot.cjs'), 'pull', `${pkg.name}@${pkg.version}`, '--registry', edge, '-o', pulled], {
+        ...process.env,
+        TORSH_DEPOT_API_KEY: '',
+        TORSH_DEPOT_REGISTRY: '',
+      });
+      seconds.pull.push(pullRun.seconds);
+      rmSync(pulled, { recursive: true, force: true });
       seconds.peer.push((await timedCommand(group, 'bash', ['-c', peerScript])).seconds);
       rmSync(peerFile, { force: true });
       log(`cdn round ${round + 1}: pull via edge ${seconds.pull.at(-1)?.toFixed(2)} s, curl|tee openssl ${seconds.peer.at(-1)?.toFixed(2)} s`);
@@ -102,7 +105,7 @@ async function main(): Promise<void> {
     const size = `${(pkg.size / 2 ** 30).toFixed(2)} GiB`;
     const rows: BenchRow[] = [
       {
-        benchmark: `cdn ${size} through a warm Varnish edge: pull (RegistryClient, SHA-256, fsync)`,
+        benchmark: `cdn ${size} through a warm Varnish edge: torsh-depot pull (process, SHA-256, fsync)`,
         ours,
         unit: 'MiB/s',
         peerLabel: 'curl | tee >(openssl dgst -sha256) > file && sync, same edge',

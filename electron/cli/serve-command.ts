@@ -46,6 +46,7 @@ Runs the Torsh Depot core headless and serves its UI and contract.
   --config FILE           depot.yaml (or JSON), checked whole before anything starts (see \`torsh-depot config\`):
                           its mirrors: section replaces the mirror set; its replication: section (nodes,
                           replication_factor, rules, consistency) makes this registry copy each version to its nodes
+                          its cdn: section (provider, origin, edges, routing) runs /api/v1/cdn and download?route=auto
   --idle-timeout DURATION close a connection after this long without a byte either way (default ${formatDuration(defaultIdleTimeoutMs)};
                           e.g. 30s, 5m). Uploads and downloads have no overall time limit while bytes flow
 

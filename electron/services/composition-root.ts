@@ -218,6 +218,7 @@ export function createCore(options: CoreOptions): Core {
     versionChanged: replication.versionChanged.bind(replication),
     readFallback: replication.readFallback.bind(replication),
   });
+  replication.attachPeerTarget({ registry, access, blobs, tmpDir });
   // `metrics` is built below; decisions only happen once requests arrive, after it exists.
   const authorizer = new RegistryAuthorizer(access, (permission, subject, outcome) => metrics.collector.recordAccess(permission, subject, outcome));
   const staging = new StagingArea({

@@ -20,6 +20,7 @@ import { AccessScreen } from './screens/access/access-screen';
 import { StorageScreen } from './screens/storage/storage-screen';
 import { MirrorsScreen } from './screens/mirrors/mirrors-screen';
 import { BackupsScreen } from './screens/backups/backups-screen';
+import { CdnScreen } from './screens/cdn/cdn-screen';
 import { NotBuiltScreen, notBuiltScreens } from './screens/not-built-screen';
 
 function Screen({ id }: { id: ScreenId }) {
@@ -30,6 +31,7 @@ function Screen({ id }: { id: ScreenId }) {
   if (id === 'storage') return <StorageScreen />;
   if (id === 'mirrors') return <MirrorsScreen />;
   if (id === 'backups') return <BackupsScreen />;
+  if (id === 'cdn') return <CdnScreen />;
   const spec = notBuiltScreens[id];
   return <NotBuiltScreen title={spec.title} summary={spec.summary} arrives={spec.arrives} />;
 }

@@ -10,6 +10,7 @@ import { signingChannels } from './signing-channels';
 import { accessChannels } from './access-channels';
 import { storageChannels } from './storage-channels';
 import { mirrorsChannels } from './mirrors-channels';
+import { cdnChannels } from './cdn-channels';
 import { configChannels } from './config-channels';
 import { backupChannels } from './backup-channels';
 import { defineEvents } from './define';
@@ -17,7 +18,7 @@ import { jobRecordSchema } from '../domain/jobs';
 import { healthSchema, notificationSchema } from '../domain/health';
 
 /** Every request channel (UI → core), defined once. Capabilities add their map here. */
-export const requestChannels = { ...appChannels, ...jobsChannels, ...packagesChannels, ...cacheChannels, ...registriesChannels, ...metricsChannels, ...signingChannels, ...accessChannels, ...storageChannels, ...mirrorsChannels, ...configChannels, ...backupChannels };
+export const requestChannels = { ...appChannels, ...jobsChannels, ...packagesChannels, ...cacheChannels, ...registriesChannels, ...metricsChannels, ...signingChannels, ...accessChannels, ...storageChannels, ...mirrorsChannels, ...configChannels, ...backupChannels, ...cdnChannels };
 
 /** Events (core → UI). Never mixed with requests. */
 export const eventChannels = defineEvents({

@@ -17,6 +17,8 @@ export const permissions = [
   'ManageMirrors',
   /** Backup repositories, runs, verify, restore, retention, prune and recovery points. */
   'ManageBackups',
+  /** Receive replicas as a registry peer (`PUT /api/v1/replication/replica/…`). */
+  'Replicate',
 ] as const;
 export const permissionSchema = z.enum(permissions);
 export type Permission = z.infer<typeof permissionSchema>;

@@ -12,7 +12,7 @@ const screens = [
   ['deploy', 'Deploy', true],
   ['storage', 'Storage', false],
   ['mirrors', 'Mirrors', false],
-  ['cdn', 'CDN', true],
+  ['cdn', 'CDN', false],
   ['replication', 'Replication', true],
   ['backups', 'Backups', false],
   ['access', 'Access', false],

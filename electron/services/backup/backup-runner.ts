@@ -1,9 +1,10 @@
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { createReadStream, promises as fsp } from 'node:fs';
 import { DepotError } from '../../../shared/errors';
 import { currentHost, type BackupRepository, type ChunkIndex, type PackWriter } from './backup-repository';
 import { chunkStream } from './fastcdc';
 import type { BackupStrategy, Snapshot, SnapshotFile } from './repository-format';
+import type { FileSegment } from './zip-segments';
 import { withLock } from './repository-lock';
 import { zipSegments } from './zip-segments';
 
@@ -56,6 +57,7 @@ export async function runBackup(repository: BackupRepository, request: BackupReq
     const index = await repository.loadIndex();
     const parent = parentFor(await repository.listSnapshots(), request.source.label, request.strategy);
     const parentFiles = new Map((parent?.files ?? []).map((file) => [file.path, file]));
+    const reusable = reusableSegments(parent);
     const writer = repository.newPackWriter();
     const stats = { files: 0, logicalBytes: 0, addedBytes: 0, addedChunks: 0 };
     const stated = await Promise.all(request.files.map(async (file) => ({ file, stat: await fsp.stat(file.absolutePath) })));
@@ -75,7 +77,7 @@ export async function runBackup(repository: BackupRepository, request: BackupReq
         record = previous;
         progress.bytesRead += stat.size;
       } else {
-        record = await backupFile(repository, index, writer, file, stat, request, progress, report, stats);
+        record = await backupFile(repository, { index, writer, reusable }, file, stat, request, progress, report, stats);
       }
       records.push(record);
       stats.files += 1;
@@ -100,10 +102,35 @@ export async function runBackup(repository: BackupRepository, request: BackupReq
   });
 }
 
+/** A ZIP entry's chunk list from the parent snapshot, found by the entry's identity. */
+interface ReusableSegment {
+  sha256: string;
+  length: number;
+  chunks: string[];
+}
+
+function reusableSegments(parent: Snapshot | null): Map<string, ReusableSegment> {
+  const found = new Map<string, ReusableSegment>();
+  for (const file of parent?.files ?? []) {
+    for (const segment of file.segments ?? []) found.set(segment.key, { sha256: segment.sha256, length: segment.length, chunks: file.chunks.slice(segment.first, segment.first + segment.count) });
+  }
+  return found;
+}
+
+interface BackupTarget {
+  index: ChunkIndex;
+  writer: PackWriter;
+  reusable: Map<string, ReusableSegment>;
+}
+
+async function* readRange(file: string, segment: FileSegment, signal: AbortSignal | undefined): AsyncGenerator<Buffer> {
+  const stream = createReadStream(file, { start: segment.start, end: segment.end - 1, highWaterMark: 1024 * 1024, ...(signal ? { signal } : {}) });
+  for await (const piece of stream) yield piece as Buffer;
+}
+
 async function backupFile(
   repository: BackupRepository,
-  index: ChunkIndex,
-  writer: PackWriter,
+  target: BackupTarget,
   file: BackupSourceFile,
   stat: { size: number; mtimeMs: number; mode: number },
   request: BackupRequest,
@@ -111,17 +138,42 @@ async function backupFile(
   report: () => void,
   stats: { addedBytes: number; addedChunks: number },
 ): Promise<SnapshotFile> {
-  const digest = createHash('sha256');
+  const { index, writer } = target;
+  let digest: Hash = createHash('sha256');
   const chunks: string[] = [];
+  const segments: NonNullable<SnapshotFile['segments']> = [];
   const inFlight = new Set<Promise<void>>();
   const limit = Math.max(1, request.concurrency ?? 4);
   let failure: unknown = null;
   let size = 0;
-  for (const [start, end] of await zipSegments(file.absolutePath, stat.size)) {
-    const stream = createReadStream(file.absolutePath, { start, end: end - 1, highWaterMark: 1024 * 1024, ...(request.signal ? { signal: request.signal } : {}) });
-    for await (const chunk of chunkStream(stream, repository.chunker)) {
+  for (const segment of await zipSegments(file.absolutePath, stat.size)) {
+    const length = segment.end - segment.start;
+    const candidate = segment.key === null ? undefined : target.reusable.get(segment.key);
+    if (candidate && candidate.length === length && candidate.chunks.every((id) => index.chunks.has(id) || writer.has(id))) {
+      // An unchanged entry: its bytes are read and hashed (the file's digest needs them) but not chunked again.
+      const trial = digest.copy();
+      const segmentHash = createHash('sha256');
+      for await (const piece of readRange(file.absolutePath, segment, request.signal)) {
+        trial.update(piece);
+        segmentHash.update(piece);
+      }
+      const sha256 = segmentHash.digest('hex');
+      if (sha256 === candidate.sha256) {
+        digest = trial;
+        segments.push({ key: segment.key ?? '', sha256, length, first: chunks.length, count: candidate.chunks.length });
+        chunks.push(...candidate.chunks);
+        size += length;
+        progress.bytesRead += length;
+        report();
+        continue;
+      }
+    }
+    const first = chunks.length;
+    const segmentHash = segment.key === null ? null : createHash('sha256');
+    for await (const chunk of chunkStream(readRange(file.absolutePath, segment, request.signal), repository.chunker)) {
       if (failure) throw failure;
       digest.update(chunk);
+      segmentHash?.update(chunk);
       size += chunk.length;
       const id = repository.chunkId(chunk);
       chunks.push(id);
@@ -142,9 +194,10 @@ async function backupFile(
       }
       report();
     }
+    if (segmentHash && segment.key !== null) segments.push({ key: segment.key, sha256: segmentHash.digest('hex'), length, first, count: chunks.length - first });
   }
   await Promise.all(inFlight);
   if (failure) throw failure;
   if (size !== stat.size) throw new DepotError('CONFLICT', `${file.absolutePath} changed while it was backed up.`, { reason: 'file-changed' });
-  return { path: file.path, size, sha256: digest.digest('hex'), mtimeMs: stat.mtimeMs, mode: stat.mode & 0o777, chunks };
+  return { path: file.path, size, sha256: digest.digest('hex'), mtimeMs: stat.mtimeMs, mode: stat.mode & 0o777, chunks, ...(segments.length > 0 ? { segments } : {}) };
 }

@@ -33,6 +33,12 @@ export const snapshotFileSchema = z.object({
   mtimeMs: z.number(),
   mode: z.number().int(),
   chunks: z.array(z.string().regex(/^[0-9a-f]{64}$/)),
+  /**
+   * ZIP entries' data ranges: their identity (name, CRC-32, sizes, method), the SHA-256 of their bytes
+   * and which of `chunks` they are. The next backup reuses that chunk list for a range whose bytes hash
+   * the same, without chunking it again. Absent in snapshots written before this was recorded.
+   */
+  segments: z.array(z.object({ key: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/), length: z.number().int().min(0), first: z.number().int().min(0), count: z.number().int().min(0) })).optional(),
 });
 export type SnapshotFile = z.infer<typeof snapshotFileSchema>;
 

@@ -7,8 +7,15 @@ import { openZip, readNextEntry, startsWithLocalHeader } from '../packages/forma
  * others, and a header whose timestamp changed does not change the chunk of unchanged data.
  * Anything that is not a readable ZIP is one range (whole-file chunking).
  */
-export async function zipSegments(filePath: string, size: number): Promise<Array<[number, number]>> {
-  const whole: Array<[number, number]> = size === 0 ? [] : [[0, size]];
+/** A range to chunk; an entry's data carries a key (name, CRC-32, sizes, method) its chunk list can be found again by. */
+export interface FileSegment {
+  start: number;
+  end: number;
+  key: string | null;
+}
+
+export async function zipSegments(filePath: string, size: number): Promise<FileSegment[]> {
+  const whole: FileSegment[] = size === 0 ? [] : [{ start: 0, end: size, key: null }];
   if (size < 22 || !(await startsWithLocalHeader(filePath))) return whole;
   let opened;
   try {
@@ -17,6 +24,7 @@ export async function zipSegments(filePath: string, size: number): Promise<Array
     return whole;
   }
   const cuts = new Set<number>([0, size]);
+  const keys = new Map<number, string>();
   const handle = await fsp.open(filePath, 'r');
   try {
     const header = Buffer.alloc(30);
@@ -30,6 +38,10 @@ export async function zipSegments(filePath: string, size: number): Promise<Array
       cuts.add(offset);
       cuts.add(dataStart);
       cuts.add(dataStart + record.entry.compressedSize);
+      if (record.entry.compressedSize > 0) {
+        const name = Buffer.isBuffer(record.entry.fileName) ? (record.entry.fileName as Buffer).toString('hex') : Buffer.from(String(record.entry.fileName)).toString('hex');
+        keys.set(dataStart, `${name}:${record.entry.crc32.toString(16)}:${record.entry.compressedSize}:${record.entry.uncompressedSize}:${record.entry.compressionMethod}`);
+      }
     }
   } catch {
     return whole;
@@ -38,11 +50,11 @@ export async function zipSegments(filePath: string, size: number): Promise<Array
     opened.zip.close();
   }
   const sorted = [...cuts].filter((cut) => cut >= 0 && cut <= size).sort((a, b) => a - b);
-  const segments: Array<[number, number]> = [];
+  const segments: FileSegment[] = [];
   for (let index = 1; index < sorted.length; index += 1) {
     const start = sorted[index - 1] ?? 0;
     const end = sorted[index] ?? 0;
-    if (end > start) segments.push([start, end]);
+    if (end > start) segments.push({ start, end, key: keys.get(start) ?? null });
   }
   return segments;
 }

@@ -7,6 +7,7 @@ import { parseBlobStoreUrl } from '../storage/blob-store-url';
 import { createStorageBackend } from '../storage/storage-factory';
 import { resolveSecretReference } from '../secrets/secret-reference';
 import { ReplicaHashTree } from './replica-hash-tree';
+import { PeerReplicaStorage } from './replica-peer-storage';
 
 /** Where a node's bytes come from: the registry's own blob store. */
 export interface ReplicaSource {
@@ -28,8 +29,9 @@ const credentialVariables: Record<string, string> = {
  * references; only the node's own secrets are visible to the URL parser, never the process's.
  */
 export async function storageForNode(node: ReplicationNodeConfig, env: NodeJS.ProcessEnv = process.env): Promise<StorageBackend> {
-  if (replicationNodeKind(node) !== 'storage') {
-    throw new DepotError('VALIDATION_FAILED', `Node ${node.id}: registry peers (${node.endpoint}) are not supported as replication targets in this build; use a storage URL.`, { reason: 'peer-unsupported' });
+  if (replicationNodeKind(node) === 'peer') {
+    const apiKey = node.credentials.api_key === undefined ? null : await resolveSecretReference(node.credentials.api_key, { env });
+    return new PeerReplicaStorage(node.endpoint, apiKey);
   }
   const secrets: NodeJS.ProcessEnv = {};
   for (const [name, reference] of Object.entries(node.credentials)) {

@@ -3,7 +3,7 @@ import type { ReplicaMetaRecord } from '../../../shared/domain/replication';
 import type { AccessControl } from '../access/access-control';
 import type { Logger } from '../logger';
 import type { RegistryService } from '../registry/registry-service';
-import { receiveUpload } from '../registry/upload-receiver';
+import { publishFromRecord } from './replica-apply';
 import type { ReplicaNode } from './replica-node';
 
 export interface RebuildReport {
@@ -48,27 +48,10 @@ export async function rebuildFromReplica(options: { node: ReplicaNode; registry:
   }
   for (const record of pending) {
     try {
-      const upload = await receiveUpload(await node.open(record.digest), { tmpDir: options.tmpDir, maxBytes: Number.MAX_SAFE_INTEGER, name: 'rebuild' });
-      if (`sha256:${upload.digestHex}` !== record.digest) throw new DepotError('DIGEST_MISMATCH', `the copy reads as sha256:${upload.digestHex}, not ${record.digest}`);
-      const metadata = { description: record.manifest.description, author: record.manifest.author, license: record.manifest.license, tags: record.manifest.tags };
-      try {
-        await registry.publishUpload(upload, { name: record.name, version: record.version, metadata, publisher: record.published_by });
-      } catch (error) {
-        // The registry cannot read an encrypted version: it goes back as the ciphertext it was.
-        if (!(error instanceof DepotError) || error.code !== 'INVALID_PACKAGE') throw error;
-        const again = await receiveUpload(await node.open(record.digest), { tmpDir: options.tmpDir, maxBytes: Number.MAX_SAFE_INTEGER, name: 'rebuild' });
-        await registry.publishSealedUpload(again, { name: record.name, version: record.version, metadata, dependencies: record.manifest.dependencies, publisher: record.published_by });
-      }
+      const applied = await publishFromRecord({ registry, access, tmpDir: options.tmpDir }, record, () => node.open(record.digest));
       report.versions += 1;
-      if (record.yanked) {
-        registry.setYanked(record.name, record.version, true);
-        report.yanked += 1;
-      }
-      for (const signature of record.signatures) {
-        await registry.putSignature(record.name, record.version, signature, record.published_by, { id: null, mayReplaceAny: true });
-        report.signatures += 1;
-      }
-      access.setPackageAccess(access.localContext(), record.name, { visibility: record.visibility });
+      if (record.yanked) report.yanked += 1;
+      report.signatures += applied.signatures;
     } catch (error) {
       report.failed.push({ name: record.name, version: record.version, error: error instanceof Error ? error.message : String(error) });
       options.logger.warn(`rebuild: ${record.name}@${record.version} not restored: ${error instanceof Error ? error.message : String(error)}`);

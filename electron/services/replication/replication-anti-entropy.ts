@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { replicaKeys, replicaMetaRecordSchema, type ReplicaMetaRecord, type VerifyFinding, type VerifyReport } from '../../../shared/domain/replication';
+import { replicaKeys, replicaMetaRecordSchema, replicationNodeKind, type ReplicaMetaRecord, type VerifyFinding, type VerifyReport } from '../../../shared/domain/replication';
 import type { Logger } from '../logger';
 import { ReplicaHashTree } from './replica-hash-tree';
 import { recordText, type ReplicaNode, type ReplicaSource } from './replica-node';
@@ -88,7 +88,8 @@ export class ReplicationAntiEntropy {
   }
 
   private async treeCheck(node: ReplicaNode, expected: readonly ExpectedCopy[], signal: AbortSignal | undefined): Promise<PendingFinding[]> {
-    if (expected.length === 0) return [];
+    // A registry peer is written to, not listed: what it applied is its own registry's business.
+    if (expected.length === 0 || replicationNodeKind(node.config) === 'peer') return [];
     let actual: ReplicaHashTree;
     let md5: boolean;
     try {
@@ -118,6 +119,7 @@ export class ReplicationAntiEntropy {
   /** Every copy re-read: blob re-hashed, record parsed and its version vector compared. */
   private async deepCheck(node: ReplicaNode, expected: readonly ExpectedCopy[], signal: AbortSignal | undefined): Promise<PendingFinding[]> {
     const found: PendingFinding[] = [];
+    if (replicationNodeKind(node.config) === 'peer') return found;
     await lanes(node.config.max_transfers, expected, async (copy) => {
       signal?.throwIfAborted();
       const record = replicaMetaRecordSchema.parse(JSON.parse(copy.recordJson) as unknown);

@@ -63,6 +63,11 @@ export interface ReplicationQueue {
   confirmedPuts(nodeId: string): Promise<Array<{ name: string; version: string; digest: string; size: number; recordJson: string; changeSeq: number }>>;
   /** Drops every task of a version (a publish that failed its level); returns the nodes that had confirmed a copy. */
   forget(name: string, version: string): Promise<string[]>;
+  /** What a registry peer applied of a version it received: its record's vector (null: nothing yet). */
+  appliedVector(name: string, version: string): Promise<VersionVector | null>;
+  setAppliedVector(name: string, version: string, vector: VersionVector, hlc: string): Promise<void>;
+  /** A concurrent write kept for resolution (both sides' records). */
+  recordConflict(conflict: { name: string; version: string; kind: string; localJson: string; remoteJson: string }, nowMs: number): Promise<number>;
   /** Bytes of every version placed per node (copied or queued). */
   placedBytes(): Promise<Map<string, number>>;
   /** Copies not yet confirmed. */
@@ -277,6 +282,28 @@ export class SqliteReplicationQueue implements ReplicationQueue {
       return nodes;
     })();
     return Promise.resolve(confirmed);
+  }
+
+  async appliedVector(name: string, version: string): Promise<VersionVector | null> {
+    // Kept next to the package clocks under a key no package name can have (names hold no ':').
+    const row = this.db.prepare('SELECT vector_json FROM replication_clocks WHERE package_name = ?').get(`peer:${name}@${version}`) as { vector_json: string } | undefined;
+    return Promise.resolve(row ? (JSON.parse(row.vector_json) as VersionVector) : null);
+  }
+
+  async setAppliedVector(name: string, version: string, vector: VersionVector, hlc: string): Promise<void> {
+    this.db
+      .prepare('INSERT INTO replication_clocks (package_name, vector_json, hlc) VALUES (?, ?, ?) ON CONFLICT (package_name) DO UPDATE SET vector_json = excluded.vector_json, hlc = excluded.hlc')
+      .run(`peer:${name}@${version}`, JSON.stringify(vector), hlc);
+    return Promise.resolve();
+  }
+
+  async recordConflict(conflict: { name: string; version: string; kind: string; localJson: string; remoteJson: string }, nowMs: number): Promise<number> {
+    const open = this.db.prepare('SELECT id FROM replication_conflicts WHERE package_name = ? AND version = ? AND kind = ? AND remote_json = ? AND resolved_at IS NULL').get(conflict.name, conflict.version, conflict.kind, conflict.remoteJson) as { id: number } | undefined;
+    if (open) return Promise.resolve(open.id);
+    const result = this.db
+      .prepare('INSERT INTO replication_conflicts (package_name, version, kind, local_json, remote_json, detected_at) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(conflict.name, conflict.version, conflict.kind, conflict.localJson, conflict.remoteJson, nowMs);
+    return Promise.resolve(Number(result.lastInsertRowid));
   }
 
   async placedBytes(): Promise<Map<string, number>> {

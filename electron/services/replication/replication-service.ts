@@ -30,6 +30,7 @@ import { ReplicaNode, storageForNode, type ReplicaSource } from './replica-node'
 import { SqliteReplicationQueue, type NewReplicationTask, type ReplicationQueue } from './replication-queue';
 import { ReplicationWorker, type TaskSettled } from './replication-worker';
 import { ReplicationAntiEntropy } from './replication-anti-entropy';
+import { PeerReceiver, type PeerTarget } from './peer-receiver';
 import type { JobRunner } from '../jobs/job-runner';
 import { SqliteReplicationSettings, type ReplicationSettingsRepository } from './replication-settings-repository';
 import type { ByteRange, StorageBackend } from '../storage/storage-backend';
@@ -53,7 +54,7 @@ export interface ReplicationServiceOptions {
   /** Prometheus gauges per node: lag (age of the oldest copy not yet confirmed), queue depth, hints. */
   metrics?: { setReplicationLag(target: string, seconds: number): void; setReplicationQueue(target: string, queued: number, hints: number): void };
   /** Read repair: puts a copy read from a replica back into the registry's blob store (digest checked). */
-  repairLocal?: (digestHex: string, open: () => Promise<Readable>) => Promise<void>;
+  repairLocal?: (digestHex: string, open: () => Promise<Readable>) => Promise<unknown>;
   /** Tests pass backends built elsewhere; default: each node's storage URL and secret references. */
   storageFor?: (nodeId: string) => StorageBackend;
   env?: NodeJS.ProcessEnv;
@@ -106,6 +107,10 @@ export class ReplicationService implements VisibilityGate {
   private antiEntropyTimer: NodeJS.Timeout | null = null;
   private antiEntropyRunning = false;
   private started = false;
+  /** Versions being applied from a registry peer: this registry's own hooks stay quiet for them (no echo). */
+  private readonly quiet = new Set<string>();
+  private peerTarget: PeerTarget | null = null;
+  readonly peers: PeerReceiver;
   /** Bytes placed per node (capacity checks), read once and then kept up to date here. */
   private placedBytes: Map<string, number> | null = null;
 
@@ -114,6 +119,7 @@ export class ReplicationService implements VisibilityGate {
     this.queue = options.queue ?? new SqliteReplicationQueue(options.db);
     this.settings = options.settings ?? new SqliteReplicationSettings(options.db);
     this.antiEntropy = new ReplicationAntiEntropy({ queue: this.queue, source: options.source, logger: options.logger });
+    this.peers = new PeerReceiver({ queue: this.queue, logger: options.logger, now: this.now, quietly: (name, version, work) => this.quietly(name, version, work) });
     this.current = emptySection;
     this.worker = new ReplicationWorker({
       queue: this.queue,
@@ -265,6 +271,7 @@ export class ReplicationService implements VisibilityGate {
 
   async beforeVisible(candidate: VisibilityCandidate, options: { consistency?: ConsistencyLevel | undefined }): Promise<void> {
     await this.ready;
+    if (this.quiet.has(`${candidate.name}@${candidate.version}`)) return;
     const level = this.levelFor(candidate, options.consistency);
     if (level === null) {
       if (options.consistency !== undefined && options.consistency !== 'eventual') {
@@ -476,6 +483,7 @@ export class ReplicationService implements VisibilityGate {
 
   /** The registry's `versionChanged` hook: queued in the background, failures logged. */
   versionChanged(name: string, version: string, change: VersionChange): void {
+    if (this.quiet.has(`${name}@${version}`)) return;
     void this.recordChange(name, version, change).catch((error: unknown) => this.options.logger.error(`replication: ${name}@${version} change not queued`, error));
   }
 
@@ -553,6 +561,27 @@ export class ReplicationService implements VisibilityGate {
 
   listQueue(options: { nodeId?: string; limit?: number } = {}): Promise<ReplicationTask[]> {
     return this.queue.list({ ...(options.nodeId !== undefined ? { nodeId: options.nodeId } : {}), limit: options.limit ?? 500 });
+  }
+
+  /** The registry a peer's copies are applied to (set by the composition root once it exists). */
+  attachPeerTarget(target: PeerTarget): void {
+    this.peerTarget = target;
+  }
+
+  /** The receiving side of a registry peer (routes under `/api/v1/replication/replica/`). */
+  peerTargetOrFail(): PeerTarget {
+    if (!this.peerTarget) throw new DepotError('UNAVAILABLE', 'This registry cannot receive replicas (no registry attached).');
+    return this.peerTarget;
+  }
+
+  private async quietly<Result>(name: string, version: string, work: () => Promise<Result>): Promise<Result> {
+    const key = `${name}@${version}`;
+    this.quiet.add(key);
+    try {
+      return await work();
+    } finally {
+      this.quiet.delete(key);
+    }
   }
 
   /** Copies not yet confirmed, all nodes (cheap: one indexed count). */

@@ -8,6 +8,7 @@ import { localUserId } from '../access/access-control';
 import { startStorageCopyJob, storageObjectView } from '../storage/storage-copy-job';
 import { createMirrorsHandlers } from './mirrors-handlers';
 import { createBackupHandlers } from './backup-handlers';
+import { createCdnHandlers } from './cdn-handlers';
 import { createConfigHandlers } from './config-handlers';
 
 /** Maps every contract channel onto the services; thin on purpose. */
@@ -152,5 +153,6 @@ export function createRequestHandlers(core: Omit<Core, 'router'>): RequestHandle
     ...createMirrorsHandlers(core),
     ...createConfigHandlers(core),
     ...createBackupHandlers(core),
+    ...createCdnHandlers(core),
   };
 }

@@ -20,11 +20,6 @@ export const notBuiltScreens = {
     summary: 'One-click deployment: verify the signature, take a recovery point, publish, push to the CDN, replicate and sync mirrors — with live per-stage progress, rollback and history.',
     arrives: 'Arrives with the deployment pipeline, once storage, signing, CDN, replication and mirrors are in.',
   },
-  cdn: {
-    title: 'CDN',
-    summary: 'CDN origins on object storage, Cache-Control policies, purges through Cloudflare, CloudFront and Fastly, edge probes and cache-hit statistics.',
-    arrives: 'Arrives with the CDN capability, after storage.',
-  },
   replication: {
     title: 'Replication',
     summary: 'Nodes across regions with a replication factor and a consistency level per request (eventual, quorum, strong, causal), hinted handoff, anti-entropy, lag and conflict views.',

@@ -104,6 +104,39 @@ describe('backup repository safety', () => {
     return { storage, repo, root };
   }
 
+  it('reuses the chunk lists of unchanged ZIP entries (same name, CRC, size and SHA-256) without chunking them again', async () => {
+    const { repo } = await folderRepo();
+    let chunked = 0;
+    const cut = repo.chunker.cut.bind(repo.chunker);
+    repo.chunker.cut = (data, start, end) => {
+      const result = cut(data, start, end);
+      chunked += result.length;
+      return result;
+    };
+    const first = await runBackup(repo, { source: { kind: 'files', label: 'resnet' }, files: sourceOf(versions[0] ?? ''), strategy: 'incremental' });
+    const size = first.stats.logicalBytes;
+    expect(chunked).toBe(size);
+    expect(first.files[0]?.segments?.length).toBeGreaterThanOrEqual(40);
+    chunked = 0;
+    const second = await runBackup(repo, { source: { kind: 'files', label: 'resnet' }, files: sourceOf(versions[1] ?? ''), strategy: 'incremental' });
+    // Only the 2 rewritten tensors, the changed config and the headers and central directory are chunked.
+    expect(chunked).toBeLessThan(size * 0.15);
+    expect(chunked).toBeGreaterThanOrEqual(2 * 64 * KiB);
+    expect(second.files[0]?.sha256).toBe(sha256(versions[1] ?? ''));
+    // A full backup trusts nothing from before: everything is chunked again, and the chunks are the same.
+    chunked = 0;
+    const full = await runBackup(repo, { source: { kind: 'files', label: 'resnet' }, files: sourceOf(versions[1] ?? ''), strategy: 'full' });
+    expect(chunked).toBe(second.stats.logicalBytes);
+    expect(full.files[0]?.chunks).toEqual(second.files[0]?.chunks);
+    const target = makeTempDir('torsh-restore-');
+    try {
+      await runRestore(repo, { snapshot: second, targetDir: target.dir });
+      expect(sha256(path.join(target.dir, 'resnet.torshpkg'))).toBe(sha256(versions[1] ?? ''));
+    } finally {
+      target.cleanup();
+    }
+  });
+
   it('refuses a wrong passphrase and a newer format with clear errors, writing nothing', async () => {
     const { storage, root } = await folderRepo();
     const before = await allObjects(storage);

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCore, type Core } from '../../../electron/services/composition-root';
 import { silentLogger } from '../../../electron/services/logger';
@@ -8,7 +9,7 @@ import { createRegistryRoutes } from '../../../electron/host/registry-routes';
 import { createCoreCdnRoutes } from '../../../electron/host/cdn-routes';
 import { createMetricsRoute } from '../../../electron/host/metrics-route';
 import { RegistryClient } from '../../../electron/services/registry-client/registry-client';
-import { versionSurrogateKey, type BestUrlAnswer, type CdnConfigView, type CdnEdgeView, type CdnStatsAnswer, type PurgeReport } from '../../../shared/domain/cdn';
+import { cdnBlobKey, cdnIndexKey, versionSurrogateKey, type BestUrlAnswer, type CdnConfigView, type CdnEdgeView, type CdnStatsAnswer, type PurgeReport } from '../../../shared/domain/cdn';
 import { makeTempDir } from '../../support/temp-dir';
 import { makeTestPackage } from '../../support/packages';
 import { startVarnishEdge, type VarnishEdge } from '../../support/varnish-edge';
@@ -196,5 +197,28 @@ describe('/api/v1/cdn over HTTP, two real Varnish edges in front of the registry
     expect(metrics).toContain('torsh_depot_cdn_hit_ratio{edge="edge-us"} 0.5');
     expect(metrics).toContain(`torsh_depot_cdn_bytes_total{edge="edge-us",source="origin"} ${packageBytes.length}`);
     expect((await call('GET', '/api/v1/cdn/stats?since=yesterday', viewerKey)).status).toBe(400);
+  });
+
+  it('uploads a version (blob and index) to a file origin as a job, and refuses a private one on a public origin before any job', async () => {
+    const originDir = path.join(path.dirname(core.dataDir), 'origin');
+    const section = { ...cdnSection('1KB'), origin: { storage: pathToFileURL(originDir).href, public: true } };
+    expect((await call('PUT', '/api/v1/cdn/config', adminKey, { cdn: section })).status).toBe(200);
+    expect((await call('POST', '/api/v1/cdn/upload', viewerKey, { name: 'vision/resnet', version: '1.0.0' })).status).toBe(403);
+    const started = await call<{ id: string; kind: string }>('POST', '/api/v1/cdn/upload', adminKey, { name: 'vision/resnet', version: '1.0.0' });
+    expect(started.status).toBe(202);
+    expect(started.body.kind).toBe('cdn-upload');
+    await expect.poll(() => core.jobs.get(started.body.id).status, { timeout: 30_000 }).toBe('succeeded');
+    expect(readFileSync(path.join(originDir, cdnBlobKey('vision/resnet', '1.0.0'))).equals(packageBytes)).toBe(true);
+    expect(JSON.parse(readFileSync(path.join(originDir, cdnIndexKey('vision/resnet')), 'utf8'))).toMatchObject({ name: 'vision/resnet', versions: [{ version: '1.0.0' }] });
+
+    core.access.setPackageAccess(core.access.localContext(), 'vision/resnet', { visibility: 'private' });
+    const refused = await call<{ error: { code: string; message: string } }>('POST', '/api/v1/cdn/upload', adminKey, { name: 'vision/resnet', version: '1.0.0' });
+    expect(refused.status).toBe(403);
+    expect(refused.body.error.message).toContain('vision/resnet@1.0.0 is private');
+    // Private versions never leave the registry through ?route=auto either.
+    const routed = await call('GET', '/api/v1/packages/vision/resnet/1.0.0/download?route=auto', adminKey);
+    expect(routed.status).toBe(200);
+    expect(routed.headers.get('x-torsh-route')).toBe('registry; reason="not public: served by the registry to this caller"');
+    core.access.setPackageAccess(core.access.localContext(), 'vision/resnet', { visibility: 'public' });
   });
 });

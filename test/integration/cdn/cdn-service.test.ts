@@ -6,6 +6,7 @@ import { silentLogger } from '../../../electron/services/logger';
 import { applyDepotConfig, exportDepotConfig } from '../../../electron/services/config/apply-depot-config';
 import { parseDepotConfig } from '../../../electron/services/config/depot-config-file';
 import { makeTempDir } from '../../support/temp-dir';
+import { startApiRecorder } from '../../support/api-recorder';
 
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
@@ -77,4 +78,35 @@ describe('CdnService in the composition root', () => {
     expect(await core.cdn.section()).toBeNull();
     expect(await core.cdn.route({ name: 'a', version: '1.0.0', size: 1 })).toBeNull();
   }, 60_000);
+
+  it('shows Cloudflare GraphQL cache analytics next to our own statistics when cloudflare.analytics is on', async () => {
+    const temp = makeTempDir('torsh-cdn-analytics-');
+    cleanups.push(temp.cleanup);
+    const token = 'cf-analytics-token-never-shown';
+    process.env.TORSH_TEST_CF_ANALYTICS_TOKEN = token;
+    cleanups.push(() => delete process.env.TORSH_TEST_CF_ANALYTICS_TOKEN);
+    const server = await startApiRecorder((call) => {
+      if (call.url !== '/client/v4/graphql' || call.headers.authorization !== `Bearer ${token}`) return { status: 403, body: '{"success":false}' };
+      const group = (cacheStatus: string, count: number, bytes: number) => ({ count, sum: { edgeResponseBytes: bytes }, dimensions: { cacheStatus } });
+      return { status: 200, body: JSON.stringify({ data: { viewer: { zones: [{ httpRequestsAdaptiveGroups: [group('hit', 30, 3000), group('miss', 10, 1000)] }] } }, errors: null }) };
+    });
+    cleanups.push(() => server.stop());
+    const core = createCore({ dataDir: path.join(temp.dir, 'data'), shell: 'headless', logger: silentLogger });
+    cleanups.push(() => core.close());
+    const section = {
+      provider: 'cloudflare',
+      origin: { storage: 'registry' },
+      cloudflare: { zone_id: '023e105f4ecef8ad9ca31a8372d0c353', api_token: '${TORSH_TEST_CF_ANALYTICS_TOKEN}', endpoint: `${server.url}/client/v4`, analytics: false },
+      retry: { max_retries: 0 },
+    } as const;
+    await core.cdn.replaceSection(section);
+    expect((await core.cdn.stats()).provider).toBeNull();
+    expect(server.calls).toHaveLength(0);
+    await core.cdn.replaceSection({ ...section, cloudflare: { ...section.cloudflare, analytics: true } });
+    const stats = await core.cdn.stats();
+    expect(stats.totals.hits).toBe(0);
+    expect(stats.provider).toMatchObject({ provider: 'cloudflare', requests: 40, cachedRequests: 30, bytes: 4000, cachedBytes: 3000 });
+    expect(stats.providerError).toBeNull();
+    expect(JSON.stringify(stats)).not.toContain(token);
+  });
 });

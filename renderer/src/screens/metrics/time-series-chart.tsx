@@ -5,7 +5,7 @@ const height = 160;
 const padding = { top: 10, right: 8, bottom: 20, left: 8 };
 
 /** A hand-drawn SVG area chart of one series; no chart library, no canvas, accessible as a summary. */
-export function TimeSeriesChart({ title, series, format, testId }: { title: string; series: MetricSeries | null; format: (value: number) => string; testId: string }) {
+export function TimeSeriesChart({ title, series, format, testId }: { title: string; series: Pick<MetricSeries, 'stepMs' | 'points'> | null; format: (value: number) => string; testId: string }) {
   const points = series?.points ?? [];
   const total = points.reduce((sum, point) => sum + point.value, 0);
   const max = Math.max(0, ...points.map((point) => point.value));

@@ -1,8 +1,9 @@
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useState } from 'react';
 import type { MirrorConfig } from '../../../../shared/domain/mirrors';
 import { ScreenHeader } from '../../components/screen-header';
 import { ProgressBar } from '../../components/progress-bar';
 import { formatBytes, formatTime } from '../../lib/format';
+import { usePolling } from '../../lib/use-polling';
 import { isActive, useJobsStore } from '../../stores/jobs-store';
 import { useMirrorsStore } from '../../stores/mirrors-store';
 import { LatencySparkline } from './latency-sparkline';
@@ -22,11 +23,7 @@ export function MirrorsScreen() {
   const [clientRegion, setClientRegion] = useState<string | null>(null);
   const onClientRegion = useCallback((region: string | null) => setClientRegion(region), []);
 
-  useEffect(() => {
-    void refresh();
-    const timer = setInterval(() => void refresh(), refreshMs);
-    return () => clearInterval(timer);
-  }, [refresh]);
+  usePolling(refresh, refreshMs);
 
   return (
     <section className="screen mirrors-screen" aria-labelledby="screen-title" data-testid="mirrors-screen">

@@ -5,8 +5,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Core } from '../../../../electron/services/composition-root';
 import { encodeSignedMirrorIndex } from '../../../../electron/services/mirrors/mirror-index';
 import type { MirrorIndex } from '../../../../shared/domain/mirrors';
-import { ContractClient } from '../../../../renderer/src/lib/contract-client';
-import type { Transport } from '../../../../renderer/src/lib/transports/transport';
+import { contractClientOf } from '../../../support/core-contract-client';
 import { receiveUpload } from '../../../../electron/services/registry/upload-receiver';
 import { newTestCore } from '../../../support/test-core';
 import { makeTestPackage } from '../../../support/packages';
@@ -27,16 +26,7 @@ afterEach(async () => {
 });
 
 /** The contract client over the core's own router, as the desktop preload would carry it. */
-function clientOf(core: Core): ContractClient {
-  const transport: Transport = {
-    kind: 'desktop',
-    invoke: (channel, input) => core.router.dispatch(channel, input, { origin: 'test' }),
-    onEvent: () => () => undefined,
-    onConnectionChange: () => () => undefined,
-    connectionState: () => 'open',
-  };
-  return new ContractClient(transport);
-}
+const clientOf = contractClientOf;
 
 function storeFor(core: Core) {
   const client = clientOf(core);
