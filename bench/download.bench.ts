@@ -1,7 +1,7 @@
 // Download of a BENCH_SIZE_MIB package (default 1 GiB) from `torsh-depot serve` through
 // RegistryClient (SHA-256 verified, written to a file) against `curl -o /dev/null` of the same bytes
 // from nginx (sendfile) on the same machine: throughput ratio ≥ 0.8. Rounds alternate, medians compared.
-import { chmodSync, existsSync, linkSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { RegistryClient } from '../electron/services/registry-client/registry-client';
@@ -9,7 +9,7 @@ import { ensureBigPackage } from './support/big-package';
 import { curl } from './support/curl';
 import { ProcessGroup } from './support/processes';
 import { envNumber, log, ratioOf, writeRows, type BenchRow } from './support/report';
-import { startNginx, startServeWithPackage } from './support/servers';
+import { linkIntoNginx, startNginx, startServeWithPackage } from './support/servers';
 
 const sizeMiB = envNumber('BENCH_SIZE_MIB', 1024);
 const rounds = envNumber('BENCH_DOWNLOAD_ROUNDS', 3);
@@ -35,14 +35,11 @@ async function main(): Promise<void> {
 
     const nginx = await startNginx(group, path.join(dir, 'nginx'));
     // The very file that was published, linked (not copied) into nginx's root.
-    const served = path.join(nginx.www, path.basename(pkg.file));
-    linkSync(pkg.file, served);
-    chmodSync(served, 0o644);
+    const nginxUrl = linkIntoNginx(nginx, pkg.file);
     // Also at the registry's download path, so RegistryClient can fetch it from nginx: the client alone.
     const apiPath = path.join(nginx.www, 'api', 'v1', 'packages', pkg.name, pkg.version);
     mkdirSync(apiPath, { recursive: true });
     linkSync(pkg.file, path.join(apiPath, 'download'));
-    const nginxUrl = `${nginx.origin}/${path.basename(pkg.file)}`;
     const serveUrl = `${serve.origin}/api/v1/packages/${pkg.name}/${pkg.version}/download`;
     const client = new RegistryClient({ baseUrl: serve.origin, apiKey: adminKey });
     const clientOfNginx = new RegistryClient({ baseUrl: nginx.origin });

@@ -4,7 +4,7 @@
 // BENCH_LOAD_PUBLISH_MIB (default 50) MiB packages. The client is the same for both servers: Node's
 // http, one socket per request, bytes counted and dropped. Target: ≥ 0.5× nginx's aggregate at 64.
 import { randomFillSync } from 'node:crypto';
-import { chmodSync, createReadStream, linkSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, createReadStream, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { request, type IncomingMessage } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,7 +12,7 @@ import { packPackage } from '../electron/services/packages/format';
 import { ensureBigPackage } from './support/big-package';
 import { ProcessGroup } from './support/processes';
 import { envNumber, log, writeRows, type BenchRow } from './support/report';
-import { startNginx, startServe, startServeWithPackage } from './support/servers';
+import { linkIntoNginx, startNginx, startServe, startServeWithPackage } from './support/servers';
 import { median } from './support/timed-command';
 
 const sizeMiB = envNumber('BENCH_LOAD_MIB', 100);
@@ -82,11 +82,8 @@ async function main(): Promise<void> {
     const pkg = await ensureBigPackage(base, sizeMiB);
     const serve = await startServeWithPackage(group, path.join(dir, 'data'), adminKey, pkg);
     const nginx = await startNginx(group, path.join(dir, 'nginx'));
-    const served = path.join(nginx.www, path.basename(pkg.file));
-    linkSync(pkg.file, served);
-    chmodSync(served, 0o644);
+    const nginxUrl = linkIntoNginx(nginx, pkg.file);
     const serveUrl = `${serve.origin}/api/v1/packages/${pkg.name}/${pkg.version}/download`;
-    const nginxUrl = `${nginx.origin}/${path.basename(pkg.file)}`;
     const auth = { Authorization: `Bearer ${adminKey}` };
     await batch(serveUrl, auth, 1, pkg.size);
     await batch(nginxUrl, {}, 1, pkg.size);

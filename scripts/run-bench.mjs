@@ -34,6 +34,12 @@ if (benches.length === 0) {
   process.exit(1);
 }
 
+// The commit measured: the tree as it is built now (edits made while the benchmarks run do not count).
+const measuredTree = {
+  commit: spawnSync('git', ['rev-parse', 'HEAD'], { cwd: root, encoding: 'utf8' }).stdout.trim() || null,
+  dirty: spawnSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: root, encoding: 'utf8' }).stdout.trim() !== '',
+};
+
 // The benchmarks start the built host (and list-scroll its UI): build both from the working tree first.
 const built = spawnSync(process.execPath, [path.join(root, 'scripts', 'build.mjs')], { cwd: root, stdio: 'inherit' });
 if (built.status !== 0) process.exit(1);
@@ -151,8 +157,7 @@ writeResults(results);
 
 /** bench/results/latest.json: this run's rows replace those of the same benchmarks; the others stay. */
 function writeResults(runResults) {
-  const commit = spawnSync('git', ['rev-parse', 'HEAD'], { cwd: root, encoding: 'utf8' }).stdout.trim() || null;
-  const dirty = spawnSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: root, encoding: 'utf8' }).stdout.trim() !== '';
+  const { commit, dirty } = measuredTree;
   const resultsFile = path.join(root, 'bench', 'results', 'latest.json');
   let previous = [];
   try {

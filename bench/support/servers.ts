@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, linkSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -67,6 +67,14 @@ export async function startNginx(group: ProcessGroup, dir: string): Promise<Runn
   exited.catch(() => undefined);
   await Promise.race([waitUntil(() => httpStatus(`${origin}/`).then((status) => status > 0), 'nginx'), exited]);
   return { origin, url: origin, pid: child.pid as number, www, stop: () => group.stop(child) };
+}
+
+/** `file` in nginx's root as a hard link (the very bytes, not a copy), readable by its workers; returns its URL. */
+export function linkIntoNginx(nginx: RunningServer & { www: string }, file: string): string {
+  const served = path.join(nginx.www, path.basename(file));
+  linkSync(file, served);
+  chmodSync(served, 0o644);
+  return `${nginx.origin}/${path.basename(file)}`;
 }
 
 /** The start of an nginx.conf running in the foreground with pid, logs and every temp path under `dir`; ends inside `http {`. */
