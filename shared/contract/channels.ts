@@ -13,12 +13,13 @@ import { mirrorsChannels } from './mirrors-channels';
 import { cdnChannels } from './cdn-channels';
 import { configChannels } from './config-channels';
 import { backupChannels } from './backup-channels';
+import { replicationChannels } from './replication-channels';
 import { defineEvents } from './define';
 import { jobRecordSchema } from '../domain/jobs';
 import { healthSchema, notificationSchema } from '../domain/health';
 
 /** Every request channel (UI → core), defined once. Capabilities add their map here. */
-export const requestChannels = { ...appChannels, ...jobsChannels, ...packagesChannels, ...cacheChannels, ...registriesChannels, ...metricsChannels, ...signingChannels, ...accessChannels, ...storageChannels, ...mirrorsChannels, ...configChannels, ...backupChannels, ...cdnChannels };
+export const requestChannels = { ...appChannels, ...jobsChannels, ...packagesChannels, ...cacheChannels, ...registriesChannels, ...metricsChannels, ...signingChannels, ...accessChannels, ...storageChannels, ...mirrorsChannels, ...configChannels, ...backupChannels, ...cdnChannels, ...replicationChannels };
 
 /** Events (core → UI). Never mixed with requests. */
 export const eventChannels = defineEvents({

@@ -9,6 +9,7 @@ import { startStorageCopyJob, storageObjectView } from '../storage/storage-copy-
 import { createMirrorsHandlers } from './mirrors-handlers';
 import { createBackupHandlers } from './backup-handlers';
 import { createCdnHandlers } from './cdn-handlers';
+import { createReplicationHandlers } from './replication-handlers';
 import { createConfigHandlers } from './config-handlers';
 
 /** Maps every contract channel onto the services; thin on purpose. */
@@ -154,5 +155,6 @@ export function createRequestHandlers(core: Omit<Core, 'router'>): RequestHandle
     ...createConfigHandlers(core),
     ...createBackupHandlers(core),
     ...createCdnHandlers(core),
+    ...createReplicationHandlers(core),
   };
 }
