@@ -218,7 +218,7 @@ function EdgeTable() {
                   </td>
                   <td className="mono">{edge.region}</td>
                   <td>
-                    <div className="cdn-load" title={`${Math.round(edge.load * 100)} % of ${edge.capacityGbps} Gbps`}>
+                    <div className="cdn-load" title={`${Math.round(edge.load * 100)} % of ${edge.capacityGbps} Gbps (${edge.loadSource === 'edge' ? 'reported by the edge' : 'from our transfer counts'})`} data-load-source={edge.loadSource}>
                       <div className="cdn-load-fill" style={{ width: `${Math.min(100, edge.load * 100)}%` }} />
                     </div>
                     <span className="muted">
