@@ -114,6 +114,8 @@ export const edgeConfigSchema = z
     enabled: z.boolean().default(true),
     /** Path of a small object the probe fetches (latency and throughput). */
     probe_path: z.string().startsWith('/').max(1024).default('/api/v1/health'),
+    /** Where the edge reports its own load: JSON `{"load": 0.42}` or an `X-Edge-Load: 0.42` header (fraction of capacity); else our transfer counts. */
+    load_path: z.string().startsWith('/').max(1024).optional(),
   })
   .strict();
 export type EdgeConfig = z.infer<typeof edgeConfigSchema>;
@@ -456,8 +458,9 @@ export const cdnEdgeViewSchema = z.object({
   throughputBytesPerSec: z.number().nullable(),
   lastCheckAt: z.string().nullable(),
   lastError: z.string().nullable(),
-  /** Fraction of capacity in use (0-1), from our transfer counts over the last minute. */
+  /** Fraction of capacity in use (0-1): the edge's own figure (`load_path`) when it reports one, else our transfer counts over the last minute. */
   load: z.number(),
+  loadSource: z.enum(['edge', 'transfers']),
   hitRate: z.number().nullable(),
   hits: z.number().int(),
   misses: z.number().int(),

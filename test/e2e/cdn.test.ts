@@ -1,4 +1,5 @@
-import { createReadStream, mkdirSync, writeFileSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
@@ -65,7 +66,7 @@ afterAll(async () => {
 const edgeRow = (page: Page, id: string) => page.locator(`[data-testid="cdn-edge-row"][data-edge="${id}"]`);
 
 describe('CDN screen in Chromium against serve --config with two Varnish edges', () => {
-  it('shows the settings with the secret masked, probes the edges, tests a region, purges a version and refuses a bad section', async () => {
+  it('shows the settings with the secret masked, probes the edges, tests a region, purges a version, uploads one to the origin and refuses a bad section', async () => {
     const page = await browser.newPage({ viewport: { width: 1360, height: 1400 } });
     const pageErrors: string[] = [];
     page.on('pageerror', (error) => pageErrors.push(error.message));
@@ -110,6 +111,23 @@ describe('CDN screen in Chromium against serve --config with two Varnish edges',
     // Charts are drawn from the statistics (nothing counted by this host yet: zero points).
     expect(await page.getByTestId('cdn-hit-rate-chart').count()).toBe(1);
     expect(await page.getByTestId('cdn-edge-bytes-chart').count()).toBe(1);
+
+    // Upload to origin: refused while serve is the origin; on a file origin a job with progress, then the objects written.
+    await page.getByTestId('cdn-upload-target').fill('resnet@1.0.0');
+    await page.getByRole('button', { name: 'Upload', exact: true }).click();
+    await expect.poll(() => page.getByTestId('cdn-upload-error').textContent()).toMatch(/serve is the origin/);
+    const originDir = path.join(temp.dir, 'origin');
+    mkdirSync(originDir, { recursive: true });
+    await page.getByTestId('cdn-origin-storage').fill(pathToFileURL(originDir).href);
+    await page.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(() => page.getByTestId('cdn-origin-storage').inputValue(), { timeout: 15_000 }).toBe(pathToFileURL(originDir).href);
+    await page.getByTestId('cdn-upload-target').fill('resnet@1.0.0');
+    await page.getByRole('button', { name: 'Upload', exact: true }).click();
+    await expect.poll(() => page.getByTestId('cdn-upload-job').getAttribute('data-status'), { timeout: 30_000 }).toBe('succeeded');
+    expect(await page.getByTestId('cdn-upload-status').textContent()).toMatch(/^Uploaded \d+ objects\.$/);
+    const keys = await page.getByTestId('cdn-upload-object').evaluateAll((items) => items.map((item) => item.textContent ?? ''));
+    expect(keys.some((text) => text.includes('packages/resnet/1.0.0/resnet-1.0.0.torshpkg') && text.includes('immutable'))).toBe(true);
+    expect(existsSync(path.join(originDir, 'packages', 'resnet', '1.0.0', 'resnet-1.0.0.torshpkg'))).toBe(true);
 
     // A bad section is refused with the field, and nothing changes.
     await page.getByTestId('cdn-rest').fill('edges:\n  - { id: Bad_Id, region: x, endpoint: "http://127.0.0.1:1" }\n');

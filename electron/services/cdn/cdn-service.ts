@@ -74,6 +74,23 @@ export interface EdgeTransfer {
 }
 
 const loadWindowMs = 60_000;
+/** How long an edge's own load figure stands before it is read again, and how long reading it may take. */
+const edgeLoadTtlMs = 5_000;
+const edgeLoadTimeoutMs = 1_000;
+
+/** An edge's own load: `X-Edge-Load` or JSON `{"load"}`, a fraction 0–1; null when it does not say (or not in time). */
+async function readEdgeLoad(url: string): Promise<number | null> {
+  try {
+    const response = await fetch(url, { headers: { Accept: 'application/json' }, signal: AbortSignal.timeout(edgeLoadTimeoutMs) });
+    const header = response.headers.get('x-edge-load');
+    const body = await response.text();
+    if (!response.ok) return null;
+    const value = header !== null ? Number(header) : (JSON.parse(body) as { load?: unknown }).load;
+    return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? Math.min(1, value) : null;
+  } catch {
+    return null;
+  }
+}
 
 /**
  * The CDN capability: owns the configured section (persisted; from `depot.yaml`'s `cdn:` or the
@@ -85,6 +102,8 @@ export class CdnService {
   private baseDir: string;
   private geoIp: GeoIpLookup | null = null;
   private provider: Promise<CdnProvider> | null = null;
+  /** Edge-reported loads by URL, with when they were read. */
+  private readonly edgeLoads = new Map<string, { at: number; load: number | null }>();
   private watch: ProbeWatch | null = null;
   private watching = false;
   private readonly ready: Promise<void>;
@@ -203,10 +222,11 @@ export class CdnService {
     const section = await this.section();
     if (!section) return [];
     const now = this.now();
-    const [states, recent, all] = await Promise.all([
+    const [states, recent, all, reported] = await Promise.all([
       this.options.probes.states('cdn-edge'),
       this.options.stats.query(new Date(now - loadWindowMs), new Date(now + 1), 60),
       this.options.stats.query(new Date(0), new Date(now + 1), 86_400),
+      this.reportedLoads(section),
     ]);
     return section.edges.map((edge) => {
       const health = states.get(edge.id);
@@ -223,7 +243,8 @@ export class CdnService {
         throughputBytesPerSec: health?.throughputBytesPerSec ?? null,
         lastCheckAt: health?.lastCheckAt ?? null,
         lastError: health?.lastError ?? null,
-        load: loadOf(lastMinute ? lastMinute.edgeBytes + lastMinute.originBytes : 0, edge.capacity_gbps),
+        load: reported.get(edge.id) ?? loadOf(lastMinute ? lastMinute.edgeBytes + lastMinute.originBytes : 0, edge.capacity_gbps),
+        loadSource: reported.has(edge.id) ? ('edge' as const) : ('transfers' as const),
         hitRate: totals?.hitRate ?? null,
         hits: totals?.hits ?? 0,
         misses: totals?.misses ?? 0,
@@ -231,6 +252,25 @@ export class CdnService {
         originBytes: totals?.originBytes ?? 0,
       };
     });
+  }
+
+  /** The loads edges with a `load_path` report of themselves (read at most every few seconds, briefly); an edge that does not answer falls back to our counts. */
+  private async reportedLoads(section: CdnSection): Promise<Map<string, number>> {
+    const now = this.now();
+    const loads = new Map<string, number>();
+    await Promise.all(
+      section.edges.map(async (edge) => {
+        if (!edge.load_path || !edge.enabled) return;
+        const url = `${edge.endpoint.replace(/\/+$/, '')}${edge.load_path}`;
+        let cached = this.edgeLoads.get(url);
+        if (!cached || now - cached.at > edgeLoadTtlMs) {
+          cached = { at: now, load: await readEdgeLoad(url) };
+          this.edgeLoads.set(url, cached);
+        }
+        if (cached.load !== null) loads.set(edge.id, cached.load);
+      }),
+    );
+    return loads;
   }
 
   private resolverFor(section: CdnSection, geoIp: GeoIpLookup | null): ClientRegionResolver {

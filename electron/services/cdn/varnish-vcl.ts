@@ -54,6 +54,8 @@ sub vcl_recv {
     return (purge);
   }
   unset req.http.X-Purge-Token;
+  # The registry's routing answer (download?route=auto) depends on the caller: never cached, and a HEAD stays a HEAD.
+  if (req.url ~ "[?&]route=") { return (pass); }
 }
 
 sub vcl_hash {

@@ -14,6 +14,9 @@ export type RegionTest =
 
 export type PurgeState = { kind: 'idle' } | { kind: 'running' } | { kind: 'done'; report: PurgeReport } | { kind: 'error'; message: string };
 
+/** The origin upload this screen started last: its job (progress and result come from the jobs store), or why it was refused. */
+export type UploadState = { kind: 'idle' } | { kind: 'starting' } | { kind: 'started'; jobId: string } | { kind: 'error'; message: string };
+
 export interface CdnStore {
   config: CdnConfigView | null;
   edges: CdnEdgeView[];
@@ -23,12 +26,15 @@ export interface CdnStore {
   checking: boolean;
   purge: PurgeState;
   regionTest: RegionTest;
+  upload: UploadState;
   refresh(): Promise<void>;
   /** Saves the section as written (YAML-shaped object); answers the error (null on success) so the form keeps its text. */
   saveConfig(section: Record<string, unknown> | null): Promise<string | null>;
   checkEdges(): Promise<void>;
   runPurge(request: CdnPurgeRequestInput): Promise<void>;
   testRegion(query: { name: string; version: string; region: string; clientIp: string }): Promise<void>;
+  /** Starts `cdn.upload` for `name@version`; refused (private on a public origin, serve as origin) before a job exists. */
+  startUpload(name: string, version: string): Promise<void>;
 }
 
 const statsWindow = { hours: 24, bucketSeconds: 3600 };
@@ -45,6 +51,7 @@ export function createCdnStore(client: () => CdnClient): UseBoundStore<StoreApi<
       checking: false,
       purge: { kind: 'idle' },
       regionTest: { kind: 'idle' },
+      upload: { kind: 'idle' },
       async refresh() {
         try {
           const api = client();
@@ -85,6 +92,15 @@ export function createCdnStore(client: () => CdnClient): UseBoundStore<StoreApi<
           set({ purge: { kind: 'done', report: await client().request('cdn.purge', request) } });
         } catch (error) {
           set({ purge: { kind: 'error', message: errorMessage(error) } });
+        }
+      },
+      async startUpload(name, version) {
+        set({ upload: { kind: 'starting' } });
+        try {
+          const job = await client().request('cdn.upload', { name: name.trim(), version: version.trim() });
+          set({ upload: { kind: 'started', jobId: job.id } });
+        } catch (error) {
+          set({ upload: { kind: 'error', message: errorMessage(error) } });
         }
       },
       async testRegion(query) {

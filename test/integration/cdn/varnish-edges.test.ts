@@ -198,6 +198,13 @@ describe('serve as the origin behind a Varnish edge', () => {
     expect(edgeRange.status).toBe(206);
     expect(edgeRange.body.equals(bytes.subarray(bytes.length - 100))).toBe(true);
 
+    // pull's routing question through an edge is passed to serve every time (never cached), and a HEAD stays a HEAD.
+    for (let round = 0; round < 2; round += 1) {
+      const asked = await curlHead(`${edge.endpoint}${downloadPath}?route=auto`);
+      expect(asked['x-cache']).toBe('MISS');
+      expect(asked['x-torsh-route']).toMatch(/^registry; /);
+    }
+
     const provider = new HttpPurgeProvider({ name: 'varnish', edges: [{ id: edge.id, endpoint: edge.endpoint }], tagHeader: 'xkey-purge' });
     const report = await runPurge(provider, { urls: [], tags: [versionSurrogateKey('vision/resnet', '1.0.0')], soft: false }, { retry });
     expect(report.results[0]).toMatchObject({ ok: true, via: 'edge-serve' });

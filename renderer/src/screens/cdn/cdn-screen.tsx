@@ -1,10 +1,12 @@
 import { useState, type FormEvent } from 'react';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
-import { cdnProviders, type CdnStatsAnswer } from '../../../../shared/domain/cdn';
+import { cdnProviders, cdnUploadResultSchema, type CdnStatsAnswer } from '../../../../shared/domain/cdn';
+import { ProgressBar } from '../../components/progress-bar';
 import { ScreenHeader } from '../../components/screen-header';
 import { formatBytes, formatDuration } from '../../lib/format';
 import { usePolling } from '../../lib/use-polling';
 import { useCdnStore } from '../../stores/cdn-store';
+import { isActive, useJobsStore } from '../../stores/jobs-store';
 import { TimeSeriesChart } from '../metrics/time-series-chart';
 import { statusDotClass, statusLabels } from '../mirrors/mirror-status';
 import './cdn-screen.css';
@@ -45,6 +47,7 @@ export function CdnScreen() {
               <div className="cdn-grid">
                 <PurgeCard />
                 <RegionTestCard />
+                <UploadCard />
               </div>
               <StatsCard />
             </>
@@ -215,7 +218,7 @@ function EdgeTable() {
                   </td>
                   <td className="mono">{edge.region}</td>
                   <td>
-                    <div className="cdn-load" title={`${Math.round(edge.load * 100)} % of ${edge.capacityGbps} Gbps`}>
+                    <div className="cdn-load" title={`${Math.round(edge.load * 100)} % of ${edge.capacityGbps} Gbps (${edge.loadSource === 'edge' ? 'reported by the edge' : 'from our transfer counts'})`} data-load-source={edge.loadSource}>
                       <div className="cdn-load-fill" style={{ width: `${Math.min(100, edge.load * 100)}%` }} />
                     </div>
                     <span className="muted">
@@ -236,6 +239,55 @@ function EdgeTable() {
         </table>
       )}
     </div>
+  );
+}
+
+/** "Upload to origin": a version's blob, signature and index put on the origin as a job, its progress and the objects written. */
+function UploadCard() {
+  const { upload, startUpload } = useCdnStore();
+  const [spec, setSpec] = useState('');
+  const jobId = upload.kind === 'started' ? upload.jobId : null;
+  const job = useJobsStore((state) => state.jobs.find((entry) => entry.id === jobId) ?? null);
+  const parsed = cdnUploadResultSchema.safeParse(job?.status === 'succeeded' ? job.result : null);
+  const at = spec.trim().lastIndexOf('@');
+  const onSubmit = (event: FormEvent): void => {
+    event.preventDefault();
+    if (at > 0) void startUpload(spec.trim().slice(0, at), spec.trim().slice(at + 1));
+  };
+  const busy = upload.kind === 'starting' || (job !== null && isActive(job));
+  return (
+    <form className="card" onSubmit={onSubmit} data-testid="cdn-upload">
+      <h2>Upload to origin</h2>
+      <p className="muted">Puts a version (blob, signature, index) on the origin under its versioned keys; private versions stay off a public origin.</p>
+      <div className="inline-form">
+        <input className="mono grow" value={spec} onChange={(event) => setSpec(event.target.value)} placeholder="vision/resnet@1.0.0" aria-label="Package to upload (name@version)" data-testid="cdn-upload-target" />
+        <button type="submit" className="button" disabled={busy || at <= 0}>
+          {busy ? 'Uploading…' : 'Upload'}
+        </button>
+      </div>
+      {upload.kind === 'error' ? (
+        <p className="notice notice-error" role="alert" data-testid="cdn-upload-error">
+          {upload.message}
+        </p>
+      ) : null}
+      {job ? (
+        <div data-testid="cdn-upload-job" data-status={job.status}>
+          {isActive(job) ? <ProgressBar value={job.progress} label={job.title} /> : null}
+          <p className="muted" data-testid="cdn-upload-status">
+            {job.status === 'succeeded' ? `Uploaded ${parsed.success ? parsed.data.objects.length : 0} objects.` : job.status === 'failed' ? `Failed: ${job.error?.message ?? ''}` : job.status === 'cancelled' ? 'Cancelled.' : (job.message ?? `${job.title}…`)}
+          </p>
+          {parsed.success ? (
+            <ul className="cdn-purge-results">
+              {parsed.data.objects.map((object) => (
+                <li key={object.key} data-testid="cdn-upload-object">
+                  <span className="mono">{object.key}</span> · {formatBytes(object.size)} · <span className="mono">{object.cacheControl}</span>
+                </li>
+              ))}
+            </ul>
+          ) : null}
+        </div>
+      ) : null}
+    </form>
   );
 }
 
