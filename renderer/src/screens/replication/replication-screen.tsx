@@ -31,17 +31,19 @@ export function ReplicationScreen() {
         title="Replication"
         subtitle="Copies of each version on nodes in several regions: where they are, how far behind each node is, and what waits for a node that is down."
         actions={
-          <>
-            <button type="button" className="button secondary" disabled={!configured || verify.kind === 'running'} onClick={() => void runVerify(false)} data-testid="replication-verify">
-              {verify.kind === 'running' ? 'Checking…' : 'Run anti-entropy'}
-            </button>
-            <button type="button" className="button secondary" disabled={!configured || verify.kind === 'running'} onClick={() => void runVerify(true)}>
-              Deep verify
-            </button>
-            <button type="button" className="button" disabled={!configured || retrying} onClick={() => void retry()} data-testid="replication-retry-all">
-              {retrying ? 'Retrying…' : 'Retry all now'}
-            </button>
-          </>
+          configured ? (
+            <>
+              <button type="button" className="button secondary" disabled={verify.kind === 'running'} onClick={() => void runVerify(false)} data-testid="replication-verify">
+                {verify.kind === 'running' ? 'Checking…' : 'Run anti-entropy'}
+              </button>
+              <button type="button" className="button secondary" disabled={verify.kind === 'running'} onClick={() => void runVerify(true)}>
+                Deep verify
+              </button>
+              <button type="button" className="button" disabled={retrying} onClick={() => void retry()} data-testid="replication-retry-all">
+                {retrying ? 'Retrying…' : 'Retry all now'}
+              </button>
+            </>
+          ) : undefined
         }
       />
       <p className="notice notice-error" role="alert" hidden={!error}>
