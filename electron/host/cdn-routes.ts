@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
-import { cdnPurgeRequestSchema, cdnUploadRequestSchema } from '../../shared/domain/cdn';
+import { cdnClientTransfersSchema, cdnPurgeRequestSchema, cdnUploadRequestSchema } from '../../shared/domain/cdn';
 import type { Permission } from '../../shared/domain/access';
 import { DepotError } from '../../shared/errors';
 import type { AccessContext } from '../services/access/access-control';
@@ -104,6 +104,17 @@ export function createCdnRoutes(options: CdnRouteOptions): ApiRouteHandler {
         // Without client_ip or region, the caller itself is the client.
         const clientIp = url.searchParams.get('client_ip') ?? (region ? null : clientAddressOf(request));
         sendJson(response, 200, await cdn.bestUrl({ name, version, clientIp, region }));
+        return;
+      }
+      case 'transfers': {
+        // A client's report of what it downloaded through edges: only a known caller allowed to download each package.
+        requireMethod(method, ['POST']);
+        const source = clientAddressOf(request);
+        const principal = authorizer.authenticate(request.headers.authorization, source);
+        if (principal.kind === 'anonymous') throw new DepotError('UNAUTHORIZED', 'Reporting CDN transfers needs an API key.');
+        const body = await readJsonBody(request, cdnClientTransfersSchema, 64 * 1024);
+        for (const name of new Set(body.transfers.map((transfer) => transfer.name))) authorizer.authorize(principal, 'DownloadPackage', name);
+        sendJson(response, 200, { recorded: await cdn.recordClientTransfers(body.transfers) });
         return;
       }
       case 'stats': {

@@ -347,6 +347,28 @@ export type RouteKind = (typeof routeKinds)[number];
 export const cacheOutcomes = ['hit', 'miss', 'unknown'] as const;
 export type CacheOutcome = (typeof cacheOutcomes)[number];
 
+/** `POST /api/v1/cdn/transfers`: what a client downloaded through which edge, for the statistics. */
+export const cdnClientTransfersSchema = z
+  .object({
+    transfers: z
+      .array(
+        z
+          .object({
+            name: z.string().min(1).max(214),
+            version: z.string().min(1).max(128),
+            edge_id: z.string().min(1).max(128),
+            bytes: z.number().int().positive().max(2 ** 45),
+            cache: z.enum(cacheOutcomes),
+            duration_ms: z.number().int().nonnegative().max(86_400_000 * 7),
+          })
+          .strict(),
+      )
+      .min(1)
+      .max(64),
+  })
+  .strict();
+export type CdnClientTransfers = z.infer<typeof cdnClientTransfersSchema>;
+
 const statsTotalsSchema = z.object({ hits: z.number().int(), misses: z.number().int(), unknown: z.number().int(), edgeBytes: z.number(), originBytes: z.number(), hitRate: z.number().nullable() });
 export type CdnStatsTotals = z.infer<typeof statsTotalsSchema>;
 

@@ -30,14 +30,20 @@ export const registryOptionsHelp = `  --registry URL     the registry (default: 
   --timeout SECS     give up after this long without an answer (default 30)`;
 
 /** A client from `--registry`/`--api-key`, falling back to the environment. */
+/** The API key from --api-key or $TORSH_DEPOT_API_KEY; empty means none. */
+export function apiKeyFrom(values: { 'api-key'?: string }, env: NodeJS.ProcessEnv): string | null {
+  const apiKey = values['api-key'] ?? env.TORSH_DEPOT_API_KEY;
+  return apiKey === undefined || apiKey === '' ? null : apiKey;
+}
+
 export function registryClientFrom(values: { registry?: string; 'api-key'?: string; timeout?: string }, env: NodeJS.ProcessEnv): RegistryClient {
   const baseUrl = values.registry ?? env.TORSH_DEPOT_REGISTRY;
   if (baseUrl === undefined || baseUrl.trim() === '') throw new UsageError('--registry URL is required (or set TORSH_DEPOT_REGISTRY)');
-  const apiKey = values['api-key'] ?? env.TORSH_DEPOT_API_KEY;
+  const apiKey = apiKeyFrom(values, env);
   const timeout = values.timeout;
   if (timeout !== undefined && (!/^\d+(\.\d+)?$/.test(timeout) || Number(timeout) <= 0)) throw new UsageError(`--timeout must be a positive number of seconds, got "${timeout}"`);
   try {
-    return new RegistryClient({ baseUrl, apiKey: apiKey === '' ? null : (apiKey ?? null), ...(timeout === undefined ? {} : { timeoutMs: Number(timeout) * 1000 }) });
+    return new RegistryClient({ baseUrl, apiKey, ...(timeout === undefined ? {} : { timeoutMs: Number(timeout) * 1000 }) });
   } catch (error) {
     if (error instanceof DepotError && error.code === 'VALIDATION_FAILED') throw new UsageError(`--registry: ${error.message}`);
     throw error;

@@ -6,11 +6,12 @@ import type { SigningPublicKey } from '../../services/signing/ed25519-keys';
 import { decodePublicKey } from '../../services/signing/minisign-format';
 import { enforceSignaturePolicy, evaluateSignatures, signaturePolicies, type SignaturePolicy } from '../../services/signing/signature-policy';
 import { exitCodes, UsageError, type CliIo } from '../cli-io';
-import { formatBytes, parseCommandArgs, progressLine, registryClientFrom, registryOptions, registryOptionsHelp, stopController } from './command-options';
+import { apiKeyFrom, formatBytes, parseCommandArgs, progressLine, registryClientFrom, registryOptions, registryOptionsHelp, stopController } from './command-options';
 import { PackageEncryptor, type DecryptOptions } from '../../services/encryption/package-encryptor';
 import { parseAgeIdentities } from '../../services/encryption/x25519-keys';
 import { readPassphraseFile } from './passphrase-input';
 import { pullMirrorsCommand, wantsMirrors } from './pull-mirrors-command';
+import { pullThroughCdn } from './pull-cdn';
 
 export const pullUsage = `Usage: torsh-depot pull <name>[@<version|range>] --registry URL [-o PATH]
 
@@ -24,6 +25,11 @@ ${registryOptionsHelp}
   --trusted-key FILE a trusted publisher's minisign public key (repeatable)
   --passphrase-file FILE  decrypt an encrypted version with the passphrase in FILE
   --identity FILE    decrypt an encrypted version with an age identity file (AGE-SECRET-KEY-1…)
+  --no-cdn           always download from the registry itself
+
+When the registry routes the version to its CDN (cdn.routing), the bytes come from the ranked edges:
+the next edge resumes with Range if one fails, the registry last; the digest is checked as always,
+and the transfer is reported back to the registry's CDN statistics (with an API key).
 
 An encrypted version pulled without a key is saved as it is stored: <name>-<version>.torshpkg.torshenc
 (AES-256-GCM) or .torshpkg.age (age). With a key, the plaintext appears only once it has authenticated.
@@ -81,6 +87,7 @@ export async function pullCommand(args: string[], io: CliIo): Promise<number> {
       'trusted-key': { type: 'string', multiple: true },
       'passphrase-file': { type: 'string' },
       identity: { type: 'string' },
+      'no-cdn': { type: 'boolean' },
     },
     { min: 1, max: 1, names: 'the package (name@version or name@range)' },
   );
@@ -104,11 +111,14 @@ export async function pullCommand(args: string[], io: CliIo): Promise<number> {
     // Under a policy the bytes land beside the target and become it only once the signature checks out;
     // ciphertext to decrypt lands beside it too, and only the authenticated plaintext becomes the target.
     const landing = unlock ? `${destination}.sealed` : policy.policy === 'off' ? destination : `${destination}.unverified`;
-    const result = await client.download(metadata.name, metadata.version, landing, {
-      signal,
-      expectedDigest: metadata.digest,
-      onProgress: (received, total) => progress.update(received, total),
-    });
+    const viaCdn = values['no-cdn'] === true ? null : await pullThroughCdn(client.baseUrl, apiKeyFrom(values, io.env), metadata, landing, signal, progress, io);
+    const result =
+      viaCdn ??
+      (await client.download(metadata.name, metadata.version, landing, {
+        signal,
+        expectedDigest: metadata.digest,
+        onProgress: (received, total) => progress.update(received, total),
+      }));
     progress.finish();
     if (policy.policy !== 'off') {
       try {

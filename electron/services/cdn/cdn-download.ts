@@ -6,7 +6,8 @@ import { cacheOutcomeOf } from './cache-outcome';
 import { edgeObjectPath } from './route-decision';
 
 export interface EdgeDownloadOptions {
-  section: Pick<CdnSection, 'origin'>;
+  /** Where the object sits on an edge: the section's origin, or the path itself (a client knows only the registry's answer). */
+  section: Pick<CdnSection, 'origin'> | { objectPath: string };
   /** The edges ranked for this client (`CdnService.bestUrl`); only eligible ones are used, best first. */
   answer: BestUrlAnswer;
   /** The registry's metadata: the bytes must have this digest and size, whoever serves them. */
@@ -34,7 +35,8 @@ export interface EdgeDownloadResult extends MirrorDownloadResult {
 export async function downloadViaEdges(destPath: string, options: EdgeDownloadOptions): Promise<EdgeDownloadResult> {
   const { answer } = options;
   const edges = answer.ranking.filter((entry) => entry.eligible);
-  const sources: DownloadSource[] = edges.map((entry) => ({ id: entry.edgeId, url: `${entry.url.replace(/\/+$/, '')}${edgeObjectPath(options.section, answer.name, answer.version)}` }));
+  const objectPath = 'objectPath' in options.section ? options.section.objectPath : edgeObjectPath(options.section, answer.name, answer.version);
+  const sources: DownloadSource[] = edges.map((entry) => ({ id: entry.edgeId, url: `${entry.url.replace(/\/+$/, '')}${objectPath}` }));
   if (options.registry) sources.push({ ...options.registry, lastResort: true });
   const outcomes = new Map<string, CacheOutcome>();
   const result = await downloadFromSources(sources, destPath, {

@@ -5,6 +5,7 @@ import {
   writeCdnSection,
   type BestUrlAnswer,
   type CacheOutcome,
+  type CdnClientTransfers,
   type CdnConfigView,
   type CdnEdgeView,
   type CdnPurgeRequest,
@@ -315,6 +316,21 @@ export class CdnService {
     const outcome = cacheOutcomeOf(transfer.headers);
     await this.recordOutcome(transfer, outcome);
     return outcome;
+  }
+
+  /**
+   * Transfers a client made through edges and reported back (`pull` through the CDN): counted like
+   * our own, with the verdict the edge gave the client. Unknown edges are refused, nothing counted.
+   */
+  async recordClientTransfers(transfers: CdnClientTransfers['transfers']): Promise<number> {
+    const section = await this.require();
+    const known = new Set(section.edges.map((edge) => edge.id));
+    const unknown = transfers.find((transfer) => !known.has(transfer.edge_id));
+    if (unknown) throw new DepotError('VALIDATION_FAILED', `No edge "${unknown.edge_id.slice(0, 128)}" in cdn.edges.`, { reason: 'unknown-edge' });
+    for (const transfer of transfers) {
+      await this.recordOutcome({ edgeId: transfer.edge_id, name: transfer.name, version: transfer.version, bytes: transfer.bytes, durationMs: transfer.duration_ms }, transfer.cache);
+    }
+    return transfers.length;
   }
 
   private async recordOutcome(transfer: Omit<EdgeTransfer, 'headers'>, outcome: CacheOutcome): Promise<void> {
