@@ -21,6 +21,7 @@ import { StorageScreen } from './screens/storage/storage-screen';
 import { MirrorsScreen } from './screens/mirrors/mirrors-screen';
 import { BackupsScreen } from './screens/backups/backups-screen';
 import { CdnScreen } from './screens/cdn/cdn-screen';
+import { ReplicationScreen } from './screens/replication/replication-screen';
 import { NotBuiltScreen, notBuiltScreens } from './screens/not-built-screen';
 
 function Screen({ id }: { id: ScreenId }) {
@@ -32,6 +33,7 @@ function Screen({ id }: { id: ScreenId }) {
   if (id === 'mirrors') return <MirrorsScreen />;
   if (id === 'backups') return <BackupsScreen />;
   if (id === 'cdn') return <CdnScreen />;
+  if (id === 'replication') return <ReplicationScreen />;
   const spec = notBuiltScreens[id];
   return <NotBuiltScreen title={spec.title} summary={spec.summary} arrives={spec.arrives} />;
 }

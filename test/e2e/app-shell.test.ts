@@ -13,7 +13,7 @@ const screens = [
   ['storage', 'Storage', false],
   ['mirrors', 'Mirrors', false],
   ['cdn', 'CDN', false],
-  ['replication', 'Replication', true],
+  ['replication', 'Replication', false],
   ['backups', 'Backups', false],
   ['access', 'Access', false],
   ['metrics', 'Metrics', false],

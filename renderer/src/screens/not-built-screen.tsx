@@ -20,9 +20,4 @@ export const notBuiltScreens = {
     summary: 'One-click deployment: verify the signature, take a recovery point, publish, push to the CDN, replicate and sync mirrors — with live per-stage progress, rollback and history.',
     arrives: 'Arrives with the deployment pipeline, once storage, signing, CDN, replication and mirrors are in.',
   },
-  replication: {
-    title: 'Replication',
-    summary: 'Nodes across regions with a replication factor and a consistency level per request (eventual, quorum, strong, causal), hinted handoff, anti-entropy, lag and conflict views.',
-    arrives: 'Arrives with replication, after storage.',
-  },
 } as const;

@@ -2,7 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import type { Core } from '../../../../electron/services/composition-root';
 import { contractClientOf } from '../../../support/core-contract-client';
 import { makeTestPackage } from '../../../support/packages';
-import { killRegion, newReplicatingCore, publishFile, restartRegion, sectionFor, useRegions, type Region } from '../../../integration/replication/replication-support';
+import { keyVariable, killRegion, newReplicatingCore, nodeEndpoint, publishFile, restartRegion, sectionFor, useRegions, type Region } from '../../../integration/replication/replication-support';
 
 // The page's client needs a browser window; these tests hand the store a client wired to a real core instead.
 vi.mock('../../../../renderer/src/lib/client-instance', () => ({
@@ -112,4 +112,33 @@ describe('the replication store against a real core and three s3rver regions', (
     expect(store.getState().error).toBeTruthy();
     expect(store.getState().resolving).toBeNull();
   }, 120_000);
+
+  it('adds, updates and removes nodes and rules through the replication.* channels; a bad node is refused and nothing changes', async () => {
+    const three = world.three as [Region, Region, Region];
+    const { core } = newReplicatingCore(world.cleanups, sectionFor(three.slice(0, 2)));
+    const api = contractClientOf(core);
+    expect((await api.request('replication.nodes', {})).map((node) => node.id)).toEqual(['us', 'eu']);
+    await expect(api.request('replication.nodes.save', { node: { id: 'Bad_Id', region: 'us-east-1', endpoint: nodeEndpoint(three[2]) } })).rejects.toThrow(/node\.id/);
+    await expect(api.request('replication.nodes.save', { node: { id: 'ap', region: 'nowhere-9', endpoint: nodeEndpoint(three[2]) } })).rejects.toThrow(/region/);
+    expect((await api.request('replication.nodes', {})).map((node) => node.id)).toEqual(['us', 'eu']);
+
+    const credentials = { access_key_id: `\${${keyVariable}}`, secret_access_key: `\${${keyVariable}}` };
+    const added = await api.request('replication.nodes.save', { node: { id: 'ap', region: 'asia-east1', endpoint: nodeEndpoint(three[2]), capacity: '1GiB', credentials } });
+    expect(added.map((node) => [node.id, node.capacityBytes])).toEqual([
+      ['us', null],
+      ['eu', null],
+      ['ap', 1024 ** 3],
+    ]);
+    const updated = await api.request('replication.nodes.save', { node: { id: 'ap', region: 'asia-east1', endpoint: nodeEndpoint(three[2]), priority: 5, credentials } });
+    expect(updated.find((node) => node.id === 'ap')).toMatchObject({ priority: 5, capacityBytes: null });
+    expect((await api.request('replication.nodes.remove', { id: 'eu' })).map((node) => node.id)).toEqual(['us', 'ap']);
+
+    const rules = await api.request('replication.rules.save', { rule: { name: 'nightly', packages: 'vision/*', trigger: 'schedule', interval: '1h' } });
+    expect(rules).toMatchObject({ replication_factor: 3, consistency: 'quorum', rules: [{ name: 'nightly', packages: 'vision/*', trigger: 'schedule', interval: 3_600_000, direction: 'push' }] });
+    // Read back as in force: the interval stays in milliseconds.
+    expect((await api.request('replication.rules', {})).rules[0]?.interval).toBe(3_600_000);
+    await expect(api.request('replication.rules.save', { rule: { name: 'broken', trigger: 'schedule' } })).rejects.toThrow(/interval/);
+    expect((await api.request('replication.rules.remove', { name: 'nightly' })).rules).toEqual([]);
+    expect(await api.request('replication.conflicts', {})).toEqual([]);
+  }, 60_000);
 });
