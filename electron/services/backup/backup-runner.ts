@@ -2,7 +2,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { createReadStream, promises as fsp } from 'node:fs';
 import { DepotError } from '../../../shared/errors';
 import { currentHost, type BackupRepository, type ChunkIndex, type PackWriter } from './backup-repository';
-import { chunkStream } from './fastcdc';
+import { chunkFileRange } from './fastcdc';
 import type { BackupStrategy, Snapshot, SnapshotFile } from './repository-format';
 import type { FileSegment } from './zip-segments';
 import { withLock } from './repository-lock';
@@ -170,29 +170,34 @@ async function backupFile(
     }
     const first = chunks.length;
     const segmentHash = segment.key === null ? null : createHash('sha256');
-    for await (const chunk of chunkStream(readRange(file.absolutePath, segment, request.signal), repository.chunker)) {
-      if (failure) throw failure;
-      digest.update(chunk);
-      segmentHash?.update(chunk);
-      size += chunk.length;
-      const id = repository.chunkId(chunk);
-      chunks.push(id);
-      progress.bytesRead += chunk.length;
-      if (!index.chunks.has(id) && !writer.has(id)) {
-        progress.bytesNew += chunk.length;
-        stats.addedBytes += chunk.length;
-        stats.addedChunks += 1;
-        const task: Promise<void> = writer.add(id, chunk).then(
-          () => void inFlight.delete(task),
-          (error: unknown) => {
-            failure ??= error;
-            inFlight.delete(task);
-          },
-        );
-        inFlight.add(task);
-        if (inFlight.size >= limit) await Promise.race(inFlight);
+    const handle = await fsp.open(file.absolutePath, 'r');
+    try {
+      for await (const chunk of chunkFileRange(handle, segment.start, segment.end, repository.chunker, request.signal)) {
+        if (failure) throw failure;
+        digest.update(chunk);
+        segmentHash?.update(chunk);
+        size += chunk.length;
+        const id = repository.chunkId(chunk);
+        chunks.push(id);
+        progress.bytesRead += chunk.length;
+        if (!index.chunks.has(id) && !writer.has(id)) {
+          progress.bytesNew += chunk.length;
+          stats.addedBytes += chunk.length;
+          stats.addedChunks += 1;
+          const task: Promise<void> = writer.add(id, chunk).then(
+            () => void inFlight.delete(task),
+            (error: unknown) => {
+              failure ??= error;
+              inFlight.delete(task);
+            },
+          );
+          inFlight.add(task);
+          if (inFlight.size >= limit) await Promise.race(inFlight);
+        }
+        report();
       }
-      report();
+    } finally {
+      await handle.close();
     }
     if (segmentHash && segment.key !== null) segments.push({ key: segment.key, sha256: segmentHash.digest('hex'), length, first, count: chunks.length - first });
   }

@@ -183,3 +183,44 @@ export async function* chunkStream(source: AsyncIterable<Buffer | Uint8Array | s
     offset += length;
   }
 }
+
+/** The part of a file handle that `chunkFileRange` reads through. */
+export interface PositionalReader {
+  read(buffer: Buffer, offset: number, length: number, position: number): Promise<{ bytesRead: number }>;
+}
+
+/**
+ * The same chunks as `chunkStream` over `[start, end)` of a file, read straight into windows of two
+ * maximum chunk sizes: only the short tail left after the last whole cut is copied into the next
+ * window (the stream version copies every byte about twice). Chunks are views of windows that are
+ * never written again (safe to keep).
+ */
+export async function* chunkFileRange(file: PositionalReader, start: number, end: number, chunker: FastCdc, signal?: AbortSignal): AsyncGenerator<Buffer> {
+  const { maxSize } = chunker.params;
+  let tail: Buffer = Buffer.alloc(0);
+  let position = start;
+  for (;;) {
+    signal?.throwIfAborted();
+    const size = Math.min(2 * maxSize, tail.length + (end - position));
+    if (size === 0) return;
+    const window = Buffer.allocUnsafeSlow(size);
+    tail.copy(window, 0);
+    let filled = tail.length;
+    while (filled < size) {
+      const { bytesRead } = await file.read(window, filled, size - filled, position);
+      if (bytesRead === 0) throw new DepotError('CONFLICT', 'The file became shorter while it was backed up.', { reason: 'file-changed' });
+      filled += bytesRead;
+      position += bytesRead;
+    }
+    const last = position >= end;
+    let offset = 0;
+    // Cut only while a whole maximum-size window is available, unless this is the end of the range.
+    while (last ? offset < size : size - offset >= maxSize) {
+      const { length } = chunker.cut(window, offset, size);
+      yield window.subarray(offset, offset + length);
+      offset += length;
+    }
+    if (last) return;
+    tail = window.subarray(offset);
+  }
+}

@@ -91,8 +91,14 @@ export function parseWith<T>(schema: z.ZodType<T>, bytes: Buffer, what: string):
 export async function readObject(storage: StorageBackend, key: string, range?: { start: number; end: number }): Promise<Buffer> {
   const stream = await storage.get(key, range ? { range } : {});
   const parts: Buffer[] = [];
-  for await (const part of stream) parts.push(Buffer.isBuffer(part) ? part : Buffer.from(part as Uint8Array));
-  return Buffer.concat(parts);
+  let total = 0;
+  for await (const part of stream) {
+    const bytes = Buffer.isBuffer(part) ? part : Buffer.from(part as Uint8Array);
+    parts.push(bytes);
+    total += bytes.length;
+  }
+  // One piece is returned as is; several are joined once into a buffer of the known size.
+  return parts.length === 1 && parts[0] ? parts[0] : Buffer.concat(parts, total);
 }
 
 export async function writeObject(storage: StorageBackend, key: string, bytes: Buffer): Promise<void> {

@@ -100,7 +100,10 @@ export function openWith(key: Buffer, sealed: Buffer, label: string | Buffer, wh
   decipher.setAAD(typeof label === 'string' ? Buffer.from(label) : label);
   decipher.setAuthTag(sealed.subarray(sealed.length - 16));
   try {
-    return Buffer.concat([decipher.update(sealed.subarray(12, sealed.length - 16)), decipher.final()]);
+    // AES-GCM is a stream cipher: `final` only checks the tag and returns nothing, so no copy is needed.
+    const plain = decipher.update(sealed.subarray(12, sealed.length - 16));
+    const rest = decipher.final();
+    return rest.length === 0 ? plain : Buffer.concat([plain, rest]);
   } catch {
     throw new DepotError('DIGEST_MISMATCH', `${what} is damaged or was tampered with (authentication failed).`, { reason: 'object-corrupt' });
   }

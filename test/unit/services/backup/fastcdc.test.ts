@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { FastCdc, chunkStream, defaultChunkerParams, log2Rounded } from '../../../../electron/services/backup/fastcdc';
+import { FastCdc, chunkFileRange, chunkStream, defaultChunkerParams, log2Rounded } from '../../../../electron/services/backup/fastcdc';
 
 async function collect(data: Buffer, chunker: FastCdc, pieceSize: number): Promise<Buffer[]> {
   const pieces: Buffer[] = [];
@@ -69,6 +69,29 @@ describe('FastCDC 2020', () => {
     const after = [...digests(await collect(edited, chunker, 65536))];
     const shared = after.filter((digest) => before.has(digest)).length;
     expect(shared).toBeGreaterThanOrEqual(after.length - 3);
+  });
+
+  it('cuts a file range read into windows exactly as the stream does, and notices a file that became shorter', async () => {
+    const chunker = new FastCdc({ minSize: 1024, avgSize: 4096, maxSize: 16384 });
+    const data = pseudoRandom(300_000, 'windows');
+    // A reader that returns fewer bytes than asked, as a real file may.
+    const reader = {
+      read: async (buffer: Buffer, offset: number, length: number, position: number) => {
+        const bytesRead = data.copy(buffer, offset, position, Math.min(data.length, position + Math.min(length, 5000)));
+        return { bytesRead };
+      },
+    };
+    for (const [start, end] of [[0, data.length], [777, 250_123], [10, 10], [5, 900]] as const) {
+      const windowed: Buffer[] = [];
+      for await (const chunk of chunkFileRange(reader, start, end, chunker)) windowed.push(Buffer.from(chunk));
+      const streamed = await collect(data.subarray(start, end), chunker, 65536);
+      expect(windowed.map((chunk) => chunk.length)).toEqual(streamed.map((chunk) => chunk.length));
+      expect(Buffer.concat(windowed).equals(data.subarray(start, end))).toBe(true);
+    }
+    const chunks = chunkFileRange(reader, 0, data.length + 10, chunker);
+    await expect((async () => {
+      for await (const chunk of chunks) expect(chunk.length).toBeGreaterThan(0);
+    })()).rejects.toThrow(/became shorter/);
   });
 
   it('uses 512 KiB / 1 MiB / 8 MiB by default and refuses bad sizes', () => {
