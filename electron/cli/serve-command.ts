@@ -258,6 +258,7 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
   core.startBlobGc({ dry_run: false, grace_seconds: defaultBlobGcGraceSeconds }).done.catch((error: unknown) => logger.warn(`garbage collection failed: ${(error as Error).message}`));
   core.mirrors.startHealthChecks();
   core.cdn.startHealthChecks();
+  core.startSchedules();
   io.stdout.write(`listening on ${host.url}?token=${host.token}\n`);
 
   const signal = await io.stopSignal;

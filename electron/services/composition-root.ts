@@ -146,6 +146,8 @@ export interface Core {
   readonly scheduler: CronScheduler;
   /** Backup repositories, backup/verify/prune/restore jobs, schedules, recovery points. */
   readonly backups: BackupService;
+  /** Runs the cron schedules (backups, verifies). Long-lived shells only: a one-shot CLI never fires a missed slot. */
+  startSchedules(): void;
   startDataFolderCheck(sizeMiB: number): JobHandle<DataFolderCheckResult>;
   /** Removes blobs no version references (a job; shells run it at start-up, the Storage screen and `gc` on demand). */
   startBlobGc(request: BlobGcRequest): JobHandle<BlobGcResult>;
@@ -343,10 +345,6 @@ export function createCore(options: CoreOptions): Core {
     notify: (notification) => events.emit('notification', notification),
     recordError: (operation, target, code) => metrics.collector.recordError(operation, target, code),
   });
-  void backups
-    .reschedule()
-    .then(() => scheduler.start())
-    .catch((error: unknown) => logger.error('backup: the schedules could not start', error));
 
   let registryUrl: string | null = null;
   const registryEndpoint = { url: () => registryUrl, set: (url: string | null) => void (registryUrl = url) };
@@ -384,6 +382,12 @@ export function createCore(options: CoreOptions): Core {
     cdn,
     scheduler,
     backups,
+    startSchedules: () => {
+      void backups
+        .reschedule()
+        .then(() => scheduler.start())
+        .catch((error: unknown) => logger.error('backup: the schedules could not start', error));
+    },
     startDataFolderCheck: (sizeMiB: number) =>
       jobs.start('data-folder-check', `Data folder check (${sizeMiB} MiB)`, { sizeMiB }, (context) => runDataFolderCheck(db, tmpDir, sizeMiB, context)),
     startBlobGc: (request: BlobGcRequest) =>

@@ -136,6 +136,8 @@ export async function startDesktopApp(electron: DesktopElectron, options: Deskto
   // What a crash or a lost publish race left behind in the blob store, older than the grace period.
   started.startBlobGc({ dry_run: false, grace_seconds: defaultBlobGcGraceSeconds }).done.catch((error: unknown) => logger.warn(`garbage collection failed: ${(error as Error).message}`));
   core.mirrors.startHealthChecks();
+  core.cdn.startHealthChecks();
+  core.startSchedules();
   core.mirrors.startSyncOnPublish();
 
   const defaultSession = electron.session.defaultSession;

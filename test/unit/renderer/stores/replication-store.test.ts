@@ -55,14 +55,16 @@ describe('the replication store against a real core and three s3rver regions', (
           async () => {
             await store.getState().refresh();
             const nodes = store.getState().status?.nodes ?? [];
-            return nodes.map((node) => [node.id, node.status, node.hints > 0]);
+            // The queue is read beside the status; a hint counted there shows as a waiting copy once both agree.
+            const waitingFor = (id: string): boolean => store.getState().queue.some((task) => task.nodeId === id && task.state !== 'done');
+            return nodes.map((node) => [node.id, node.status, node.hints > 0, waitingFor(node.id)]);
           },
           { timeout: 30_000, interval: 300 },
         )
         .toEqual([
-          ['us', 'healthy', false],
-          ['eu', 'healthy', false],
-          ['ap', 'unhealthy', true],
+          ['us', 'healthy', false, false],
+          ['eu', 'healthy', false, false],
+          ['ap', 'unhealthy', true, true],
         ]);
       const waiting = store.getState().queue.filter((task) => task.nodeId === 'ap' && task.state !== 'done');
       expect(waiting.length).toBeGreaterThan(0);
@@ -109,7 +111,7 @@ describe('the replication store against a real core and three s3rver regions', (
     await store.getState().retry('nowhere');
     expect(store.getState().error).toMatch(/No replication node nowhere/);
     await store.getState().resolveConflict(999, { policy: 'manual', winner: 'local' });
-    expect(store.getState().error).toBeTruthy();
+    expect(store.getState().error).toMatch(/No replication conflict 999\./);
     expect(store.getState().resolving).toBeNull();
   }, 120_000);
 
